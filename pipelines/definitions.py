@@ -1,0 +1,59 @@
+"""The Dagster code location: assets, checks, the nightly job and schedule, resources.
+
+`dagster dev` at the repository root loads `defs` (workspace.yaml). Sources whose credentials
+are absent are left out, with a log line saying so.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import dagster as dg
+
+from pipelines.checks import build_checks
+from pipelines.partitions import daily_partitions
+from pipelines.raw import build_zendesk_assets
+from pipelines.resources import build_resources
+from pipelines.schedules import nightly_job, nightly_schedule
+from pipelines.settings import Settings
+from pipelines.transform_assets import build_transform_assets
+from warehouse import Warehouse
+
+log = logging.getLogger("helpdesk_etl")
+
+RAW_BUILDERS = {"zendesk": build_zendesk_assets}
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """Assemble the Definitions for `settings`."""
+    warehouse = Warehouse(settings.warehouse_url)
+    kind = "duckdb" if warehouse.is_duckdb else "postgres"
+    partitions = daily_partitions(settings)
+
+    raw_assets = []
+    for source, builder in RAW_BUILDERS.items():
+        if source in settings.configured_sources:
+            raw_assets.append(builder(settings, partitions, kind))
+        else:
+            log.info("helpdesk-etl: %s is not configured (no credentials); its assets are left out",
+                     source)
+    raw_keys = {key for assets in raw_assets for key in assets.keys}
+    transform_assets = build_transform_assets(settings, raw_keys, kind)
+
+    job = nightly_job(partitions)
+    return dg.Definitions(
+        assets=[*raw_assets, *transform_assets],
+        asset_checks=build_checks(bool(raw_assets)),
+        jobs=[job],
+        schedules=[nightly_schedule(job)] if raw_assets else [],
+        resources=build_resources(settings),
+        # DuckDB allows one writer: the steps of a run execute one after another in one
+        # process. PostgreSQL takes concurrent writers, so steps may run in parallel.
+        executor=dg.in_process_executor if warehouse.is_duckdb else dg.multiprocess_executor,
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location, built from the environment when Dagster loads it."""
+    return build_definitions(Settings.from_env())

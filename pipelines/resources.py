@@ -1,0 +1,80 @@
+"""Dagster resources: the warehouse and each vendor's credentials.
+
+Values that come from the environment are passed as `EnvVar`, so the Dagster UI shows the
+variable's name in run config, never its value.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+import dagster as dg
+from dlt.extract.source import DltSource
+
+from pipelines.settings import Settings
+from warehouse import Warehouse
+
+
+def _from_env(name: str, value: str | None) -> str | dg.EnvVar | None:
+    """`EnvVar(name)` when the value came from the environment, else the literal (or None)."""
+    if value is not None and os.environ.get(name) == value:
+        return dg.EnvVar(name)
+    return value
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The warehouse the pipeline loads into and computes in (a DuckDB file or PostgreSQL)."""
+
+    url: str
+
+    def get(self) -> Warehouse:
+        """A `Warehouse` for this URL."""
+        return Warehouse(self.url)
+
+
+class ZendeskResource(dg.ConfigurableResource):
+    """Credentials and options of one Zendesk account."""
+
+    subdomain: str | None = None
+    email: str | None = None
+    api_token: str | None = None
+    oauth_token: str | None = None
+    base_url: str | None = None
+    land_free_text: bool = False
+
+    def source(self, start: datetime, end: datetime | None) -> DltSource:
+        """The Zendesk dlt source for the extraction window [start, end)."""
+        from connectors.zendesk import zendesk_source
+
+        return zendesk_source(
+            subdomain=self.subdomain,
+            email=self.email,
+            api_token=self.api_token,
+            oauth_token=self.oauth_token,
+            base_url=self.base_url,
+            start=start,
+            end=end,
+            land_free_text=self.land_free_text,
+        )
+
+
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """The resources for the configured sources."""
+    from dagster_dlt import DagsterDltResource
+
+    resources: dict[str, object] = {
+        "warehouse": WarehouseResource(url=_from_env("WAREHOUSE_URL", settings.warehouse_url)),
+        "dlt": DagsterDltResource(),
+    }
+    zendesk = settings.zendesk
+    if zendesk is not None:
+        resources["zendesk"] = ZendeskResource(
+            subdomain=_from_env("ZENDESK_SUBDOMAIN", zendesk.subdomain),
+            email=_from_env("ZENDESK_EMAIL", zendesk.email),
+            api_token=_from_env("ZENDESK_API_TOKEN", zendesk.api_token),
+            oauth_token=_from_env("ZENDESK_OAUTH_TOKEN", zendesk.oauth_token),
+            base_url=_from_env("ZENDESK_BASE_URL", zendesk.base_url),
+            land_free_text=settings.land_free_text,
+        )
+    return resources

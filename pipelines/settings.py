@@ -1,0 +1,117 @@
+"""Configuration from the environment (and a `.env` file in the working directory, if present).
+
+Every name here is documented in the README's configuration table. Nothing is read at import
+time: `Settings.from_env()` is called when the Dagster definitions or the CLI are built.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from warehouse import DEFAULT_WAREHOUSE_URL
+
+
+class ConfigurationError(ValueError):
+    """A setting is missing or malformed; the message names the variable, never a secret value."""
+
+
+@dataclass(frozen=True)
+class ZendeskSettings:
+    """Where and how to reach one Zendesk account. `repr` never shows the secrets."""
+
+    subdomain: str | None
+    email: str | None
+    api_token: str | None = field(default=None, repr=False)
+    oauth_token: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ZendeskSettings | None:
+        """The Zendesk settings, or None when no credentials are configured."""
+        token = env.get("ZENDESK_API_TOKEN") or None
+        oauth = env.get("ZENDESK_OAUTH_TOKEN") or None
+        subdomain = env.get("ZENDESK_SUBDOMAIN") or None
+        base_url = env.get("ZENDESK_BASE_URL") or None
+        email = env.get("ZENDESK_EMAIL") or None
+        if not (token or oauth):
+            return None
+        if token and not email:
+            raise ConfigurationError("ZENDESK_API_TOKEN is set but ZENDESK_EMAIL is not")
+        if not (subdomain or base_url):
+            raise ConfigurationError("set ZENDESK_SUBDOMAIN (or ZENDESK_BASE_URL)")
+        return cls(subdomain, email, token, oauth, base_url)
+
+
+def _parse_date(env: Mapping[str, str], name: str) -> date | None:
+    value = env.get(name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name}={value!r} is not an ISO date (YYYY-MM-DD)") from exc
+
+
+def _parse_bool(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name}={value!r} is not a boolean (true/false)")
+
+
+def default_pipeline_start_date(today: date) -> date:
+    """First day of the previous month: a stable default (it moves once a month, not daily)."""
+    first_of_this_month = today.replace(day=1)
+    return (first_of_this_month - timedelta(days=1)).replace(day=1)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the pipeline is configured with."""
+
+    warehouse_url: str = DEFAULT_WAREHOUSE_URL
+    pipeline_start_date: date = field(
+        default_factory=lambda: default_pipeline_start_date(datetime.now().date())
+    )
+    history_start_date: date | None = None
+    reporting_timezone: str = "UTC"
+    land_free_text: bool = False
+    zendesk: ZendeskSettings | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from `env` (default: the process environment plus `.env`)."""
+        if env is None:
+            from dotenv import load_dotenv
+
+            load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
+            env = os.environ
+        timezone = env.get("REPORTING_TIMEZONE") or "UTC"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigurationError(
+                f"REPORTING_TIMEZONE={timezone!r} is not an IANA time zone"
+            ) from exc
+        start = _parse_date(env, "PIPELINE_START_DATE")
+        return cls(
+            warehouse_url=env.get("WAREHOUSE_URL") or DEFAULT_WAREHOUSE_URL,
+            pipeline_start_date=start or default_pipeline_start_date(datetime.now().date()),
+            history_start_date=_parse_date(env, "HISTORY_START_DATE"),
+            reporting_timezone=timezone,
+            land_free_text=_parse_bool(env, "LAND_FREE_TEXT"),
+            zendesk=ZendeskSettings.from_env(env),
+        )
+
+    @property
+    def configured_sources(self) -> list[str]:
+        """Names of the sources whose credentials are present."""
+        return [name for name in ("zendesk",) if getattr(self, name) is not None]

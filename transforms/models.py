@@ -1,0 +1,116 @@
+"""The model registry: which tables exist, in which layer, built from which SQL file.
+
+A model's description (shown in the Dagster UI) is the leading `--` comment of its SQL file,
+so the documentation lives beside the query it documents.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+SQL_DIR = Path(__file__).parent
+_TABLE_REFERENCE = re.compile(r"\b(staging|marts|raw_[a-z]+)\.([a-z_][a-z0-9_]*)", re.IGNORECASE)
+
+
+def _leading_comment(sql: str) -> str:
+    lines = []
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("--"):
+            break
+        lines.append(stripped[2:].strip())
+    return "\n".join(lines).strip()
+
+
+@dataclass(frozen=True)
+class Model:
+    """One table built by SQL.
+
+    `layer` is `staging` (one query per source under `staging/<source>/`), `intermediate`
+    (built into schema `staging`) or `marts`. What a model reads is read off its SQL
+    (`tables_read`), so the dependency graph cannot drift from the queries.
+    `date_column` marks a daily-partitioned model: a partition replaces its own days only.
+    `grain` is the key that must be unique (checked by an asset check).
+    """
+
+    name: str
+    layer: str
+    grain: tuple[str, ...]
+    date_column: str | None = None
+
+    @property
+    def schema(self) -> str:
+        """The warehouse schema the table lives in."""
+        return "marts" if self.layer == "marts" else "staging"
+
+    def sql_path(self, source: str | None = None) -> Path:
+        """The SQL file of this model (for staging models: of one source)."""
+        if self.layer == "staging":
+            return SQL_DIR / "staging" / str(source) / f"{self.name}.sql"
+        return SQL_DIR / self.layer / f"{self.name}.sql"
+
+    @cached_property
+    def description(self) -> str:
+        """The model's documentation: the leading comment of its SQL file."""
+        path = self.sql_path("zendesk") if self.layer == "staging" else self.sql_path()
+        doc = _leading_comment(path.read_text()) if path.exists() else ""
+        return doc or f"{self.schema}.{self.name}"
+
+    def sql(self, source: str | None = None) -> str:
+        """The query text."""
+        return self.sql_path(source).read_text()
+
+    def tables_read(self, sources: list[str]) -> set[tuple[str, str]]:
+        """(schema, table) pairs the model's SQL reads, dlt child tables folded into their parent.
+
+        Comments are ignored; `staging.x` / `marts.x` / `raw_<source>.x` references count.
+        """
+        paths = [self.sql_path(s) for s in sources] if self.layer == "staging" else [self.sql_path()]
+        found: set[tuple[str, str]] = set()
+        for path in paths:
+            if not path.exists():
+                continue
+            text = re.sub(r"--[^\n]*", "", path.read_text())
+            for schema, table in _TABLE_REFERENCE.findall(text):
+                found.add((schema, table.split("__")[0]))
+        found.discard((self.schema, self.name))
+        return found
+
+
+STAGING_MODELS: tuple[Model, ...] = (
+    Model("users", "staging", ("source", "user_id")),
+    Model("organizations", "staging", ("source", "organization_id")),
+    Model("groups", "staging", ("source", "group_id")),
+    Model("tickets", "staging", ("source", "ticket_id")),
+    Model("messages", "staging", ("source", "message_id")),
+    Model("status_changes", "staging", ("source", "status_change_id")),
+    Model("handle_time_records", "staging", ("source", "record_id")),
+    Model("satisfaction_ratings", "staging", ("source", "rating_id")),
+    Model("schedules", "staging", ("source", "schedule_id")),
+    Model("schedule_intervals", "staging", ("source", "schedule_id", "start_minute")),
+    Model("holidays", "staging", ("source", "holiday_id")),
+)
+
+INTERMEDIATE_MODELS: tuple[Model, ...] = (
+    Model("ticket_status_intervals", "intermediate", ("source", "status_change_id")),
+    Model("ticket_agent_replies", "intermediate", ("source", "message_id")),
+)
+
+MART_MODELS: tuple[Model, ...] = (
+    Model("ticket_metrics", "marts", ("source", "ticket_id")),
+)
+
+
+def staging_sql(model: Model, sources: list[str]) -> str:
+    """The canonical table's query: every configured source's rows, UNION ALL.
+
+    Each source's query returns the canonical columns in the same order (checked by tests).
+    """
+    parts = [model.sql(source) for source in sources if model.sql_path(source).exists()]
+    if not parts:
+        raise ValueError(f"no source among {sources} has SQL for staging.{model.name}")
+    return "\nUNION ALL\n".join(f"SELECT * FROM (\n{part}\n) AS {model.name}_{i}"
+                                for i, part in enumerate(parts))

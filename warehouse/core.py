@@ -1,0 +1,137 @@
+"""`Warehouse`: a SQLAlchemy URL turned into an engine, a dlt destination and a few helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.pool import NullPool
+
+DEFAULT_WAREHOUSE_URL = "duckdb:///data/warehouse.duckdb"
+
+#: Schemas of METRICS.md: raw landed data per source, the canonical model, BI's tables.
+SCHEMAS = ("staging", "marts")
+
+SUPPORTED_DIALECTS = ("duckdb", "postgresql")
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse URL or operation that cannot work; the message never holds a password."""
+
+
+class Warehouse:
+    """The database the pipeline loads into and computes in.
+
+    `url` is a SQLAlchemy URL: `duckdb:///path/to/file.duckdb` (relative to the working
+    directory) or `postgresql://user:password@host:port/database`.
+    """
+
+    def __init__(self, url: str = DEFAULT_WAREHOUSE_URL) -> None:
+        try:
+            self._url = make_url(url)
+        except sa.exc.ArgumentError as exc:
+            raise WarehouseError(
+                "WAREHOUSE_URL is not a valid SQLAlchemy URL "
+                "(expected duckdb:///path/file.duckdb or postgresql://user@host:port/db)"
+            ) from exc
+        self.dialect = self._url.get_backend_name()
+        if self.dialect not in SUPPORTED_DIALECTS:
+            raise WarehouseError(
+                f"WAREHOUSE_URL uses '{self.dialect}', but only {SUPPORTED_DIALECTS} are supported"
+            )
+        if self.dialect == "duckdb" and self.duckdb_path in (None, ":memory:"):
+            raise WarehouseError(
+                "WAREHOUSE_URL must name a DuckDB file (duckdb:///data/warehouse.duckdb): "
+                "dlt and the transforms need to share it"
+            )
+
+    def __repr__(self) -> str:
+        return f"Warehouse({self.display_url!r})"
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password masked: safe for logs and metadata."""
+        return self._url.render_as_string(hide_password=True)
+
+    @property
+    def is_duckdb(self) -> bool:
+        """True for the embedded DuckDB file (one writer at a time)."""
+        return self.dialect == "duckdb"
+
+    @property
+    def duckdb_path(self) -> str | None:
+        """The DuckDB file path as given in the URL (None for PostgreSQL)."""
+        return self._url.database if self.dialect == "duckdb" else None
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine.
+
+        DuckDB connections are not pooled: a held connection would keep the file's
+        single-writer lock while dlt loads into the same file.
+        """
+        if self.is_duckdb:
+            Path(self.duckdb_path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            return sa.create_engine(self._url, poolclass=NullPool)
+        url = self._url.set(drivername="postgresql+psycopg2")
+        return sa.create_engine(url, pool_pre_ping=True)
+
+    def dlt_destination(self) -> Any:
+        """The dlt destination that loads into this same database."""
+        import dlt
+
+        if self.is_duckdb:
+            return dlt.destinations.duckdb(str(Path(self.duckdb_path).expanduser()))
+        url = self._url.set(drivername="postgresql")
+        return dlt.destinations.postgres(url.render_as_string(hide_password=False))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: everything inside commits together or not at all."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        """Run one statement in its own transaction."""
+        with self.transaction() as connection:
+            connection.execute(sa.text(sql), dict(params or {}))
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run a query and return its rows as dicts."""
+        with self.engine.connect() as connection:
+            result = connection.execute(sa.text(sql), dict(params or {}))
+            return [dict(row._mapping) for row in result]
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        """Run a query that returns one value."""
+        with self.engine.connect() as connection:
+            return connection.execute(sa.text(sql), dict(params or {})).scalar()
+
+    def ensure_schemas(self, *schemas: str) -> None:
+        """Create the given schemas (default: staging and marts) if they are missing."""
+        preparer = self.engine.dialect.identifier_preparer
+        with self.transaction() as connection:
+            for schema in schemas or SCHEMAS:
+                connection.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {preparer.quote(schema)}"))
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        """Whether `schema.table` exists."""
+        return sa.inspect(self.engine).has_table(table, schema=schema)
+
+    def columns(self, schema: str, table: str) -> list[str]:
+        """The column names of `schema.table`, in order."""
+        return [c["name"] for c in sa.inspect(self.engine).get_columns(table, schema=schema)]
+
+    def quote(self, identifier: str) -> str:
+        """Quote an identifier for this dialect (names never reach SQL unquoted)."""
+        return self.engine.dialect.identifier_preparer.quote(identifier)
+
+    def dispose(self) -> None:
+        """Close pooled connections (and release the DuckDB file)."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()

@@ -1,6 +1,5 @@
 """Asset checks guarding the tables: unique grain keys and non-negative durations."""
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 

@@ -40,11 +40,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     raw_keys = {key for assets in raw_assets for key in assets.keys}
     transform_assets = build_transform_assets(settings, raw_keys, kind)
 
-    job = nightly_job(partitions)
+    job = nightly_job()
     return dg.Definitions(
         assets=[*raw_assets, *transform_assets],
         asset_checks=build_checks(bool(raw_assets)),
-        jobs=[job],
+        jobs=[job] if raw_assets else [],
         schedules=[nightly_schedule(job)] if raw_assets else [],
         resources=build_resources(settings),
         # DuckDB allows one writer: the steps of a run execute one after another in one

@@ -10,12 +10,14 @@ NIGHTLY_JOB = "nightly_refresh"
 WAREHOUSE_WRITER_TAG = "helpdesk-etl/warehouse-writer"
 
 
-def nightly_job(partitions_def: dg.PartitionsDefinition) -> dg.UnresolvedAssetJobDefinition:
-    """Every asset: the day's raw partitions, then staging and every mart downstream."""
+def nightly_job() -> dg.UnresolvedAssetJobDefinition:
+    """Every asset: the day's raw partitions, then staging and every mart downstream.
+
+    Its partitions (days in the reporting time zone) are those of the selected assets.
+    """
     return dg.define_asset_job(
         NIGHTLY_JOB,
         selection=dg.AssetSelection.all(),
-        partitions_def=partitions_def,
         tags={WAREHOUSE_WRITER_TAG: "1"},
         description="Load a day (or a range of days) from every source and refresh every table.",
     )

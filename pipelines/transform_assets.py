@@ -5,14 +5,13 @@ and reports the row count. Dependencies are read off the SQL, so the graph in th
 graph the queries really have.
 """
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
 
-from pipelines.raw import loaded_as_of
+from pipelines.raw import loaded_as_of, raw_asset_key
 from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
 from transforms import (
@@ -59,7 +58,7 @@ def _asset_for(
 ) -> dg.AssetsDefinition:
     deps = []
     for schema, table in sorted(model.tables_read(settings.configured_sources)):
-        key = dg.AssetKey([schema, table])
+        key = raw_asset_key(schema, table) if schema.startswith("raw_") else dg.AssetKey([schema, table])
         if schema.startswith("raw_") and key not in raw_keys:
             raise ValueError(
                 f"{model.sql_path('zendesk')} reads {schema}.{table}, which no raw asset lands"

@@ -1,0 +1,48 @@
+"""Run the real pipeline (sandbox over HTTP -> dlt -> warehouse -> SQL) the way the CLI does."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from pipelines.cli import run_partitions
+from sandbox import Sandbox, World
+from warehouse import Warehouse
+
+
+def configure(monkeypatch: pytest.MonkeyPatch, tmp_path, sandbox: Sandbox, warehouse_url: str,
+              start: date, timezone: str = "UTC") -> None:
+    """Point the pipeline's environment at `sandbox` and `warehouse_url`."""
+    creds = sandbox.credentials
+    monkeypatch.chdir(tmp_path)
+    for name, value in {
+        "WAREHOUSE_URL": warehouse_url,
+        "PIPELINE_START_DATE": start.isoformat(),
+        "REPORTING_TIMEZONE": timezone,
+        "ZENDESK_BASE_URL": sandbox.url,
+        "ZENDESK_SUBDOMAIN": creds["subdomain"],
+        "ZENDESK_EMAIL": creds["email"],
+        "ZENDESK_API_TOKEN": creds["api_token"],
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("ZENDESK_OAUTH_TOKEN", "HISTORY_START_DATE", "LAND_FREE_TEXT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run_world(monkeypatch: pytest.MonkeyPatch, tmp_path, world: World, warehouse_url: str,
+              start: date, end: date, timezone: str = "UTC") -> Warehouse:
+    """Serve `world`, run the pipeline for [start, end), return the warehouse."""
+    with Sandbox(world, port=0, incremental_rate_limit_per_minute=None) as sandbox:
+        configure(monkeypatch, tmp_path, sandbox, warehouse_url, start, timezone)
+        run_partitions(start, end)
+    return Warehouse(warehouse_url)
+
+
+def table_snapshot(warehouse: Warehouse, schema: str, table: str) -> list[tuple]:
+    """Every row of a table, sorted, as plain tuples (for before/after comparisons)."""
+    columns = [c for c in warehouse.columns(schema, table) if not c.startswith("_dlt")]
+    column_list = ", ".join(warehouse.quote(c) for c in columns)
+    rows = warehouse.query(f"SELECT {column_list} FROM {warehouse.quote(schema)}.{warehouse.quote(table)}")
+    return sorted((tuple(row.values()) for row in rows), key=repr)

@@ -1,0 +1,98 @@
+"""The Dagster definitions load, and every asset, check, job and schedule resolves."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from pipelines.definitions import build_definitions
+from pipelines.schedules import NIGHTLY_JOB
+from pipelines.settings import Settings
+from transforms import INTERMEDIATE_MODELS, MART_MODELS, STAGING_MODELS
+
+ZENDESK_ENV = {
+    "ZENDESK_SUBDOMAIN": "acme",
+    "ZENDESK_EMAIL": "ops@acme.example",
+    "ZENDESK_API_TOKEN": "secret-token-value",
+    "PIPELINE_START_DATE": "2025-01-01",
+    "REPORTING_TIMEZONE": "America/New_York",
+}
+
+
+@pytest.fixture
+def defs(tmp_path) -> dg.Definitions:
+    env = {**ZENDESK_ENV, "WAREHOUSE_URL": f"duckdb:///{tmp_path / 'w.duckdb'}"}
+    return build_definitions(Settings.from_env(env))
+
+
+def test_every_asset_job_and_schedule_resolves(defs):
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    expected_raw = {f"raw_zendesk/{t}" for t in (
+        "tickets", "ticket_events", "users", "organizations", "groups", "schedules",
+        "schedule_holidays", "satisfaction_ratings", "calls")}
+    expected_models = {f"{m.schema}/{m.name}"
+                       for m in (*STAGING_MODELS, *INTERMEDIATE_MODELS, *MART_MODELS)}
+    assert keys == expected_raw | expected_models
+    job = defs.resolve_job_def(NIGHTLY_JOB)
+    assert job.partitions_def is not None
+    schedule = defs.resolve_schedule_def(f"{NIGHTLY_JOB}_schedule")
+    assert schedule.cron_schedule == "30 1 * * *"
+    assert schedule.execution_timezone == "America/New_York"
+    for key in graph.get_all_asset_keys():
+        graph.get(key)  # resolves
+
+
+def test_raw_assets_are_daily_partitioned_in_the_reporting_timezone(defs):
+    graph = defs.resolve_asset_graph()
+    tickets = graph.get(dg.AssetKey(["raw_zendesk", "tickets"]))
+    partitions = tickets.partitions_def
+    assert isinstance(partitions, dg.DailyPartitionsDefinition)
+    assert partitions.timezone == "America/New_York"
+    assert partitions.get_first_partition_key() == "2025-01-01"
+    assert graph.get(dg.AssetKey(["marts", "ticket_metrics"])).partitions_def is None
+
+
+def test_mart_dependencies_are_read_off_the_sql(defs):
+    graph = defs.resolve_asset_graph()
+    parents = {k.to_user_string()
+               for k in graph.get(dg.AssetKey(["staging", "messages"])).parent_keys}
+    assert parents == {"raw_zendesk/ticket_events", "raw_zendesk/users"}
+
+
+def test_grain_checks_exist_for_every_model(defs):
+    checks = {(c.asset_key.to_user_string(), c.name)
+              for c in defs.resolve_asset_graph().asset_check_keys}
+    for model in (*STAGING_MODELS, *INTERMEDIATE_MODELS, *MART_MODELS):
+        assert (f"{model.schema}/{model.name}", "grain_is_unique") in checks
+
+
+def test_unconfigured_source_is_left_out(tmp_path, caplog):
+    env = {"WAREHOUSE_URL": f"duckdb:///{tmp_path / 'w.duckdb'}"}
+    with caplog.at_level("INFO", logger="helpdesk_etl"):
+        defs = build_definitions(Settings.from_env(env))
+    assert not list(defs.resolve_asset_graph().get_all_asset_keys())
+    assert "zendesk is not configured" in caplog.text
+
+
+def test_secrets_are_env_vars_in_the_resource_config(monkeypatch, tmp_path):
+    for name, value in ZENDESK_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("WAREHOUSE_URL", f"duckdb:///{tmp_path / 'w.duckdb'}")
+    defs = build_definitions(Settings.from_env())
+    zendesk = defs.resources["zendesk"]
+    assert isinstance(zendesk.api_token, dg.EnvVar)
+    assert "secret-token-value" not in repr(zendesk)
+
+
+def test_workspace_loads_the_code_location():
+    """`dagster dev` reads workspace.yaml: it must name the module that holds `defs`."""
+    import pathlib
+
+    import yaml
+
+    workspace = yaml.safe_load(
+        (pathlib.Path(__file__).parents[2] / "workspace.yaml").read_text()
+    )
+    module = workspace["load_from"][0]["python_module"]["module_name"]
+    assert module == "pipelines.definitions"

@@ -1,0 +1,76 @@
+"""Configuration and warehouse URLs: clear errors that name the setting, never a secret."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from pipelines.settings import ConfigurationError, Settings, default_pipeline_start_date
+from warehouse import Warehouse
+from warehouse.core import WarehouseError
+
+
+def test_defaults():
+    settings = Settings.from_env({})
+    assert settings.warehouse_url == "duckdb:///data/warehouse.duckdb"
+    assert settings.reporting_timezone == "UTC"
+    assert settings.zendesk is None and settings.configured_sources == []
+    assert settings.land_free_text is False
+
+
+def test_default_start_is_the_first_of_the_previous_month():
+    assert default_pipeline_start_date(date(2026, 11, 23)) == date(2026, 10, 1)
+    assert default_pipeline_start_date(date(2026, 1, 5)) == date(2025, 12, 1)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"REPORTING_TIMEZONE": "Mars/Olympus"}, "REPORTING_TIMEZONE"),
+        ({"PIPELINE_START_DATE": "01/02/2025"}, "PIPELINE_START_DATE"),
+        ({"LAND_FREE_TEXT": "maybe"}, "LAND_FREE_TEXT"),
+        ({"ZENDESK_API_TOKEN": "tok-123", "ZENDESK_SUBDOMAIN": "acme"}, "ZENDESK_EMAIL"),
+        ({"ZENDESK_API_TOKEN": "tok-123", "ZENDESK_EMAIL": "a@b.c"}, "ZENDESK_SUBDOMAIN"),
+    ],
+)
+def test_bad_settings_name_the_variable(env, message):
+    with pytest.raises(ConfigurationError, match=message) as error:
+        Settings.from_env(env)
+    assert "tok-123" not in str(error.value)
+
+
+def test_zendesk_settings_repr_hides_secrets():
+    settings = Settings.from_env(
+        {"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_EMAIL": "a@b.c", "ZENDESK_API_TOKEN": "tok-123"}
+    )
+    assert settings.configured_sources == ["zendesk"]
+    assert "tok-123" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://root@localhost/db", "only"),
+        ("duckdb:///:memory:", "must name a DuckDB file"),
+        ("not a url", "not a valid SQLAlchemy URL"),
+    ],
+)
+def test_unsupported_warehouse_urls(url, message):
+    with pytest.raises(WarehouseError, match=message):
+        Warehouse(url)
+
+
+def test_display_url_masks_the_password():
+    warehouse = Warehouse("postgresql://bi:hunter2@db.example:5432/analytics")
+    assert "hunter2" not in warehouse.display_url
+    assert "hunter2" not in repr(warehouse)
+    assert warehouse.dialect == "postgresql"
+
+
+def test_duckdb_warehouse_creates_its_folder(tmp_path):
+    warehouse = Warehouse(f"duckdb:///{tmp_path / 'nested' / 'w.duckdb'}")
+    warehouse.ensure_schemas()
+    assert (tmp_path / "nested" / "w.duckdb").exists()
+    assert warehouse.table_exists("marts", "nothing") is False
+    warehouse.dispose()

@@ -1,0 +1,50 @@
+-- The status history of every ticket, from Zendesk's ticket events: the status set at
+-- creation (from_status NULL) and every later change. Zendesk records no event when a
+-- ticket is deleted, so a deleted ticket gets one change to `deleted` at its last update.
+-- Grain: (source, status_change_id).
+WITH status_events AS (
+    SELECT
+        id,
+        ticket_id,
+        created_at,
+        previous_value,
+        value,
+        author_id,
+        row_number() OVER (PARTITION BY ticket_id ORDER BY created_at DESC, id DESC) AS recency
+    FROM raw_zendesk.ticket_child_events
+    WHERE field_name = 'status'
+),
+
+deletions AS (
+    SELECT
+        t.id AS ticket_id,
+        t.updated_at AS changed_at,
+        last_event.value AS from_status
+    FROM raw_zendesk.tickets AS t
+    LEFT JOIN status_events AS last_event
+        ON last_event.ticket_id = t.id AND last_event.recency = 1
+    WHERE t.status = 'deleted'
+      AND coalesce(last_event.value, '') <> 'deleted'
+)
+
+SELECT
+    'zendesk' AS source,
+    CAST(id AS text) AS status_change_id,
+    CAST(ticket_id AS text) AS ticket_id,
+    created_at AS changed_at,
+    previous_value AS from_status,
+    value AS to_status,
+    CAST(author_id AS text) AS changed_by
+FROM status_events
+
+UNION ALL
+
+SELECT
+    'zendesk' AS source,
+    'deleted-' || CAST(ticket_id AS text) AS status_change_id,
+    CAST(ticket_id AS text) AS ticket_id,
+    changed_at,
+    from_status,
+    'deleted' AS to_status,
+    CAST(NULL AS text) AS changed_by
+FROM deletions

@@ -1,0 +1,40 @@
+"""A local, deterministic Zendesk Support / Talk API for demos and tests.
+
+>>> from sandbox import Sandbox, generate_world
+>>> world = generate_world(seed=42, tickets=500, days=30)
+>>> with Sandbox(world) as sb:  # doctest: +SKIP
+...     print(sb.url, sb.credentials)
+"""
+
+from sandbox.generate import generate_world
+from sandbox.server import RecordedRequest, Sandbox
+from sandbox.world import (
+    Call,
+    Comment,
+    Group,
+    Holiday,
+    Organization,
+    SatisfactionRating,
+    Schedule,
+    Ticket,
+    Update,
+    User,
+    World,
+)
+
+__all__ = [
+    "Call",
+    "Comment",
+    "Group",
+    "Holiday",
+    "Organization",
+    "RecordedRequest",
+    "Sandbox",
+    "SatisfactionRating",
+    "Schedule",
+    "Ticket",
+    "Update",
+    "User",
+    "World",
+    "generate_world",
+]

@@ -1,0 +1,268 @@
+"""The sandbox HTTP server: Zendesk auth, rate limits, fault injection and request recording.
+
+Usage::
+
+    with Sandbox(world) as sb:
+        requests.get(f"{sb.url}/api/v2/groups.json", auth=(f"{email}/token", token))
+
+Auth is HTTP Basic ``{email}/token:{api_token}`` or ``Authorization: Bearer
+{oauth_token}``; anything else is 401 ``{"error": "Couldn't authenticate you"}``.
+``POST /__sandbox/faults`` (JSON with the fields of :meth:`Sandbox.inject_fault`)
+queues a fault over HTTP; ``GET`` lists them, ``DELETE`` clears them. Control
+requests need no auth and are neither recorded nor rate limited.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs, urlsplit
+
+from sandbox.limits import Fault, FaultRegistry, SlidingWindowLimiter
+from sandbox.world import World
+from sandbox.zendesk_api import ApiResponse, ZendeskApi, is_incremental
+
+log = logging.getLogger(__name__)
+
+CONTROL_PREFIX = "/__sandbox/"
+DEFAULT_EMAIL = "admin@sandbox.example"
+DEFAULT_API_TOKEN = "sandbox-api-token-6f1c2b7e9d"  # noqa: S105 - a fake sandbox credential
+DEFAULT_OAUTH_TOKEN = "sandbox-oauth-token-3a8e5d0c41"  # noqa: S105 - a fake sandbox credential
+
+
+class RecordedRequest(NamedTuple):
+    """One request the sandbox received: method, path and query (last value per name)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+
+
+class Sandbox:
+    """A local Zendesk API over a :class:`~sandbox.world.World`, served on a background thread."""
+
+    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0,
+                 rate_limit_per_minute: int | None = 700,
+                 incremental_rate_limit_per_minute: int | None = 10,
+                 email: str = DEFAULT_EMAIL, api_token: str = DEFAULT_API_TOKEN,
+                 oauth_token: str = DEFAULT_OAUTH_TOKEN,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.world = world
+        self.host = host
+        self.port = port
+        self.email = email
+        self.api_token = api_token
+        self.oauth_token = oauth_token
+        self.api = ZendeskApi(world, clock=clock, admin_email=email)
+        self.account_limiter = SlidingWindowLimiter(rate_limit_per_minute)
+        self.incremental_limiter = SlidingWindowLimiter(incremental_rate_limit_per_minute)
+        self.faults = FaultRegistry()
+        self.requests: list[RecordedRequest] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Bind the port and serve on a daemon thread (idempotent)."""
+        if self._server is not None:
+            return self
+        handler = type("SandboxHandler", (_Handler,), {"sandbox": self})
+        server = ThreadingHTTPServer((self.host, self.port), handler)
+        server.daemon_threads = True
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,),
+                                        name="zendesk-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- public helpers -----------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:54321`` (the real port once started)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        """Fake credentials the sandbox accepts (subdomain, email, api_token, oauth_token)."""
+        return {"subdomain": self.world.account_subdomain, "email": self.email,
+                "api_token": self.api_token, "oauth_token": self.oauth_token}
+
+    def inject_fault(self, path_prefix: str, status: int, times: int = 1,
+                     retry_after: int | None = None, body: str | None = None) -> Fault:
+        """Make the next ``times`` requests whose path starts with ``path_prefix`` fail."""
+        return self.faults.add(Fault(path_prefix=path_prefix, status=status, times=times,
+                                     retry_after=retry_after, body=body))
+
+    def clear_faults(self) -> None:
+        """Drop all queued faults."""
+        self.faults.clear()
+
+    def reset_rate_limits(self) -> None:
+        """Forget the requests counted by both rate limiters."""
+        self.account_limiter.reset()
+        self.incremental_limiter.reset()
+
+    # -- request handling (called from handler threads) ---------------------------------------
+
+    def authenticate(self, header: str | None) -> bool:
+        """Whether an ``Authorization`` header carries valid sandbox credentials."""
+        if not header:
+            return False
+        scheme, _, value = header.strip().partition(" ")
+        value = value.strip()
+        if scheme.lower() == "bearer":
+            return value == self.oauth_token
+        if scheme.lower() != "basic":
+            return False
+        try:
+            user, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        return user.lower() == f"{self.email.lower()}/token" and secret == self.api_token
+
+    def rate_limit(self, path: str) -> tuple[ApiResponse | None, dict[str, str]]:
+        """Count a request; return a 429 response if over a limit, plus rate-limit headers."""
+        headers: dict[str, str] = {}
+        allowed, remaining, reset = self.account_limiter.acquire()
+        limit = self.account_limiter.limit
+        if limit is not None:
+            headers = {"x-rate-limit": str(limit), "x-rate-limit-remaining": str(remaining),
+                       "ratelimit-limit": str(limit), "ratelimit-remaining": str(remaining),
+                       "ratelimit-reset": str(reset)}
+        if not allowed:
+            headers["Retry-After"] = str(reset)
+            return ApiResponse(429, {"error": "APIRateLimitExceeded", "description":
+                                     "Number of allowed API requests per minute exceeded"},
+                               headers), headers
+        if is_incremental(path):
+            ok, _, wait = self.incremental_limiter.acquire()
+            if not ok:
+                headers = {**headers, "Retry-After": str(wait)}
+                return ApiResponse(429, {
+                    "error": "APIRateLimitExceeded",
+                    "description": "Number of allowed incremental export API requests per "
+                                   "minute exceeded"}, headers), headers
+        return None, headers
+
+    def control(self, method: str, path: str, body: bytes) -> ApiResponse:
+        """The ``/__sandbox/`` control endpoints."""
+        if path.rstrip("/") != "/__sandbox/faults":
+            return ApiResponse(404, {"error": "InvalidEndpoint", "description": "Not found"})
+        if method == "GET":
+            return ApiResponse(200, {"faults": [f.to_json() for f in self.faults.pending()]})
+        if method == "DELETE":
+            self.faults.clear()
+            return ApiResponse(200, {"faults": []})
+        if method != "POST":
+            return ApiResponse(405, {"error": "MethodNotAllowed", "description": method})
+        try:
+            spec: dict[str, Any] = json.loads(body or b"{}")
+            fault = self.inject_fault(
+                path_prefix=str(spec["path_prefix"]), status=int(spec["status"]),
+                times=int(spec.get("times", 1)),
+                retry_after=None if spec.get("retry_after") is None else int(spec["retry_after"]),
+                body=spec.get("body"))
+        except (ValueError, KeyError, TypeError) as exc:
+            return ApiResponse(400, {"error": "InvalidValue", "description": str(exc)})
+        return ApiResponse(201, {"fault": fault.to_json()})
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Per-request handler; ``sandbox`` is bound by :meth:`Sandbox.start`."""
+
+    sandbox: Sandbox
+    protocol_version = "HTTP/1.1"
+    server_version = "ZendeskSandbox/1.0"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch("DELETE")
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.debug("sandbox: " + format, *args)
+
+    def _dispatch(self, method: str) -> None:
+        sb = self.sandbox
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        path = parts.path
+        if path.startswith(CONTROL_PREFIX):
+            self._send(sb.control(method, path, body))
+            return
+        query = parse_qs(parts.query, keep_blank_values=True)
+        sb.requests.append(RecordedRequest(method, path, {k: v[-1] for k, v in query.items()}))
+        fault = sb.faults.take(path)
+        if fault is not None:
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None \
+                else {}
+            self._send_raw(fault.status, fault.response_body(), headers)
+            return
+        if not sb.authenticate(self.headers.get("Authorization")):
+            self._send(ApiResponse(401, {"error": "Couldn't authenticate you"},
+                                   {"WWW-Authenticate": 'Basic realm="Web Password"'}))
+            return
+        limited, headers = sb.rate_limit(path)
+        if limited is not None:
+            self._send(limited)
+            return
+        host = self.headers.get("Host") or f"{sb.host}:{sb.port}"
+        try:
+            response = sb.api.handle(method, path, query, f"http://{host}")
+        except Exception:  # pragma: no cover - a sandbox bug must not kill the thread
+            log.exception("sandbox failed on %s %s", method, self.path)
+            response = ApiResponse(500, {"error": "InternalServerError",
+                                         "description": "Sandbox error"})
+        response.headers = {**headers, **response.headers}
+        self._send(response)
+
+    def _send(self, response: ApiResponse) -> None:
+        payload = json.dumps(response.body, separators=(",", ":")).encode()
+        self._send_raw(response.status, payload, response.headers)
+
+    def _send_raw(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        looks_json = payload[:1] in (b"{", b"[")
+        self.send_header("Content-Type", "application/json; charset=utf-8" if looks_json
+                         else "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)

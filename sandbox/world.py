@@ -1,0 +1,216 @@
+"""The sandbox's data model: a small, hand-buildable description of a helpdesk's history.
+
+A :class:`World` holds people, reference data and tickets. A ticket is a list of
+:class:`Update` objects (one per Zendesk audit); everything else the API shows
+(current status, ``updated_at``, audit and event ids, metrics) is derived from
+those updates deterministically by :mod:`sandbox.timeline`, so the same world
+always serves the same JSON.
+
+All datetimes must be timezone-aware; they are served in UTC, truncated to the
+second, as Zendesk does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+#: Default creation time for reference data built by hand without one.
+DEFAULT_CREATED_AT = datetime(2020, 1, 1, tzinfo=UTC)
+
+#: Ticket statuses Zendesk uses (``deleted`` only appears in exports).
+STATUSES = ("new", "open", "pending", "hold", "solved", "closed", "deleted")
+
+#: User roles.
+ROLES = ("end-user", "agent", "admin")
+
+#: Satisfaction rating scores.
+SCORES = ("offered", "unoffered", "good", "bad")
+
+#: Author id Zendesk uses for triggers and automations.
+SYSTEM_AUTHOR_ID = -1
+
+
+@dataclass(slots=True)
+class User:
+    """A Zendesk user: an end user, an agent or an admin."""
+
+    id: int
+    name: str
+    email: str
+    role: str = "end-user"
+    organization_id: int | None = None
+    created_at: datetime = DEFAULT_CREATED_AT
+    updated_at: datetime | None = None
+    time_zone: str = "Eastern Time (US & Canada)"
+    phone: str | None = None
+    default_group_id: int | None = None
+    active: bool = True
+
+
+@dataclass(slots=True)
+class Organization:
+    """A customer organisation; ``domain_names`` map email domains to it."""
+
+    id: int
+    name: str
+    domain_names: list[str] = field(default_factory=list)
+    created_at: datetime = DEFAULT_CREATED_AT
+    external_id: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Group:
+    """An agent group."""
+
+    id: int
+    name: str
+    created_at: datetime = DEFAULT_CREATED_AT
+    updated_at: datetime | None = None
+    description: str = ""
+
+
+@dataclass(slots=True)
+class Holiday:
+    """A schedule holiday: whole local days from ``start_date`` to ``end_date`` inclusive."""
+
+    id: int
+    name: str
+    start_date: date
+    end_date: date
+
+
+@dataclass(slots=True)
+class Schedule:
+    """A business-hours schedule.
+
+    ``intervals`` are ``(start_minute, end_minute)`` pairs counted from Sunday
+    00:00 local time (Monday 09:00-17:00 is ``(1980, 2460)``); ``time_zone`` is a
+    Rails zone name such as ``"Eastern Time (US & Canada)"``.
+    """
+
+    id: int
+    name: str
+    time_zone: str
+    intervals: list[tuple[int, int]]
+    holidays: list[Holiday] = field(default_factory=list)
+    created_at: datetime = DEFAULT_CREATED_AT
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Comment:
+    """A ticket comment; ``public=False`` is an internal note."""
+
+    body: str
+    public: bool = True
+
+
+@dataclass(slots=True)
+class Update:
+    """One ticket audit.
+
+    The first update of a ticket is its creation: its comment is the
+    description and its status defaults to ``new``. Later fields left ``None``
+    are unchanged. A trigger or automation is ``via="rule"`` with
+    ``author_id=-1`` (``author_id=-1`` with the default ``via`` also counts as
+    a rule, and a ``via="rule"`` update is always served as author -1).
+    ``via`` uses Zendesk's ``via.channel`` names (``web``, ``email``, ``api``,
+    ``voice``, ``chat``, ``native_messaging``, ``rule``...). A ``status`` of
+    ``deleted`` deletes the ticket (no audit appears in the event stream).
+    """
+
+    at: datetime
+    author_id: int
+    status: str | None = None
+    comment: Comment | None = None
+    via: str = "web"
+    assignee_id: int | None = None
+    group_id: int | None = None
+    priority: str | None = None
+
+
+@dataclass(slots=True)
+class Ticket:
+    """A ticket and its history.
+
+    ``assignee_id``, ``group_id`` and ``priority`` are the values at creation
+    (the first update may override them); later updates change them. When
+    ``updates`` is empty the ticket is treated as created by its requester at
+    ``created_at`` with status ``new`` and the subject as description.
+    """
+
+    id: int
+    created_at: datetime
+    requester_id: int
+    submitter_id: int | None = None
+    assignee_id: int | None = None
+    group_id: int | None = None
+    organization_id: int | None = None
+    channel: str = "email"
+    priority: str | None = "normal"
+    subject: str = "Help needed"
+    type: str | None = None
+    updates: list[Update] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    external_id: str | None = None
+    brand_id: int = 1
+    ticket_form_id: int = 1
+    custom_fields: dict[int, str | None] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Call:
+    """A Zendesk Talk call; durations are in seconds."""
+
+    id: int
+    ticket_id: int | None
+    agent_id: int | None
+    created_at: datetime
+    talk_time: int
+    hold_time: int = 0
+    wrap_up_time: int = 0
+    direction: str = "inbound"
+    completion_status: str = "completed"
+    wait_time: int = 0
+    customer_id: int | None = None
+    phone_number: str = "+15555550100"
+    consultation_time: int = 0
+
+
+@dataclass(slots=True)
+class SatisfactionRating:
+    """A CSAT rating of a ticket (``offered`` = survey sent, not answered)."""
+
+    id: int
+    ticket_id: int
+    score: str
+    created_at: datetime
+    updated_at: datetime
+    requester_id: int
+    assignee_id: int | None = None
+    group_id: int | None = None
+    comment: str | None = None
+
+
+@dataclass(slots=True)
+class World:
+    """Everything the sandbox serves."""
+
+    users: list[User] = field(default_factory=list)
+    organizations: list[Organization] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    schedules: list[Schedule] = field(default_factory=list)
+    tickets: list[Ticket] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    satisfaction_ratings: list[SatisfactionRating] = field(default_factory=list)
+    account_subdomain: str = "sandbox"
+
+    def user(self, user_id: int) -> User | None:
+        """Return the user with ``user_id`` or ``None`` (linear scan; fine for tests)."""
+        return next((u for u in self.users if u.id == user_id), None)
+
+    def ticket(self, ticket_id: int) -> Ticket | None:
+        """Return the ticket with ``ticket_id`` or ``None``."""
+        return next((t for t in self.tickets if t.id == ticket_id), None)

@@ -113,9 +113,12 @@ def print_summary(summary: dict[str, object]) -> None:
 
     print("\nCustomer-experience KPIs (marts.ticket_metrics):")
     print(f"  tickets                          {summary['tickets']:>10,}")
-    print(f"  median first response (minutes)  {fmt(summary['median_first_response_minutes']):>10}")
-    print(f"  median full resolution (minutes) {fmt(summary['median_full_resolution_minutes']):>10}")
-    print(f"  replies to resolution (average)  {fmt(summary['avg_replies_to_resolution']):>10}")
+    frt = fmt(summary["median_first_response_minutes"])
+    resolution = fmt(summary["median_full_resolution_minutes"])
+    replies = fmt(summary["avg_replies_to_resolution"])
+    print(f"  median first response (minutes)  {frt:>10}")
+    print(f"  median full resolution (minutes) {resolution:>10}")
+    print(f"  replies to resolution (average)  {replies:>10}")
     print(f"  open backlog (unsolved tickets)  {summary['open_backlog']:>10,}")
 
 

@@ -58,8 +58,9 @@ def _asset_for(
 ) -> dg.AssetsDefinition:
     deps = []
     for schema, table in sorted(model.tables_read(settings.configured_sources)):
-        key = raw_asset_key(schema, table) if schema.startswith("raw_") else dg.AssetKey([schema, table])
-        if schema.startswith("raw_") and key not in raw_keys:
+        is_raw = schema.startswith("raw_")
+        key = raw_asset_key(schema, table) if is_raw else dg.AssetKey([schema, table])
+        if is_raw and key not in raw_keys:
             raise ValueError(
                 f"{model.sql_path('zendesk')} reads {schema}.{table}, which no raw asset lands"
             )

@@ -15,9 +15,15 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+def _admin_engine(**kwargs) -> sa.Engine:
+    # psycopg2 is the driver dlt uses too (SQLAlchemy 2.1 would default to psycopg 3).
+    url = sa.engine.make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql+psycopg2")
+    return sa.create_engine(url, **kwargs)
+
+
 def _postgres_unreachable_reason() -> str | None:
     try:
-        engine = sa.create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
+        engine = _admin_engine(connect_args={"connect_timeout": 3})
         with engine.connect():
             pass
         engine.dispose()
@@ -42,7 +48,7 @@ def postgres_url() -> Iterator[str]:
     if _POSTGRES_SKIP_REASON:
         pytest.skip(_POSTGRES_SKIP_REASON)
     name = f"helpdesk_etl_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = _admin_engine(isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     url = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name)

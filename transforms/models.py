@@ -68,7 +68,10 @@ class Model:
 
         Comments are ignored; `staging.x` / `marts.x` / `raw_<source>.x` references count.
         """
-        paths = [self.sql_path(s) for s in sources] if self.layer == "staging" else [self.sql_path()]
+        if self.layer == "staging":
+            paths = [self.sql_path(source) for source in sources]
+        else:
+            paths = [self.sql_path()]
         found: set[tuple[str, str]] = set()
         for path in paths:
             if not path.exists():

@@ -63,7 +63,9 @@ def replace_date_range(
             bound,
         )
         connection.execute(
-            sa.text(f"DELETE FROM {target} WHERE {column} >= :range_start AND {column} < :range_end"),
+            sa.text(
+                f"DELETE FROM {target} WHERE {column} >= :range_start AND {column} < :range_end"
+            ),
             bound,
         )
         inserted = connection.execute(sa.text(f"INSERT INTO {target} {select_sql}"), bound)

@@ -87,8 +87,15 @@ class Warehouse:
 
         if self.is_duckdb:
             return dlt.destinations.duckdb(str(Path(self.duckdb_path).expanduser()))
-        url = self._url.set(drivername="postgresql")
-        return dlt.destinations.postgres(url.render_as_string(hide_password=False))
+        from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+        credentials = PostgresCredentials()
+        credentials.parse_native_representation(
+            self._url.set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+        # dlt insists on a password; servers with trust or peer auth need none.
+        credentials.password = credentials.password or ""
+        return dlt.destinations.postgres(credentials=credentials)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -119,13 +126,24 @@ class Warehouse:
             for schema in schemas or SCHEMAS:
                 connection.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {preparer.quote(schema)}"))
 
+    # information_schema answers the same on both dialects (SQLAlchemy's inspector asks
+    # PostgreSQL catalogs that DuckDB does not have).
     def table_exists(self, schema: str, table: str) -> bool:
         """Whether `schema.table` exists."""
-        return sa.inspect(self.engine).has_table(table, schema=schema)
+        return bool(self.scalar(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = :schema AND table_name = :table",
+            {"schema": schema, "table": table},
+        ))
 
     def columns(self, schema: str, table: str) -> list[str]:
         """The column names of `schema.table`, in order."""
-        return [c["name"] for c in sa.inspect(self.engine).get_columns(table, schema=schema)]
+        rows = self.query(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = :schema AND table_name = :table ORDER BY ordinal_position",
+            {"schema": schema, "table": table},
+        )
+        return [row["column_name"] for row in rows]
 
     def quote(self, identifier: str) -> str:
         """Quote an identifier for this dialect (names never reach SQL unquoted)."""

@@ -44,5 +44,6 @@ def table_snapshot(warehouse: Warehouse, schema: str, table: str) -> list[tuple]
     """Every row of a table, sorted, as plain tuples (for before/after comparisons)."""
     columns = [c for c in warehouse.columns(schema, table) if not c.startswith("_dlt")]
     column_list = ", ".join(warehouse.quote(c) for c in columns)
-    rows = warehouse.query(f"SELECT {column_list} FROM {warehouse.quote(schema)}.{warehouse.quote(table)}")
+    qualified = f"{warehouse.quote(schema)}.{warehouse.quote(table)}"
+    rows = warehouse.query(f"SELECT {column_list} FROM {qualified}")
     return sorted((tuple(row.values()) for row in rows), key=repr)

@@ -1,0 +1,384 @@
+"""HTTP plumbing shared by the connectors: base-URL rule, auth, retries, specific errors.
+
+Every vendor connector talks to its API through an `ApiClient`: one `requests` session,
+bounded retries with backoff for 429, 5xx, dropped connections and truncated bodies
+(honouring `Retry-After`), and errors that name the source, the endpoint and the cause but
+never a secret (no Authorization header, no token, no credentials in any message).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+import requests
+from requests.auth import AuthBase
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Statuses worth another try: timeouts, rate limiting and any server-side trouble (5xx).
+RETRYABLE_STATUSES = frozenset({408, 429, *range(500, 600)})
+#: How much of an error body goes into an exception message (after redaction).
+ERROR_BODY_EXCERPT_CHARS = 300
+REDACTED = "***"
+
+
+class ApiError(RuntimeError):
+    """A vendor API request failed; the message names source, endpoint and cause."""
+
+    def __init__(self, message: str, *, source: str, endpoint: str, status: int | None = None):
+        super().__init__(message)
+        self.source = source
+        self.endpoint = endpoint
+        self.status = status
+
+
+class ApiAuthError(ApiError):
+    """The API refused the credentials (HTTP 401) or their permissions (HTTP 403)."""
+
+
+class ApiRetriesExhaustedError(ApiError):
+    """Every allowed attempt hit a retryable failure (429, 5xx, connection, bad body)."""
+
+
+class ApiResponseError(ApiError):
+    """The API answered successfully but with a body the connector cannot use."""
+
+
+class ApiRecordError(ApiResponseError):
+    """One record in an otherwise good response cannot be landed (e.g. an unparsable time)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a request is retried.
+
+    `max_attempts` counts the first try. Waits grow as `backoff_seconds * 2**n` up to
+    `max_backoff_seconds`, with jitter; a `Retry-After` header replaces the computed wait
+    (capped at `max_retry_after_seconds`, so a hostile header cannot stall a run for days).
+    """
+
+    max_attempts: int = 6
+    backoff_seconds: float = 1.0
+    max_backoff_seconds: float = 60.0
+    max_retry_after_seconds: float = 600.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("RetryPolicy.max_attempts must be at least 1")
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based) without a header."""
+        wait = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempt - 1))
+        return wait * random.uniform(0.5, 1.0)
+
+
+class BearerAuth(AuthBase):
+    """`Authorization: Bearer <token>`; its repr never shows the token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "BearerAuth(<redacted>)"
+
+
+class BasicAuth(requests.auth.HTTPBasicAuth):
+    """HTTP Basic auth whose repr never shows the password."""
+
+    def __repr__(self) -> str:
+        return "BasicAuth(<redacted>)"
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_base_url(url: str, setting: str) -> str:
+    """Return `url` without a trailing slash if it is an acceptable API base URL.
+
+    It must be `https://`, or `http://` to a loopback host (local sandboxes and tests).
+    Raises ValueError naming `setting` (e.g. `ZENDESK_BASE_URL`) otherwise.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{setting} must be an absolute https:// URL, got {url!r}")
+    if parts.username or parts.password:
+        raise ValueError(f"{setting} must not carry credentials in the URL")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{setting} must not have a query string or fragment, got {url!r}")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ValueError(
+            f"{setting} must use https:// (plain http:// is allowed only for loopback hosts "
+            f"such as 127.0.0.1, localhost or ::1), got {url!r}"
+        )
+    return url.strip().rstrip("/")
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or HTTP-date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class _Retryable(Exception):
+    """Internal: one attempt failed in a way worth retrying."""
+
+    def __init__(self, cause: str, retry_after: float | None = None) -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.retry_after = retry_after
+
+
+class ApiClient:
+    """A JSON-over-HTTPS client for one vendor API: session, auth, retries, safe errors.
+
+    `secrets` are strings that must never appear in a message (tokens, encoded credentials);
+    they are redacted from anything the client raises or logs. `credentials_hint` tells the
+    operator which settings to check when the API refuses the credentials.
+    """
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        base_url: str,
+        auth: AuthBase | None,
+        secrets: Iterable[str] = (),
+        credentials_hint: str = "the credentials",
+        retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] = (10.0, 120.0),
+        headers: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.source = source
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.credentials_hint = credentials_hint
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self._sleep = sleep
+        self._origin = _origin(self.base_url)
+        self._session = requests.Session()
+        self._session.auth = auth
+        self._session.headers.update({"Accept": "application/json"})
+        if headers:
+            self._session.headers.update(headers)
+
+    def __repr__(self) -> str:
+        return f"ApiClient(source={self.source!r}, base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        """Close the underlying connection pool."""
+        self._session.close()
+
+    def url_for(self, path_or_url: str) -> str:
+        """Absolute URL for an API path, or for a `next` link the API returned.
+
+        Links on another origin (e.g. the vendor's own host when `base_url` points at a
+        proxy) are re-based onto `base_url`, so credentials only ever go to `base_url`.
+        """
+        if "://" not in path_or_url:
+            return f"{self.base_url}/{path_or_url.lstrip('/')}"
+        if _origin(path_or_url) == self._origin:
+            return path_or_url
+        parts = urlsplit(path_or_url)
+        query = f"?{parts.query}" if parts.query else ""
+        return f"{self.base_url}{parts.path}{query}"
+
+    def get_json(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET a JSON document, retrying transient failures; raise an `ApiError` otherwise.
+
+        `params` are merged over the query string of `path_or_url` (a `next` link keeps its
+        cursor, and the caller's fixed parameters, like page size, are never lost).
+        """
+        url = self.url_for(path_or_url)
+        parts = urlsplit(url)
+        endpoint = parts.path
+        query: dict[str, Any] = dict(parse_qsl(parts.query, keep_blank_values=True))
+        query.update({k: v for k, v in (params or {}).items() if v is not None})
+        bare_url = url.split("?", 1)[0]
+
+        last_cause = ""
+        for attempt in range(1, self.retry.max_attempts + 1):
+            try:
+                return self._attempt(bare_url, query, endpoint)
+            except _Retryable as failure:
+                last_cause = failure.cause
+                if attempt == self.retry.max_attempts:
+                    break
+                wait = failure.retry_after
+                if wait is None:
+                    wait = self.retry.backoff(attempt)
+                wait = min(wait, self.retry.max_retry_after_seconds)
+                logger.warning(
+                    "%s: GET %s failed (%s); retrying in %.1f s (attempt %d of %d)",
+                    self.source,
+                    endpoint,
+                    failure.cause,
+                    wait,
+                    attempt + 1,
+                    self.retry.max_attempts,
+                )
+                self._sleep(wait)
+        raise ApiRetriesExhaustedError(
+            self._redact(
+                f"{self.source}: GET {endpoint} failed after {self.retry.max_attempts} "
+                f"attempts; last cause: {last_cause}. The API may be rate limiting or down: "
+                "retry the run later, or raise the connector's retry settings."
+            ),
+            source=self.source,
+            endpoint=endpoint,
+        )
+
+    def _attempt(self, url: str, query: Mapping[str, Any], endpoint: str) -> Any:
+        try:
+            response = self._session.get(url, params=query, timeout=self.timeout)
+        except requests.exceptions.RequestException as exc:
+            # requests' message names only host and path; still, keep exception objects
+            # (which hold the prepared request and its headers) out of what we raise.
+            raise _Retryable(self._redact(f"{type(exc).__name__}: {exc}")) from None
+        status = response.status_code
+        reason = response.reason or ""
+        if status in RETRYABLE_STATUSES:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            response.close()
+            raise _Retryable(f"HTTP {status} {reason}".strip(), retry_after)
+        if status in (401, 403):
+            detail = self._excerpt(response)
+            raise ApiAuthError(
+                self._redact(
+                    f"{self.source}: GET {endpoint} was refused with HTTP {status} {reason}: "
+                    f"check {self.credentials_hint}. Response: {detail}"
+                ),
+                source=self.source,
+                endpoint=endpoint,
+                status=status,
+            )
+        if status >= 400:
+            detail = self._excerpt(response)
+            raise ApiError(
+                self._redact(
+                    f"{self.source}: GET {endpoint} failed with HTTP {status} {reason}. "
+                    f"Response: {detail}"
+                ),
+                source=self.source,
+                endpoint=endpoint,
+                status=status,
+            )
+        try:
+            content = response.content
+        except requests.exceptions.RequestException as exc:
+            raise _Retryable(self._redact(f"body not received: {type(exc).__name__}")) from None
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            # A truncated or garbled body: the next attempt usually gets a whole one.
+            raise _Retryable(f"HTTP {status} with a body that is not valid JSON") from None
+
+    def _excerpt(self, response: requests.Response) -> str:
+        try:
+            text = response.text
+        except requests.exceptions.RequestException:
+            return "(no body)"
+        text = " ".join(text.split())
+        if len(text) > ERROR_BODY_EXCERPT_CHARS:
+            text = text[:ERROR_BODY_EXCERPT_CHARS] + "..."
+        return text or "(empty body)"
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+_DONE = object()
+
+
+def prefetch(items: Iterator[T], depth: int = 1, name: str = "prefetch") -> Iterator[T]:
+    """Iterate `items` on a background thread, up to `depth` items ahead.
+
+    Fetching the next page of an API then overlaps with processing the current one. An
+    error in `items` is raised here; closing this iterator stops the thread (after the
+    request in flight, if any) and closes `items`.
+    """
+    buffer: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(entry: tuple[Any, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((_DONE, None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put((None, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name=name, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = buffer.get()
+            if error is not None:
+                raise error
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()

@@ -1,0 +1,396 @@
+"""Zendesk Support + Talk as a dlt source: tickets, their events, people, schedules, CSAT, calls.
+
+Tables (see docs/zendesk-landed-tables.md for every column):
+- `tickets`, `ticket_events` + `ticket_child_events`, `satisfaction_ratings`, `calls`:
+  extracted for a window [start, end) of their change time, merged on `id`.
+- `users`, `organizations`, `groups`, `schedules` (+ `schedules__intervals`),
+  `schedule_holidays`: reference data, loaded whole on every run, merged on `id`.
+
+Windows are stateless when `end` is given: a re-run of an older window emits only what
+changed inside it, so it never overwrites rows that a newer window landed.
+"""
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource, DltSource
+
+from connectors.http import ApiClient, RetryPolicy, prefetch
+from connectors.zendesk import settings
+from connectors.zendesk.helpers import (
+    LandedColumns,
+    build_client,
+    column_hints,
+    cursor_list_pages,
+    epoch_seconds,
+    event_time,
+    incremental_cursor_pages,
+    incremental_time_pages,
+    parse_timestamp,
+    passed,
+    shape_ticket,
+    shape_ticket_events,
+    single_page,
+    ticket_change_time,
+)
+
+__all__ = ["zendesk_source"]
+
+# No `from __future__ import annotations` here: dlt finds a resource's incremental argument
+# by its evaluated `dlt.sources.incremental` annotation.
+
+
+def zendesk_source(
+    subdomain: str | None = None,
+    email: str | None = None,
+    api_token: str | None = None,
+    oauth_token: str | None = None,
+    base_url: str | None = None,
+    *,
+    start: datetime,
+    end: datetime | None = None,
+    land_free_text: bool = False,
+    page_size: int = settings.DEFAULT_PAGE_SIZE,
+    retry: RetryPolicy | None = None,
+) -> DltSource:
+    """The Zendesk dlt source for the extract window [start, end).
+
+    Credentials: `email` + `api_token` (HTTP Basic `{email}/token:{api_token}`) or
+    `oauth_token` (Bearer). `base_url` overrides `https://{subdomain}.zendesk.com`; it must
+    be https:// unless it points at a loopback host. `start` must be timezone-aware; `end`
+    None means up to now (then the windowed tables keep dlt incremental state between runs).
+    Comment bodies, subjects, descriptions and other free text land only with
+    `land_free_text`. Nothing is fetched until the source is extracted.
+    """
+    if start.tzinfo is None or (end is not None and end.tzinfo is None):
+        raise ValueError("zendesk_source: start and end must be timezone-aware datetimes")
+    if end is not None and end <= start:
+        raise ValueError(f"zendesk_source: end ({end}) must be after start ({start})")
+    if not 1 <= page_size <= settings.MAX_INCREMENTAL_PAGE_SIZE:
+        raise ValueError(
+            f"zendesk_source: page_size must be 1..{settings.MAX_INCREMENTAL_PAGE_SIZE}"
+        )
+    client = build_client(
+        subdomain=subdomain,
+        email=email,
+        api_token=api_token,
+        oauth_token=oauth_token,
+        base_url=base_url,
+        retry=retry,
+    )
+    # Everything is passed explicitly, so dlt never fills an argument from the environment.
+    return _zendesk(client, start, end, land_free_text, page_size)
+
+
+@dlt.source(name=settings.SOURCE_NAME)
+def _zendesk(
+    client: ApiClient, start: datetime, end: datetime | None, land_free_text: bool, page_size: int
+) -> Sequence[DltResource]:
+    """The resources of one Zendesk account for one window."""
+
+    def window(cursor: str, as_epoch: bool = False) -> dlt.sources.incremental[Any]:
+        convert = epoch_seconds if as_epoch else (lambda moment: moment)
+        return dlt.sources.incremental(
+            cursor,
+            initial_value=convert(start),
+            end_value=convert(end) if end is not None else None,
+            range_start="closed",
+            range_end="open",
+        )
+
+    free = land_free_text
+    events = ticket_events(client, free, page_size, window("created_at"))
+    # ticket_events lands two tables; each gets its own hints (a variant of the resource's).
+    for table, columns in (
+        ("ticket_events", column_hints(settings.TICKET_EVENT_COLUMNS)),
+        (
+            settings.CHILD_EVENTS_TABLE,
+            column_hints(
+                settings.CHILD_EVENT_COLUMNS,
+                settings.CHILD_EVENT_FREE_TEXT_COLUMNS if free else {},
+            ),
+        ),
+    ):
+        events.apply_hints(
+            table_name=table,
+            primary_key="id",
+            write_disposition="merge",
+            columns=columns,
+            create_table_variant=True,
+        )
+    schedule_resource = schedules(client)
+    # schedules lands two tables; a schedule's intervals are replaced as a set.
+    schedule_resource.apply_hints(
+        table_name="schedules",
+        columns=column_hints(settings.SCHEDULE_COLUMNS),
+        create_table_variant=True,
+    )
+    schedule_resource.apply_hints(
+        table_name=settings.SCHEDULE_INTERVALS_TABLE,
+        primary_key=["schedule_id", "start_time"],
+        merge_key="schedule_id",
+        columns=column_hints(settings.SCHEDULE_INTERVAL_COLUMNS),
+        create_table_variant=True,
+    )
+    resources = (
+        tickets(client, free, page_size, window("generated_timestamp", as_epoch=True)),
+        events,
+        users(client, free, page_size),
+        organizations(client, free, page_size),
+        groups(client, free, page_size),
+        schedule_resource,
+        schedule_holidays(client),
+        satisfaction_ratings(client, free, page_size, window("updated_at")),
+        calls(client, page_size, window("updated_at")),
+    )
+    if land_free_text:
+        for resource in resources:
+            free_text_columns = settings.FREE_TEXT_COLUMNS.get(resource.name)
+            if free_text_columns:
+                resource.apply_hints(columns=column_hints(free_text_columns))
+    return resources
+
+
+@dlt.resource(
+    name="tickets",
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.TICKET_COLUMNS),
+    max_table_nesting=0,
+)
+def tickets(
+    client: ApiClient,
+    land_free_text: bool,
+    page_size: int,
+    changed: dlt.sources.incremental[int],
+) -> Iterator[Any]:
+    """Tickets whose last change (`generated_timestamp`) falls in the window; deleted ones
+    arrive with status `deleted`. Cursor-based incremental export, ordered by change time."""
+    columns = LandedColumns(
+        settings.INCREMENTAL_TICKETS_PATH,
+        settings.TICKET_COLUMNS,
+        settings.TICKET_FREE_TEXT_COLUMNS if land_free_text else {},
+    )
+    pages = incremental_cursor_pages(
+        client,
+        settings.INCREMENTAL_TICKETS_PATH,
+        "tickets",
+        start_time=changed.start_value,
+        page_size=page_size,
+        stop_after=passed(changed.end_value, ticket_change_time),
+    )
+    yield from columns.pages(pages, lambda ticket: shape_ticket(columns, ticket))
+
+
+@dlt.resource(
+    name="ticket_events",
+    primary_key="id",
+    write_disposition="merge",
+    max_table_nesting=0,
+)
+def ticket_events(
+    client: ApiClient,
+    land_free_text: bool,
+    page_size: int,
+    created: dlt.sources.incremental[datetime],
+) -> Iterator[Any]:
+    """Ticket audits made in the window (`ticket_events`) and their child events, flattened
+    into `ticket_child_events`: one row per Create / Change / Comment / ... with the audit's
+    ticket, time, via and author copied down. Time-based export with `comment_events`."""
+    audit_columns = LandedColumns(
+        settings.INCREMENTAL_TICKET_EVENTS_PATH, settings.TICKET_EVENT_COLUMNS
+    )
+    child_columns = LandedColumns(
+        settings.INCREMENTAL_TICKET_EVENTS_PATH,
+        settings.CHILD_EVENT_COLUMNS,
+        settings.CHILD_EVENT_FREE_TEXT_COLUMNS if land_free_text else {},
+    )
+    pages = incremental_time_pages(
+        client,
+        settings.INCREMENTAL_TICKET_EVENTS_PATH,
+        "ticket_events",
+        start_time=epoch_seconds(created.start_value),
+        page_size=page_size,
+        params={"include": settings.TICKET_EVENTS_INCLUDE},
+        stop_after=passed(created.end_value, event_time),
+    )
+    landed_audits = landed_children = False
+    for page in prefetch(pages):
+        audits, children = shape_ticket_events(page, land_free_text=land_free_text)
+        landed_audits = True
+        yield dlt.mark.with_table_name(audit_columns.columns_page(audits), "ticket_events")
+        if children["id"]:
+            landed_children = True
+            yield dlt.mark.with_table_name(
+                child_columns.columns_page(children), settings.CHILD_EVENTS_TABLE
+            )
+    # An empty window still leaves both tables in place.
+    if not landed_audits:
+        yield dlt.mark.with_table_name(audit_columns.empty(), "ticket_events")
+    if not landed_children:
+        yield dlt.mark.with_table_name(child_columns.empty(), settings.CHILD_EVENTS_TABLE)
+
+
+@dlt.resource(
+    name="users",
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.USER_COLUMNS),
+    max_table_nesting=0,
+)
+def users(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[Any]:
+    """Every user (agents, admins, end users; `role` tells which), loaded whole each run."""
+    columns = LandedColumns(
+        settings.INCREMENTAL_USERS_PATH,
+        settings.USER_COLUMNS,
+        settings.USER_FREE_TEXT_COLUMNS if land_free_text else {},
+    )
+    pages = incremental_cursor_pages(
+        client, settings.INCREMENTAL_USERS_PATH, "users", start_time=0, page_size=page_size
+    )
+    yield from columns.pages(pages)
+
+
+@dlt.resource(
+    name="organizations",
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.ORGANIZATION_COLUMNS),
+    max_table_nesting=0,
+)
+def organizations(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[Any]:
+    """Every organization, loaded whole each run (time-based incremental export from 0)."""
+    columns = LandedColumns(
+        settings.INCREMENTAL_ORGANIZATIONS_PATH,
+        settings.ORGANIZATION_COLUMNS,
+        settings.ORGANIZATION_FREE_TEXT_COLUMNS if land_free_text else {},
+    )
+    pages = incremental_time_pages(
+        client,
+        settings.INCREMENTAL_ORGANIZATIONS_PATH,
+        "organizations",
+        start_time=0,
+        page_size=page_size,
+    )
+    yield from columns.pages(pages)
+
+
+@dlt.resource(
+    name="groups",
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.GROUP_COLUMNS),
+    max_table_nesting=0,
+)
+def groups(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[Any]:
+    """Every agent group, deleted ones included (old tickets still point at them)."""
+    columns = LandedColumns(
+        settings.GROUPS_PATH,
+        settings.GROUP_COLUMNS,
+        settings.GROUP_FREE_TEXT_COLUMNS if land_free_text else {},
+    )
+    pages = cursor_list_pages(
+        client,
+        settings.GROUPS_PATH,
+        "groups",
+        page_size=page_size,
+        params={"exclude_deleted": "false"},
+    )
+    yield from columns.pages(pages)
+
+
+@dlt.resource(name="schedules", primary_key="id", write_disposition="merge")
+def schedules(client: ApiClient) -> Iterator[Any]:
+    """Business-hours schedules, and their weekly open intervals in `schedules__intervals`
+    (`schedule_id`, `start_time`/`end_time` in minutes from Sunday 00:00 local time)."""
+    columns = LandedColumns(settings.SCHEDULES_PATH, settings.SCHEDULE_COLUMNS)
+    interval_columns = LandedColumns(settings.SCHEDULES_PATH, settings.SCHEDULE_INTERVAL_COLUMNS)
+    found = single_page(client, settings.SCHEDULES_PATH, "schedules")
+    intervals = [
+        interval_columns.row({**interval, "schedule_id": schedule.get("id")})
+        for schedule in found
+        for interval in (schedule.get("intervals") or ())
+    ]
+    yield dlt.mark.with_table_name(columns.page([columns.row(s) for s in found]), "schedules")
+    yield dlt.mark.with_table_name(
+        interval_columns.page(intervals), settings.SCHEDULE_INTERVALS_TABLE
+    )
+
+
+@dlt.resource(
+    name="schedule_holidays",
+    primary_key="id",
+    merge_key="schedule_id",
+    write_disposition="merge",
+    columns=column_hints(settings.HOLIDAY_COLUMNS),
+)
+def schedule_holidays(client: ApiClient) -> Iterator[Any]:
+    """Holidays of every schedule (whole local days without business hours). Merged on
+    `schedule_id` as well: a schedule's holidays are replaced as a set, so one deleted in
+    Zendesk disappears here too (unless it was the schedule's last)."""
+    columns = LandedColumns(settings.SCHEDULE_HOLIDAYS_PATH, settings.HOLIDAY_COLUMNS)
+    rows = []
+    for schedule in single_page(client, settings.SCHEDULES_PATH, "schedules"):
+        path = settings.SCHEDULE_HOLIDAYS_PATH.format(schedule_id=schedule["id"])
+        rows += [
+            columns.row({**holiday, "schedule_id": schedule["id"]})
+            for holiday in single_page(client, path, "holidays")
+        ]
+    yield columns.page(rows)
+
+
+@dlt.resource(
+    name="satisfaction_ratings",
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.SATISFACTION_RATING_COLUMNS),
+    max_table_nesting=0,
+)
+def satisfaction_ratings(
+    client: ApiClient,
+    land_free_text: bool,
+    page_size: int,
+    updated: dlt.sources.incremental[datetime],
+) -> Iterator[Any]:
+    """CSAT ratings (offered / good / bad ...) changed in the window."""
+    columns = LandedColumns(
+        settings.SATISFACTION_RATINGS_PATH,
+        settings.SATISFACTION_RATING_COLUMNS,
+        settings.SATISFACTION_RATING_FREE_TEXT_COLUMNS if land_free_text else {},
+    )
+    params: dict[str, Any] = {"start_time": epoch_seconds(updated.start_value)}
+    if updated.end_value is not None:
+        params["end_time"] = epoch_seconds(updated.end_value)
+    pages = cursor_list_pages(
+        client,
+        settings.SATISFACTION_RATINGS_PATH,
+        "satisfaction_ratings",
+        page_size=page_size,
+        params=params,
+    )
+    yield from columns.pages(pages)
+
+
+@dlt.resource(
+    name="calls",
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.CALL_COLUMNS),
+    max_table_nesting=0,
+)
+def calls(
+    client: ApiClient, page_size: int, updated: dlt.sources.incremental[datetime]
+) -> Iterator[Any]:
+    """Talk calls changed in the window, with talk / hold / wrap-up seconds (handle time)."""
+    columns = LandedColumns(settings.INCREMENTAL_CALLS_PATH, settings.CALL_COLUMNS)
+    pages = incremental_time_pages(
+        client,
+        settings.INCREMENTAL_CALLS_PATH,
+        "calls",
+        start_time=epoch_seconds(updated.start_value),
+        page_size=page_size,
+        stop_after=passed(updated.end_value, lambda call: parse_timestamp(call.get("updated_at"))),
+    )
+    yield from columns.pages(pages)

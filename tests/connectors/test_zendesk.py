@@ -1,0 +1,522 @@
+"""The Zendesk dlt source against the sandbox, over real HTTP, into a temporary DuckDB."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import traceback
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pytest
+
+from connectors.http import (
+    ApiAuthError,
+    ApiError,
+    ApiRecordError,
+    ApiRetriesExhaustedError,
+    RetryPolicy,
+    parse_retry_after,
+    validate_base_url,
+)
+from connectors.zendesk import zendesk_source
+from sandbox import Sandbox, User, World, generate_world
+from sandbox.timeline import derive_ticket, epoch
+
+DATASET = "raw_zendesk"
+BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
+#: The test world's days: FIRST_DAY up to and including LAST_DAY (fixed, so runs repeat).
+FIRST_DAY = datetime(2024, 3, 5, tzinfo=UTC)
+LAST_DAY = date(2024, 3, 10)
+#: Short waits, so retry tests stay fast (a Retry-After header still wins).
+QUICK_RETRY = RetryPolicy(max_attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05)
+_pipeline_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    """A small helpdesk: every endpoint returns several pages at page size 3."""
+    return generate_world(seed=7, tickets=60, days=6, end_date=LAST_DAY)
+
+
+@pytest.fixture
+def sandbox(world: World):
+    """The sandbox serving `world`, without the incremental rate limit."""
+    with Sandbox(
+        world, port=0, rate_limit_per_minute=700, incremental_rate_limit_per_minute=None
+    ) as sb:
+        yield sb
+
+
+def source_for(sb: Sandbox, **overrides: Any) -> Any:
+    """A Zendesk source pointed at `sb` (API-token auth, whole history, quick retries)."""
+    creds = sb.credentials
+    arguments: dict[str, Any] = {
+        "email": creds["email"],
+        "api_token": creds["api_token"],
+        "base_url": sb.url,
+        "start": BEGINNING,
+        "end": None,
+        "retry": QUICK_RETRY,
+    }
+    arguments.update(overrides)
+    return zendesk_source(**arguments)
+
+
+def new_pipeline(tmp_path: Path) -> dlt.Pipeline:
+    """A dlt pipeline into a DuckDB file under `tmp_path`."""
+    return dlt.pipeline(
+        pipeline_name=f"zendesk_test_{next(_pipeline_names)}",
+        pipelines_dir=str(tmp_path / "dlt"),
+        destination=dlt.destinations.duckdb(str(tmp_path / "warehouse.duckdb")),
+        dataset_name=DATASET,
+    )
+
+
+def query(pipeline: dlt.Pipeline, sql: str, *params: Any) -> list[tuple]:
+    """Rows of `sql` (`%s` placeholders for `params`), run in the dataset `raw_zendesk`."""
+    with pipeline.sql_client() as client:
+        return [tuple(row) for row in client.execute_sql(sql, *params)]
+
+
+def counts(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Row count of every landed table."""
+    tables = query(
+        pipeline,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+        "AND NOT starts_with(table_name, '_dlt')",
+        DATASET,
+    )
+    return {t: query(pipeline, f'SELECT count(*) FROM "{t}"')[0][0] for (t,) in tables}  # noqa: S608
+
+
+def columns(pipeline: dlt.Pipeline, table: str) -> dict[str, str]:
+    """Column name -> DuckDB type of a landed table."""
+    rows = query(
+        pipeline,
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = %s AND table_name = %s",
+        DATASET,
+        table,
+    )
+    return dict(rows)
+
+
+def expected_counts(world: World) -> dict[str, int]:
+    """What the world holds, table by table."""
+    audits = [a for t in world.tickets for a in derive_ticket(t).audits]
+    return {
+        "tickets": len(world.tickets),
+        "ticket_events": len(audits),
+        "ticket_child_events": sum(len(a.events) + (a.comment is not None) for a in audits),
+        "users": len(world.users),
+        "organizations": len(world.organizations),
+        "groups": len(world.groups),
+        "schedules": len(world.schedules),
+        "schedules__intervals": sum(len(s.intervals) for s in world.schedules),
+        "schedule_holidays": sum(len(s.holidays) for s in world.schedules),
+        "satisfaction_ratings": len(world.satisfaction_ratings),
+        "calls": len(world.calls),
+    }
+
+
+def api_error_in(exc: BaseException) -> ApiError:
+    """The connector error at the root of a failed pipeline step."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ApiError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    raise AssertionError(f"no ApiError behind {exc!r}")
+
+
+# --- whole loads ----------------------------------------------------------------------------
+
+
+def test_every_endpoint_pages_and_lands_the_whole_world(sandbox, world, tmp_path):
+    pipeline = new_pipeline(tmp_path)
+    pipeline.run(source_for(sandbox, page_size=3))
+
+    assert counts(pipeline) == expected_counts(world)
+    requests_per_path = Counter(r.path for r in sandbox.requests)
+    for path in (
+        "/api/v2/incremental/tickets/cursor.json",
+        "/api/v2/incremental/ticket_events.json",
+        "/api/v2/incremental/users/cursor.json",
+        "/api/v2/incremental/organizations.json",
+        "/api/v2/groups.json",
+        "/api/v2/satisfaction_ratings.json",
+        "/api/v2/channels/voice/stats/incremental/calls.json",
+    ):
+        assert requests_per_path[path] > 1, f"{path} was not paged"
+    events = [r for r in sandbox.requests if r.path.endswith("ticket_events.json")]
+    assert all(r.query.get("include") == "comment_events" for r in events)
+
+
+def test_landed_types_are_stable(sandbox, tmp_path):
+    pipeline = new_pipeline(tmp_path)
+    pipeline.run(source_for(sandbox))
+
+    tickets = columns(pipeline, "tickets")
+    assert tickets["id"] == "BIGINT"
+    assert tickets["created_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert tickets["tags"] == "VARCHAR"  # JSON text
+    assert query(pipeline, "SELECT count(*) FROM tickets WHERE json_valid(tags)") == [
+        (len(sandbox.world.tickets),)
+    ]
+    children = columns(pipeline, "ticket_child_events")
+    assert children["value"] == children["previous_value"] == "VARCHAR"
+    assert children["created_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert columns(pipeline, "schedule_holidays")["start_date"] == "DATE"
+    for table in counts(pipeline):
+        assert not [c for c in columns(pipeline, table) if "__v_" in c], f"variant in {table}"
+
+
+def test_child_events_give_status_history_and_messages(sandbox, world, tmp_path):
+    pipeline = new_pipeline(tmp_path)
+    pipeline.run(source_for(sandbox).with_resources("ticket_events", "users"))
+
+    landed_status = Counter(
+        (ticket_id, int(at.timestamp()), previous, value)
+        for ticket_id, at, previous, value in query(
+            pipeline,
+            "SELECT ticket_id, created_at, previous_value, value FROM ticket_child_events "
+            "WHERE field_name = 'status'",
+        )
+    )
+    expected_status: Counter = Counter()
+    for ticket in world.tickets:
+        previous = None
+        for at, status in derive_ticket(ticket).status_history:
+            if status != "deleted":  # a deletion leaves no event
+                expected_status[(ticket.id, at, previous, status)] += 1
+            previous = status
+    assert landed_status == expected_status
+
+    landed_comments = Counter(
+        query(
+            pipeline,
+            "SELECT ticket_id, is_public FROM ticket_child_events WHERE event_type = 'Comment'",
+        )
+    )
+    expected_comments: Counter = Counter()
+    for ticket in world.tickets:
+        for audit in derive_ticket(ticket).audits:
+            if audit.comment is not None:
+                expected_comments[(ticket.id, audit.comment.public)] += 1
+    assert landed_comments == expected_comments
+
+    # Authors resolve to users (or -1, the system), and rule-made comments come from -1.
+    orphans = query(
+        pipeline,
+        "SELECT count(*) FROM ticket_child_events c LEFT JOIN users u ON u.id = c.author_id "
+        "WHERE c.event_type = 'Comment' AND u.id IS NULL AND c.author_id <> -1",
+    )
+    assert orphans == [(0,)]
+    rule_authors = query(
+        pipeline,
+        "SELECT DISTINCT author_id FROM ticket_child_events "
+        "WHERE event_type = 'Comment' AND via_channel = 'rule'",
+    )
+    assert rule_authors in ([], [(-1,)])
+
+
+def test_free_text_lands_only_when_asked(sandbox, tmp_path):
+    private = new_pipeline(tmp_path / "private")
+    private.run(source_for(sandbox).with_resources("tickets", "ticket_events", "users"))
+    assert "subject" not in columns(private, "tickets")
+    assert "description" not in columns(private, "tickets")
+    assert "body" not in columns(private, "ticket_child_events")
+    assert "email" not in columns(private, "users")
+    assert query(
+        private,
+        "SELECT count(*) FROM ticket_child_events WHERE field_name = 'subject' "
+        "AND value IS NOT NULL",
+    ) == [(0,)]
+    assert query(
+        private,
+        "SELECT count(*) FROM ticket_child_events WHERE field_name = 'status' AND value IS NULL",
+    ) == [(0,)]
+
+    full = new_pipeline(tmp_path / "full")
+    full.run(source_for(sandbox, land_free_text=True).with_resources("tickets", "ticket_events"))
+    assert query(full, "SELECT count(*) FROM tickets WHERE subject IS NULL") == [(0,)]
+    assert query(
+        full,
+        "SELECT count(*) FROM ticket_child_events WHERE event_type = 'Comment' AND body IS NULL",
+    ) == [(0,)]
+
+
+def test_every_table_exists_even_when_the_account_has_no_such_data(tmp_path):
+    """No calls (no Talk), no ratings, no schedules, no tickets: the tables still exist."""
+    empty = World(users=[User(id=1, name="Admin", email="admin@sandbox.example", role="admin")])
+    pipeline = new_pipeline(tmp_path)
+    with Sandbox(empty, port=0, incremental_rate_limit_per_minute=None) as sb:
+        pipeline.run(source_for(sb))
+    landed = counts(pipeline)
+    assert set(landed) == set(expected_counts(empty))
+    assert landed["users"] == 1 and sum(landed.values()) == 1
+
+
+def test_oauth_token_authenticates(sandbox, world, tmp_path):
+    pipeline = new_pipeline(tmp_path)
+    source = source_for(
+        sandbox, email=None, api_token=None, oauth_token=sandbox.credentials["oauth_token"]
+    )
+    pipeline.run(source.with_resources("groups"))
+    assert counts(pipeline) == {"groups": len(world.groups)}
+
+
+def test_deleted_holidays_disappear(world, tmp_path):
+    pipeline = new_pipeline(tmp_path)
+    with Sandbox(world, port=0) as sb:
+        pipeline.run(source_for(sb).with_resources("schedules", "schedule_holidays"))
+    before = counts(pipeline)["schedule_holidays"]
+
+    schedule = world.schedules[0]
+    removed, schedule.holidays = schedule.holidays[0], schedule.holidays[1:]
+    try:
+        with Sandbox(world, port=0) as sb:
+            pipeline.run(source_for(sb).with_resources("schedules", "schedule_holidays"))
+    finally:
+        schedule.holidays.insert(0, removed)
+    assert counts(pipeline)["schedule_holidays"] == before - 1
+    assert query(pipeline, "SELECT count(*) FROM schedule_holidays WHERE id = %s", removed.id) == [
+        (0,)
+    ]
+
+
+# --- windows ----------------------------------------------------------------------------------
+
+
+def test_a_window_lands_only_what_changed_inside_it(sandbox, tmp_path):
+    window = (FIRST_DAY + timedelta(days=1), FIRST_DAY + timedelta(days=3))
+    pipeline = new_pipeline(tmp_path)
+    pipeline.run(source_for(sandbox, start=window[0], end=window[1], page_size=5))
+
+    low, high = epoch(window[0]), epoch(window[1])
+    for table, cursor in (
+        ("tickets", "generated_timestamp"),
+        ("ticket_events", "epoch(created_at)"),
+        ("ticket_child_events", "epoch(created_at)"),
+        ("satisfaction_ratings", "epoch(updated_at)"),
+        ("calls", "epoch(updated_at)"),
+    ):
+        inside, outside = query(
+            pipeline,
+            f"SELECT count(*) FILTER ({cursor} >= %s AND {cursor} < %s), "  # noqa: S608
+            f"count(*) FILTER (NOT ({cursor} >= %s AND {cursor} < %s)) FROM {table}",
+            low,
+            high,
+            low,
+            high,
+        )[0]
+        assert inside > 0 and outside == 0, table
+    # Reference data comes whole, whatever the window.
+    assert counts(pipeline)["users"] == len(sandbox.world.users)
+    # Paging stopped once a time-ordered export passed the window's end.
+    for request in sandbox.requests:
+        if "start_time" in request.query and request.path.startswith("/api/v2/incremental/"):
+            assert int(request.query["start_time"]) < high, request
+
+
+def test_an_older_window_never_overwrites_newer_rows(sandbox, tmp_path):
+    older = (FIRST_DAY + timedelta(days=1), FIRST_DAY + timedelta(days=3))
+    newer = (FIRST_DAY + timedelta(days=3), FIRST_DAY + timedelta(days=5))
+    windowed = ("tickets", "ticket_events", "satisfaction_ratings", "calls")
+    pipeline = new_pipeline(tmp_path)
+
+    pipeline.run(source_for(sandbox, start=newer[0], end=newer[1]).with_resources(*windowed))
+    before = {table: query(pipeline, f"SELECT * FROM {table}") for table in counts(pipeline)}  # noqa: S608
+    pipeline.run(source_for(sandbox, start=older[0], end=older[1]).with_resources(*windowed))
+
+    for table, rows in before.items():
+        after = {row[0]: row for row in query(pipeline, f"SELECT * FROM {table}")}  # noqa: S608
+        assert [after[row[0]] for row in rows] == rows, table
+    assert counts(pipeline)["tickets"] > len(before["tickets"])  # the older window added rows
+
+
+def test_expected_counts_over_consecutive_windows(sandbox, world, tmp_path):
+    """Daily windows from the beginning of history, the last one open, add up to the world."""
+    edges = [BEGINNING, *(FIRST_DAY + timedelta(days=k) for k in range(7)), None]
+    pipeline = new_pipeline(tmp_path)
+    for start, end in itertools.pairwise(edges):
+        pipeline.run(
+            source_for(sandbox, start=start, end=end).with_resources("tickets", "ticket_events")
+        )
+    landed = counts(pipeline)
+    expected = expected_counts(world)
+    for table in ("tickets", "ticket_events", "ticket_child_events"):
+        assert landed[table] == expected[table], table
+
+
+# --- failures ---------------------------------------------------------------------------------
+
+
+def test_429_and_5xx_are_retried_honouring_retry_after(sandbox, world, tmp_path, caplog):
+    sandbox.inject_fault(
+        path_prefix="/api/v2/incremental/tickets", status=429, times=1, retry_after=1
+    )
+    sandbox.inject_fault(path_prefix="/api/v2/incremental/ticket_events", status=500, times=2)
+    sandbox.inject_fault(path_prefix="/api/v2/incremental/users", status=503, times=1)
+    sandbox.inject_fault(path_prefix="/api/v2/groups", status=502, times=1)
+    sandbox.inject_fault(
+        path_prefix="/api/v2/satisfaction_ratings",
+        status=200,
+        times=1,
+        body='{"satisfaction_ratings": [{"id": 1',
+    )  # a truncated body
+    pipeline = new_pipeline(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="connectors.http"):
+        pipeline.run(source_for(sandbox, page_size=25))
+
+    assert counts(pipeline) == expected_counts(world)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("HTTP 429" in m and "retrying in 1.0 s" in m for m in messages), messages
+    assert sum("HTTP 500" in m for m in messages) == 2
+    assert any("HTTP 503" in m for m in messages)
+    assert any("not valid JSON" in m for m in messages)
+
+
+def test_exhausted_retries_raise_a_specific_error(sandbox, tmp_path):
+    sandbox.inject_fault(path_prefix="/api/v2/channels/voice", status=503, times=10)
+    pipeline = new_pipeline(tmp_path)
+    retry = RetryPolicy(max_attempts=3, backoff_seconds=0.01)
+    with pytest.raises(Exception) as failure:
+        pipeline.run(source_for(sandbox, retry=retry).with_resources("calls"))
+
+    error = api_error_in(failure.value)
+    assert isinstance(error, ApiRetriesExhaustedError)
+    message = str(error)
+    assert "zendesk" in message
+    assert "/api/v2/channels/voice/stats/incremental/calls.json" in message
+    assert "3 attempts" in message and "HTTP 503" in message
+    assert len([r for r in sandbox.requests if "voice" in r.path]) == 3
+
+
+def test_unreachable_api_is_a_connection_error_after_retries(tmp_path):
+    source = zendesk_source(
+        email="a@b.c",
+        api_token="tok-123456",
+        base_url="http://127.0.0.1:9",
+        start=BEGINNING,
+        retry=RetryPolicy(max_attempts=2, backoff_seconds=0.01),
+    )
+    with pytest.raises(Exception) as failure:
+        new_pipeline(tmp_path).run(source.with_resources("groups"))
+    error = api_error_in(failure.value)
+    assert isinstance(error, ApiRetriesExhaustedError)
+    assert "ConnectionError" in str(error)
+
+
+def test_401_is_clear_and_never_shows_the_token(sandbox, tmp_path):
+    token = "wrong-token-5b1d9e77c2"  # noqa: S105 - a fake credential
+    pipeline = new_pipeline(tmp_path)
+    with pytest.raises(Exception) as failure:
+        pipeline.run(source_for(sandbox, api_token=token).with_resources("groups"))
+
+    error = api_error_in(failure.value)
+    assert isinstance(error, ApiAuthError) and error.status == 401
+    assert "ZENDESK_API_TOKEN" in str(error) and "/api/v2/groups.json" in str(error)
+    everything = "".join(traceback.format_exception(failure.value))
+    assert token not in everything
+    assert "Authorization" not in everything
+
+
+def test_secrets_echoed_by_the_api_are_redacted(sandbox, tmp_path):
+    token = sandbox.credentials["api_token"]
+    sandbox.inject_fault(
+        path_prefix="/api/v2/groups",
+        status=403,
+        body=f'{{"error": "Forbidden", "description": "token {token} lacks scope"}}',
+    )
+    with pytest.raises(Exception) as failure:
+        new_pipeline(tmp_path).run(source_for(sandbox).with_resources("groups"))
+    error = api_error_in(failure.value)
+    assert isinstance(error, ApiAuthError)
+    assert "***" in str(error)
+    assert token not in "".join(traceback.format_exception(failure.value))
+
+
+def test_a_record_that_cannot_land_names_endpoint_and_record(sandbox, tmp_path):
+    sandbox.inject_fault(
+        path_prefix="/api/v2/groups",
+        status=200,
+        body='{"groups": [{"id": 42, "name": "x", "created_at": "yesterday-ish"}], '
+        '"meta": {"has_more": false}, "links": {}}',
+    )
+    with pytest.raises(Exception) as failure:
+        new_pipeline(tmp_path).run(source_for(sandbox).with_resources("groups"))
+    error = api_error_in(failure.value)
+    assert isinstance(error, ApiRecordError)
+    assert "/api/v2/groups.json" in str(error) and "id=42" in str(error)
+    assert "created_at" in str(error)
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://acme.zendesk.com",
+        "http://127.0.0.1:8080",
+        "http://127.5.6.7",
+        "http://localhost:9000/",
+        "http://[::1]:8080",
+    ],
+)
+def test_https_or_loopback_base_urls_are_accepted(url):
+    assert validate_base_url(url, "ZENDESK_BASE_URL") == url.rstrip("/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://acme.zendesk.com",
+        "http://10.0.0.5:8080",
+        "ftp://acme.zendesk.com",
+        "acme.zendesk.com",
+        "https://user:pw@acme.zendesk.com",
+    ],
+)
+def test_other_base_urls_are_refused_naming_the_setting(url):
+    with pytest.raises(ValueError, match="ZENDESK_BASE_URL"):
+        zendesk_source(email="a@b.c", api_token="t0ken-x", base_url=url, start=BEGINNING)
+
+
+def test_missing_credentials_and_bad_windows_are_refused():
+    with pytest.raises(ValueError, match="ZENDESK_EMAIL"):
+        zendesk_source(subdomain="acme", api_token="t0ken-x", start=BEGINNING)
+    with pytest.raises(ValueError, match="ZENDESK_SUBDOMAIN"):
+        zendesk_source(email="a@b.c", api_token="t0ken-x", start=BEGINNING)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        zendesk_source(subdomain="acme", oauth_token="t0ken-x", start=datetime(2024, 1, 1))
+    with pytest.raises(ValueError, match="after start"):
+        zendesk_source(subdomain="acme", oauth_token="t0ken-x", start=BEGINNING, end=BEGINNING)
+
+
+def test_constructing_the_source_makes_no_request():
+    source = zendesk_source(subdomain="example", email="x", api_token="x", start=BEGINNING)
+    assert set(source.resources) == {
+        "tickets",
+        "ticket_events",
+        "users",
+        "organizations",
+        "groups",
+        "schedules",
+        "schedule_holidays",
+        "satisfaction_ratings",
+        "calls",
+    }
+
+
+def test_retry_after_accepts_seconds_and_http_dates():
+    now = datetime(2024, 1, 1, 12, 0, 0, tzinfo=UTC)
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after("Mon, 01 Jan 2024 12:00:30 GMT", now=now) == 30.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None

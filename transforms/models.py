@@ -100,6 +100,7 @@ STAGING_MODELS: tuple[Model, ...] = (
 INTERMEDIATE_MODELS: tuple[Model, ...] = (
     Model("ticket_status_intervals", "intermediate", ("source", "status_change_id")),
     Model("ticket_agent_replies", "intermediate", ("source", "message_id")),
+    Model("ticket_milestones", "intermediate", ("source", "ticket_id")),
 )
 
 MART_MODELS: tuple[Model, ...] = (

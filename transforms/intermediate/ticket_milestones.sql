@@ -1,0 +1,72 @@
+-- The moments that define a ticket's response and resolution metrics, one row per ticket
+-- (source, ticket_id): first agent reply, first and final resolution, and reply counts.
+-- A ticket is resolved when it enters solved, or closed without passing through solved;
+-- solved -> closed is not a second resolution. final_resolved_at is NULL unless the ticket
+-- is currently solved or closed (METRICS.md).
+WITH first_replies AS (
+    SELECT
+        source,
+        ticket_id,
+        min(created_at) AS first_response_at,
+        count(*) AS agent_replies
+    FROM staging.ticket_agent_replies
+    GROUP BY source, ticket_id
+),
+
+resolutions AS (
+    SELECT source, ticket_id, changed_at
+    FROM staging.status_changes
+    WHERE (to_status = 'solved' AND coalesce(from_status, '') <> 'solved')
+       OR (to_status = 'closed' AND coalesce(from_status, '') NOT IN ('solved', 'closed'))
+),
+
+resolution_times AS (
+    SELECT
+        source,
+        ticket_id,
+        min(changed_at) AS first_resolved_at,
+        max(changed_at) AS last_resolved_at
+    FROM resolutions
+    GROUP BY source, ticket_id
+),
+
+milestones AS (
+    SELECT
+        t.source,
+        t.ticket_id,
+        t.created_at,
+        fr.first_response_at,
+        coalesce(fr.agent_replies, 0) AS agent_replies,
+        rt.first_resolved_at,
+        CASE WHEN t.status IN ('solved', 'closed') THEN rt.last_resolved_at END
+            AS final_resolved_at
+    FROM staging.tickets AS t
+    LEFT JOIN first_replies AS fr
+        ON fr.source = t.source AND fr.ticket_id = t.ticket_id
+    LEFT JOIN resolution_times AS rt
+        ON rt.source = t.source AND rt.ticket_id = t.ticket_id
+),
+
+-- A reply sent with the solve counts (at or before final_resolved_at).
+replies_to_resolution AS (
+    SELECT r.source, r.ticket_id, count(*) AS replies
+    FROM staging.ticket_agent_replies AS r
+    INNER JOIN milestones AS m
+        ON m.source = r.source AND m.ticket_id = r.ticket_id
+    WHERE r.created_at <= m.final_resolved_at
+    GROUP BY r.source, r.ticket_id
+)
+
+SELECT
+    m.source,
+    m.ticket_id,
+    m.created_at,
+    m.first_response_at,
+    m.first_resolved_at,
+    m.final_resolved_at,
+    m.agent_replies,
+    CASE WHEN m.final_resolved_at IS NOT NULL THEN coalesce(rr.replies, 0) END
+        AS replies_to_resolution
+FROM milestones AS m
+LEFT JOIN replies_to_resolution AS rr
+    ON rr.source = m.source AND rr.ticket_id = m.ticket_id

@@ -38,7 +38,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             log.info("helpdesk-etl: %s is not configured (no credentials); its assets are left out",
                      source)
     raw_keys = {key for assets in raw_assets for key in assets.keys}
-    transform_assets = build_transform_assets(settings, raw_keys, kind)
+    transform_assets = build_transform_assets(settings, raw_keys, kind, partitions)
 
     job = nightly_job()
     return dg.Definitions(

@@ -7,6 +7,7 @@ graph the queries really have.
 
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -19,6 +20,7 @@ from transforms import (
     MART_MODELS,
     STAGING_MODELS,
     Model,
+    replace_date_range,
     replace_table,
     staging_sql,
 )
@@ -53,8 +55,28 @@ def build_model(model: Model, warehouse: Warehouse, settings: Settings) -> int:
     )
 
 
+def build_model_days(
+    model: Model, warehouse: Warehouse, settings: Settings, first_day: date, end_day: date
+) -> int:
+    """Recompute the days [first_day, end_day) of a daily model; return the rows written."""
+    return replace_date_range(
+        warehouse,
+        model.schema,
+        model.name,
+        model_select(model, settings),
+        str(model.date_column),
+        first_day,
+        end_day,
+        model_params(warehouse, settings),
+    )
+
+
 def _asset_for(
-    model: Model, settings: Settings, raw_keys: set[dg.AssetKey], kind: str
+    model: Model,
+    settings: Settings,
+    raw_keys: set[dg.AssetKey],
+    kind: str,
+    partitions_def: dg.PartitionsDefinition,
 ) -> dg.AssetsDefinition:
     deps = []
     for schema, table in sorted(model.tables_read(settings.configured_sources)):
@@ -73,23 +95,37 @@ def _asset_for(
         kinds={"sql", kind},
         description=model.description,
         metadata={"grain": ", ".join(model.grain)},
+        partitions_def=partitions_def if model.date_column else None,
+        backfill_policy=dg.BackfillPolicy.single_run() if model.date_column else None,
     )
     def _build(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         wh = warehouse.get()
-        rows = build_model(model, wh, settings)
-        context.log.info(f"{model.schema}.{model.name}: {rows} rows in {wh.display_url}")
-        return dg.MaterializeResult(
-            metadata={"dagster/row_count": rows, "table": f"{model.schema}.{model.name}"}
-        )
+        table = f"{model.schema}.{model.name}"
+        if model.date_column:
+            # The partition's days, in the reporting time zone (a range in a backfill).
+            window = context.partition_time_window
+            first_day, end_day = window.start.date(), window.end.date()
+            rows = build_model_days(model, wh, settings, first_day, end_day)
+            context.log.info(f"{table}: {rows} rows for [{first_day}, {end_day})")
+            metadata = {"rows_written": rows, "first_day": str(first_day),
+                        "end_day": str(end_day), "table": table}
+        else:
+            rows = build_model(model, wh, settings)
+            context.log.info(f"{table}: {rows} rows in {wh.display_url}")
+            metadata = {"dagster/row_count": rows, "table": table}
+        return dg.MaterializeResult(metadata=metadata)
 
     return _build
 
 
 def build_transform_assets(
-    settings: Settings, raw_keys: set[dg.AssetKey], kind: str
+    settings: Settings,
+    raw_keys: set[dg.AssetKey],
+    kind: str,
+    partitions_def: dg.PartitionsDefinition,
 ) -> Sequence[dg.AssetsDefinition]:
-    """One asset per model of every layer."""
+    """One asset per model of every layer; daily models share the raw assets' partitions."""
     if not settings.configured_sources:
         return []
     models = (*STAGING_MODELS, *INTERMEDIATE_MODELS, *MART_MODELS)
-    return [_asset_for(model, settings, raw_keys, kind) for model in models]
+    return [_asset_for(model, settings, raw_keys, kind, partitions_def) for model in models]

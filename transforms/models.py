@@ -101,10 +101,16 @@ INTERMEDIATE_MODELS: tuple[Model, ...] = (
     Model("ticket_status_intervals", "intermediate", ("source", "status_change_id")),
     Model("ticket_agent_replies", "intermediate", ("source", "message_id")),
     Model("ticket_milestones", "intermediate", ("source", "ticket_id")),
+    Model("ticket_status_transitions", "intermediate", ("source", "status_change_id")),
+    Model("reporting_days", "intermediate", ("date",)),
 )
 
 MART_MODELS: tuple[Model, ...] = (
     Model("ticket_metrics", "marts", ("source", "ticket_id")),
+    Model("backlog_daily", "marts", ("date", "source", "channel", "status"), date_column="date"),
+    Model("handle_time_daily", "marts", ("date", "source", "channel", "agent_id"),
+          date_column="date"),
+    Model("support_daily", "marts", ("date", "source", "channel"), date_column="date"),
 )
 
 

@@ -1,8 +1,7 @@
 -- The moments that define a ticket's response and resolution metrics, one row per ticket
 -- (source, ticket_id): first agent reply, first and final resolution, and reply counts.
--- A ticket is resolved when it enters solved, or closed without passing through solved;
--- solved -> closed is not a second resolution. final_resolved_at is NULL unless the ticket
--- is currently solved or closed (METRICS.md).
+-- Resolutions are the `is_resolution` transitions; final_resolved_at is NULL unless the
+-- ticket is currently solved or closed (METRICS.md).
 WITH first_replies AS (
     SELECT
         source,
@@ -13,20 +12,14 @@ WITH first_replies AS (
     GROUP BY source, ticket_id
 ),
 
-resolutions AS (
-    SELECT source, ticket_id, changed_at
-    FROM staging.status_changes
-    WHERE (to_status = 'solved' AND coalesce(from_status, '') <> 'solved')
-       OR (to_status = 'closed' AND coalesce(from_status, '') NOT IN ('solved', 'closed'))
-),
-
 resolution_times AS (
     SELECT
         source,
         ticket_id,
         min(changed_at) AS first_resolved_at,
         max(changed_at) AS last_resolved_at
-    FROM resolutions
+    FROM staging.ticket_status_transitions
+    WHERE is_resolution
     GROUP BY source, ticket_id
 ),
 

@@ -1,0 +1,43 @@
+-- Agent handle time per day (METRICS.md, marts.handle_time_daily): each handle-time record
+-- is one handled contact, on the local day the contact started; aht_seconds =
+-- handle_seconds / handled_contacts (NULL when nothing was handled).
+-- Grain: (date, source, channel, agent_id), one row per key even when the count is zero.
+-- A partition recomputes its own days (:range_start <= date < :range_end).
+WITH days AS (
+    SELECT date, day_start, day_end
+    FROM staging.reporting_days
+    WHERE date >= :range_start AND date < :range_end
+),
+
+agents AS (
+    SELECT DISTINCT source, channel, agent_id
+    FROM staging.handle_time_records
+),
+
+handled AS (
+    SELECT
+        d.date,
+        r.source,
+        r.channel,
+        r.agent_id,
+        count(*) AS handled_contacts,
+        sum(r.handle_seconds) AS handle_seconds
+    FROM staging.handle_time_records AS r
+    INNER JOIN days AS d
+        ON r.started_at >= d.day_start AND r.started_at < d.day_end
+    GROUP BY d.date, r.source, r.channel, r.agent_id
+)
+
+SELECT
+    d.date,
+    a.source,
+    a.channel,
+    a.agent_id,
+    coalesce(h.handled_contacts, 0) AS handled_contacts,
+    coalesce(h.handle_seconds, 0) AS handle_seconds,
+    CAST(h.handle_seconds AS double precision) / h.handled_contacts AS aht_seconds
+FROM days AS d
+CROSS JOIN agents AS a
+LEFT JOIN handled AS h
+    ON h.date = d.date AND h.source = a.source AND h.channel = a.channel
+    AND h.agent_id = a.agent_id

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -15,6 +16,7 @@ def configure(monkeypatch: pytest.MonkeyPatch, tmp_path, sandbox: Sandbox, wareh
               start: date, timezone: str = "UTC") -> None:
     """Point the pipeline's environment at `sandbox` and `warehouse_url`."""
     creds = sandbox.credentials
+    tmp_path.mkdir(parents=True, exist_ok=True)
     monkeypatch.chdir(tmp_path)
     for name, value in {
         "WAREHOUSE_URL": warehouse_url,
@@ -40,10 +42,19 @@ def run_world(monkeypatch: pytest.MonkeyPatch, tmp_path, world: World, warehouse
     return Warehouse(warehouse_url)
 
 
+def _plain(value):
+    """One value in a form both engines agree on (PostgreSQL sums are numeric, times local)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    return value
+
+
 def table_snapshot(warehouse: Warehouse, schema: str, table: str) -> list[tuple]:
     """Every row of a table, sorted, as plain tuples (for before/after comparisons)."""
     columns = [c for c in warehouse.columns(schema, table) if not c.startswith("_dlt")]
     column_list = ", ".join(warehouse.quote(c) for c in columns)
     qualified = f"{warehouse.quote(schema)}.{warehouse.quote(table)}"
     rows = warehouse.query(f"SELECT {column_list} FROM {qualified}")
-    return sorted((tuple(row.values()) for row in rows), key=repr)
+    return sorted((tuple(_plain(v) for v in row.values()) for row in rows), key=repr)

@@ -1,7 +1,9 @@
-"""Asset checks guarding the tables: unique grain keys and non-negative durations."""
+"""Asset checks guarding the tables: unique grain keys, non-negative durations, and our
+calendar metrics agreeing with the helpdesk's own."""
 
 
 from collections.abc import Sequence
+from typing import Any
 
 import dagster as dg
 
@@ -11,6 +13,7 @@ from warehouse import Warehouse
 
 GRAIN_IS_UNIQUE = "grain_is_unique"
 DURATIONS_NOT_NEGATIVE = "durations_not_negative"
+CALENDAR_METRICS_MATCH_HELPDESK = "calendar_metrics_match_helpdesk"
 
 #: Duration columns of ticket_metrics that can never be negative.
 TICKET_METRICS_DURATIONS = (
@@ -67,9 +70,50 @@ def ticket_metrics_durations_not_negative(warehouse: WarehouseResource) -> dg.As
     return dg.AssetCheckResult(passed=not any(counts.values()), metadata=counts)
 
 
+def calendar_agreement(warehouse: Warehouse) -> list[dict[str, Any]]:
+    """Per source and calendar-minute metric (`label`: `source.metric`): the agreement with
+    the helpdesk's own values, from marts.metric_reconciliation."""
+    return warehouse.query(
+        "SELECT source || '.' || metric AS label, definitions_coincide, agreement_rate, "
+        "worst_ticket_ids FROM marts.metric_reconciliation "
+        "WHERE unit = 'calendar_minutes' ORDER BY source, metric"
+    )
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["marts", "metric_reconciliation"]),
+    name=CALENDAR_METRICS_MATCH_HELPDESK,
+    description=(
+        "Every calendar metric defined as the helpdesk defines it agrees with the helpdesk "
+        "on every ticket. Metrics whose definitions deliberately differ (the waits: ours run "
+        "to the as-of time) are listed, not judged; docs/reconciliation.md. Warns, never blocks."
+    ),
+)
+def calendar_metrics_match_helpdesk(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Warn when a calendar metric that should equal the helpdesk's disagrees on a ticket."""
+    rows = calendar_agreement(warehouse.get())
+    mismatched = [r for r in rows if r["definitions_coincide"] and r["agreement_rate"] < 1.0]
+    different = [r["label"] for r in rows if not r["definitions_coincide"]]
+    metadata: dict[str, Any] = {
+        f"agreement_rate/{r['label']}": float(r["agreement_rate"]) for r in rows
+    }
+    metadata["mismatched_metrics"] = ", ".join(r["label"] for r in mismatched) or "none"
+    metadata["worst_ticket_ids"] = dg.MetadataValue.json(
+        {r["label"]: r["worst_ticket_ids"] for r in mismatched}
+    )
+    metadata["deliberately_different"] = ", ".join(different) or "none"
+    return dg.AssetCheckResult(
+        passed=not mismatched, severity=dg.AssetCheckSeverity.WARN, metadata=metadata
+    )
+
+
 def build_checks(configured: bool) -> Sequence[dg.AssetChecksDefinition]:
     """Every check, when at least one source is configured (otherwise no tables exist)."""
     if not configured:
         return []
     models = (*STAGING_MODELS, *INTERMEDIATE_MODELS, *MART_MODELS)
-    return [*(_grain_check(m) for m in models), ticket_metrics_durations_not_negative]
+    return [
+        *(_grain_check(m) for m in models),
+        ticket_metrics_durations_not_negative,
+        calendar_metrics_match_helpdesk,
+    ]

@@ -22,7 +22,9 @@ LOAD_WINDOWS_TABLE = "_load_windows"
 
 
 #: Tables a resource lands besides its own (dlt's `__` nested tables are folded generically).
-EXTRA_TABLES = {"zendesk": {"ticket_child_events": "ticket_events"}}
+EXTRA_TABLES = {
+    "zendesk": {"ticket_child_events": "ticket_events", "ticket_metric_sets": "tickets"}
+}
 
 
 def raw_asset_key(schema: str, table: str) -> dg.AssetKey:

@@ -95,12 +95,15 @@ STAGING_MODELS: tuple[Model, ...] = (
     Model("schedules", "staging", ("source", "schedule_id")),
     Model("schedule_intervals", "staging", ("source", "schedule_id", "start_minute")),
     Model("holidays", "staging", ("source", "holiday_id")),
+    Model("helpdesk_ticket_metrics", "staging", ("source", "ticket_id")),
 )
 
 INTERMEDIATE_MODELS: tuple[Model, ...] = (
     Model("ticket_status_intervals", "intermediate", ("source", "status_change_id")),
     Model("ticket_agent_replies", "intermediate", ("source", "message_id")),
     Model("ticket_milestones", "intermediate", ("source", "ticket_id")),
+    Model("schedule_open_intervals", "intermediate", ("source", "schedule_id", "opens_at")),
+    Model("ticket_business_minutes", "intermediate", ("source", "ticket_id")),
     Model("ticket_status_transitions", "intermediate", ("source", "status_change_id")),
     Model("reporting_days", "intermediate", ("date",)),
 )
@@ -111,6 +114,7 @@ MART_MODELS: tuple[Model, ...] = (
     Model("handle_time_daily", "marts", ("date", "source", "channel", "agent_id"),
           date_column="date"),
     Model("support_daily", "marts", ("date", "source", "channel"), date_column="date"),
+    Model("metric_reconciliation", "marts", ("source", "metric")),
 )
 
 

@@ -1,8 +1,9 @@
 """Zendesk Support + Talk as a dlt source: tickets, their events, people, schedules, CSAT, calls.
 
 Tables (see docs/zendesk-landed-tables.md for every column):
-- `tickets`, `ticket_events` + `ticket_child_events`, `satisfaction_ratings`, `calls`:
-  extracted for a window [start, end) of their change time, merged on `id`.
+- `tickets` + `ticket_metric_sets`, `ticket_events` + `ticket_child_events`,
+  `satisfaction_ratings`, `calls`: extracted for a window [start, end) of their change time,
+  merged on `id`.
 - `users`, `organizations`, `groups`, `schedules` (+ `schedules__intervals`),
   `schedule_holidays`: reference data, loaded whole on every run, merged on `id`.
 
@@ -26,10 +27,11 @@ from connectors.zendesk.helpers import (
     cursor_list_pages,
     epoch_seconds,
     event_time,
-    incremental_cursor_pages,
+    incremental_cursor_bodies,
     incremental_time_pages,
     parse_timestamp,
     passed,
+    shape_metric_sets,
     shape_ticket,
     shape_ticket_events,
     single_page,
@@ -101,6 +103,17 @@ def _zendesk(
         )
 
     free = land_free_text
+    ticket_resource = tickets(client, free, page_size, window("generated_timestamp", as_epoch=True))
+    # tickets lands the metric sets too. A table variant starts as a copy of the resource's
+    # hints: drop the ticket columns before giving the metric sets their own.
+    for columns in ({}, column_hints(settings.METRIC_SET_COLUMNS)):
+        ticket_resource.apply_hints(
+            table_name=settings.METRIC_SETS_TABLE,
+            primary_key="id",
+            write_disposition="merge",
+            columns=columns,
+            create_table_variant=True,
+        )
     events = ticket_events(client, free, page_size, window("created_at"))
     # ticket_events lands two tables; each gets its own hints (a variant of the resource's).
     for table, columns in (
@@ -135,7 +148,7 @@ def _zendesk(
         create_table_variant=True,
     )
     resources = (
-        tickets(client, free, page_size, window("generated_timestamp", as_epoch=True)),
+        ticket_resource,
         events,
         users(client, free, page_size),
         organizations(client, free, page_size),
@@ -167,21 +180,42 @@ def tickets(
     changed: dlt.sources.incremental[int],
 ) -> Iterator[Any]:
     """Tickets whose last change (`generated_timestamp`) falls in the window; deleted ones
-    arrive with status `deleted`. Cursor-based incremental export, ordered by change time."""
+    arrive with status `deleted`. Cursor-based incremental export, ordered by change time,
+    with `include=metric_sets`: each ticket's Ticket Metrics (Zendesk's own reply, resolution
+    and wait times) land in `ticket_metric_sets`, in the same window as the ticket."""
     columns = LandedColumns(
         settings.INCREMENTAL_TICKETS_PATH,
         settings.TICKET_COLUMNS,
         settings.TICKET_FREE_TEXT_COLUMNS if land_free_text else {},
     )
-    pages = incremental_cursor_pages(
+    metric_set_columns = LandedColumns(
+        settings.INCREMENTAL_TICKETS_PATH, settings.METRIC_SET_COLUMNS
+    )
+    bodies = incremental_cursor_bodies(
         client,
         settings.INCREMENTAL_TICKETS_PATH,
         "tickets",
         start_time=changed.start_value,
         page_size=page_size,
+        params={"include": settings.TICKETS_INCLUDE},
         stop_after=passed(changed.end_value, ticket_change_time),
     )
-    yield from columns.pages(pages, lambda ticket: shape_ticket(columns, ticket))
+    landed_tickets = landed_metric_sets = False
+    for body in prefetch(bodies):
+        landed_tickets = True
+        page = [shape_ticket(columns, ticket) for ticket in body["tickets"]]
+        yield dlt.mark.with_table_name(columns.page(page), "tickets")
+        metric_sets = shape_metric_sets(metric_set_columns, body)
+        if metric_sets:
+            landed_metric_sets = True
+            yield dlt.mark.with_table_name(
+                metric_set_columns.page(metric_sets), settings.METRIC_SETS_TABLE
+            )
+    # An empty window still leaves both tables in place.
+    if not landed_tickets:
+        yield dlt.mark.with_table_name(columns.empty(), "tickets")
+    if not landed_metric_sets:
+        yield dlt.mark.with_table_name(metric_set_columns.empty(), settings.METRIC_SETS_TABLE)
 
 
 @dlt.resource(
@@ -247,10 +281,10 @@ def users(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[A
         settings.USER_COLUMNS,
         settings.USER_FREE_TEXT_COLUMNS if land_free_text else {},
     )
-    pages = incremental_cursor_pages(
+    bodies = incremental_cursor_bodies(
         client, settings.INCREMENTAL_USERS_PATH, "users", start_time=0, page_size=page_size
     )
-    yield from columns.pages(pages)
+    yield from columns.pages(body["users"] for body in bodies)
 
 
 @dlt.resource(

@@ -84,7 +84,7 @@ def build_client(
 # --- pagination -----------------------------------------------------------------------------
 
 
-def incremental_cursor_pages(
+def incremental_cursor_bodies(
     client: ApiClient,
     path: str,
     data_key: str,
@@ -93,11 +93,13 @@ def incremental_cursor_pages(
     page_size: int,
     params: Mapping[str, Any] | None = None,
     stop_after: Callable[[Page], bool] | None = None,
-) -> Iterator[Page]:
-    """Pages of a cursor-based incremental export (`start_time`, then `after_cursor`).
+) -> Iterator[Record]:
+    """Pages of a cursor-based incremental export (`start_time`, then `after_cursor`), as
+    whole response bodies: the `data_key` records (never an empty list) with the sideloads
+    the request `include`s (e.g. `metric_sets`) beside them.
 
     Stops at `end_of_stream` (the cursor left there is for the next poll, not this run), or
-    after a page for which `stop_after(page)` is true (e.g. it passed the window's end).
+    after a page for which `stop_after(records)` is true (e.g. it passed the window's end).
     """
     if _too_recent(path, start_time):
         return
@@ -108,7 +110,7 @@ def incremental_cursor_pages(
         body = client.get_json(url, query)
         records = _records(body, data_key, path)
         if records:
-            yield records
+            yield body
             if stop_after is not None and stop_after(records):
                 return
         after_cursor = body.get("after_cursor")
@@ -471,6 +473,40 @@ def shape_ticket(columns: LandedColumns, ticket: Mapping[str, Any]) -> Record:
     if row["generated_timestamp"] is None:
         row["generated_timestamp"] = ticket_change_time(ticket)
     return row
+
+
+def shape_metric_sets(columns: LandedColumns, body: Mapping[str, Any]) -> Page:
+    """`ticket_metric_sets` rows from a ticket-export body with `include=metric_sets`.
+
+    Each Ticket Metrics duration `{calendar, business}` lands as two flat columns, and each
+    row carries its ticket's change time (the window cursor), so a metric set lands in the
+    same window as its ticket. The sideload is matched to tickets by `ticket_id`, not by
+    position; a ticket may have none (Zendesk keeps no metrics for deleted tickets).
+    """
+    endpoint = settings.INCREMENTAL_TICKETS_PATH
+    change_times = {
+        ticket.get("id"): ticket_change_time(ticket)
+        for ticket in body["tickets"]
+        if isinstance(ticket, dict)
+    }
+    rows = []
+    for metric_set in _records(body, "metric_sets", endpoint):
+        row = columns.row(metric_set)
+        if row["ticket_id"] not in change_times:
+            problem = f"is the metric set of ticket {row['ticket_id']!r}, which is not on its page"
+            raise record_error(endpoint, metric_set, "ticket_id", problem)
+        row["generated_timestamp"] = change_times[row["ticket_id"]]
+        for duration in settings.METRIC_SET_DURATIONS:
+            minutes = metric_set.get(f"{duration}_in_minutes")
+            if minutes is not None and not isinstance(minutes, dict):
+                raise record_error(
+                    endpoint, metric_set, f"{duration}_in_minutes", "is not a JSON object"
+                )
+            minutes = minutes or {}
+            row[f"{duration}_calendar_minutes"] = minutes.get("calendar")
+            row[f"{duration}_business_minutes"] = minutes.get("business")
+        rows.append(row)
+    return rows
 
 
 def ticket_change_time(ticket: Mapping[str, Any]) -> int | None:

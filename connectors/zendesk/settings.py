@@ -28,6 +28,9 @@ DEFAULT_PAGE_SIZE = 1000
 
 #: Sideload that puts whole comments (author, public flag, body) into ticket events.
 TICKET_EVENTS_INCLUDE = "comment_events"
+#: Sideload that adds each ticket's Ticket Metrics object (top-level `metric_sets`) to the
+#: ticket export, so the helpdesk's own metrics arrive with the tickets they describe.
+TICKETS_INCLUDE = "metric_sets"
 
 #: Child-event types whose field name / value / previous value are landed.
 FIELD_EVENT_TYPES = frozenset({"Create", "Change"})
@@ -114,6 +117,51 @@ TICKET_FREE_TEXT_COLUMNS = {
     "subject": "text",
     "description": "text",
     "custom_fields": "json",
+}
+
+METRIC_SETS_TABLE = "ticket_metric_sets"
+#: Durations of a Ticket Metrics object, each `{name}_in_minutes: {calendar, business}`; they
+#: land flat as `{name}_calendar_minutes` and `{name}_business_minutes`.
+METRIC_SET_DURATIONS = (
+    "reply_time",
+    "first_resolution_time",
+    "full_resolution_time",
+    "agent_wait_time",
+    "requester_wait_time",
+    "on_hold_time",
+)
+#: `generated_timestamp` is the ticket's (the window cursor), so a metric set lands with its
+#: ticket and never without it.
+METRIC_SET_COLUMNS = {
+    "id": "bigint",
+    "ticket_id": "bigint",
+    "generated_timestamp": "bigint",
+    "created_at": "timestamp",
+    "updated_at": "timestamp",
+    "reply_time_calendar_minutes": "bigint",
+    "reply_time_business_minutes": "bigint",
+    "first_resolution_time_calendar_minutes": "bigint",
+    "first_resolution_time_business_minutes": "bigint",
+    "full_resolution_time_calendar_minutes": "bigint",
+    "full_resolution_time_business_minutes": "bigint",
+    "agent_wait_time_calendar_minutes": "bigint",
+    "agent_wait_time_business_minutes": "bigint",
+    "requester_wait_time_calendar_minutes": "bigint",
+    "requester_wait_time_business_minutes": "bigint",
+    "on_hold_time_calendar_minutes": "bigint",
+    "on_hold_time_business_minutes": "bigint",
+    "replies": "bigint",
+    "reopens": "bigint",
+    "group_stations": "bigint",
+    "assignee_stations": "bigint",
+    "solved_at": "timestamp",
+    "initially_assigned_at": "timestamp",
+    "assigned_at": "timestamp",
+    "assignee_updated_at": "timestamp",
+    "requester_updated_at": "timestamp",
+    "status_updated_at": "timestamp",
+    "custom_status_updated_at": "timestamp",
+    "latest_comment_added_at": "timestamp",
 }
 
 TICKET_EVENT_COLUMNS = {

@@ -25,6 +25,8 @@ from connectors.http import (
 from connectors.zendesk import zendesk_source
 from sandbox import Sandbox, User, World, generate_world
 from sandbox.timeline import derive_ticket, epoch
+from sandbox.world import Comment, Schedule, Ticket, Update
+from sandbox.zendesk_api import WorldIndex
 
 DATASET = "raw_zendesk"
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
@@ -110,6 +112,7 @@ def expected_counts(world: World) -> dict[str, int]:
     audits = [a for t in world.tickets for a in derive_ticket(t).audits]
     return {
         "tickets": len(world.tickets),
+        "ticket_metric_sets": len(world.tickets),
         "ticket_events": len(audits),
         "ticket_child_events": sum(len(a.events) + (a.comment is not None) for a in audits),
         "users": len(world.users),
@@ -154,6 +157,8 @@ def test_every_endpoint_pages_and_lands_the_whole_world(sandbox, world, tmp_path
         assert requests_per_path[path] > 1, f"{path} was not paged"
     events = [r for r in sandbox.requests if r.path.endswith("ticket_events.json")]
     assert all(r.query.get("include") == "comment_events" for r in events)
+    tickets = [r for r in sandbox.requests if r.path.endswith("tickets/cursor.json")]
+    assert all(r.query.get("include") == "metric_sets" for r in tickets)
 
 
 def test_landed_types_are_stable(sandbox, tmp_path):
@@ -222,6 +227,130 @@ def test_child_events_give_status_history_and_messages(sandbox, world, tmp_path)
         "WHERE event_type = 'Comment' AND via_channel = 'rule'",
     )
     assert rule_authors in ([], [(-1,)])
+
+
+def flat_metric_set(metric_set: dict[str, Any]) -> dict[str, Any]:
+    """A Ticket Metrics object as `ticket_metric_sets` lands it: durations flattened."""
+    flat = {"id": metric_set["id"], "replies": metric_set["replies"],
+            "reopens": metric_set["reopens"]}
+    for duration in ("reply_time", "first_resolution_time", "full_resolution_time",
+                     "agent_wait_time", "requester_wait_time", "on_hold_time"):
+        minutes = metric_set[f"{duration}_in_minutes"]
+        flat[f"{duration}_calendar_minutes"] = minutes["calendar"]
+        flat[f"{duration}_business_minutes"] = minutes["business"]
+    return flat
+
+
+def landed_metric_sets(pipeline: dlt.Pipeline) -> dict[int, dict[str, Any]]:
+    """`ticket_metric_sets` by ticket id, in the columns `flat_metric_set` gives."""
+    names = list(WORKED_METRIC_SET)
+    rows = query(pipeline, f"SELECT ticket_id, {', '.join(names)} FROM ticket_metric_sets")  # noqa: S608
+    return {row[0]: dict(zip(names, row[1:], strict=True)) for row in rows}
+
+
+def test_metric_sets_land_with_their_tickets_matched_by_ticket_id(sandbox, world, tmp_path):
+    pipeline = new_pipeline(tmp_path)
+    pipeline.run(source_for(sandbox, page_size=3).with_resources("tickets"))
+
+    index = WorldIndex(world)
+    metrics = index.metrics()
+    expected = {
+        ticket.id: flat_metric_set(metrics.metric_set(index.states[ticket.id], sandbox.url))
+        for ticket in world.tickets
+    }
+    assert landed_metric_sets(pipeline) == expected
+    # Each metric set carries its own ticket's change time (the window cursor).
+    assert query(
+        pipeline,
+        "SELECT count(*) FROM ticket_metric_sets m JOIN tickets t ON t.id = m.ticket_id "
+        "WHERE m.generated_timestamp = t.generated_timestamp",
+    ) == [(len(world.tickets),)]
+    assert columns(pipeline, "ticket_metric_sets")["solved_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert "status" not in columns(pipeline, "ticket_metric_sets")  # no ticket column leaks in
+
+
+AGENT, CUSTOMER = 2, 10
+#: Ticket 1 of `metrics_world`, worked out by hand. Schedule: Mon-Fri 09:00-17:00 UTC.
+#: Created Fri 16:00 (new); agent replies Mon 10:00 (pending); customer answers Mon 11:00
+#: (open); agent solves with a reply Mon 12:00.
+WORKED_METRIC_SET: dict[str, Any] = {
+    "id": 1,
+    "replies": 2,
+    "reopens": 0,
+    "reply_time_calendar_minutes": 3960,  # Fri 16:00 -> Mon 10:00 = 66 h
+    "reply_time_business_minutes": 120,  # Fri 16-17 + Mon 9-10
+    "first_resolution_time_calendar_minutes": 4080,  # -> Mon 12:00 = 68 h
+    "first_resolution_time_business_minutes": 240,  # Fri 16-17 + Mon 9-12
+    "full_resolution_time_calendar_minutes": 4080,
+    "full_resolution_time_business_minutes": 240,
+    "agent_wait_time_calendar_minutes": 60,  # pending Mon 10-11
+    "agent_wait_time_business_minutes": 60,
+    "requester_wait_time_calendar_minutes": 4020,  # new 3960 + open Mon 11-12
+    "requester_wait_time_business_minutes": 180,  # 120 + 60
+    "on_hold_time_calendar_minutes": 0,
+    "on_hold_time_business_minutes": 0,
+}
+
+
+def metrics_world() -> World:
+    """Two tickets on a Mon-Fri 09:00-17:00 UTC schedule: one solved, one never answered."""
+
+    def at(day: int, hour: int) -> datetime:
+        return datetime(2024, 3, day, hour, tzinfo=UTC)
+
+    weekdays = [(1440 * day + 540, 1440 * day + 1020) for day in range(1, 6)]
+    return World(
+        users=[
+            User(AGENT, "Ana Agent", "ana@helpdesk.example", role="agent"),
+            User(CUSTOMER, "Carla", "carla@customer.example"),
+        ],
+        schedules=[Schedule(1, "Support", "UTC", weekdays)],
+        tickets=[
+            Ticket(1, at(8, 16), CUSTOMER, assignee_id=AGENT, updates=[
+                Update(at(8, 16), CUSTOMER, status="new", comment=Comment("Broken")),
+                Update(at(11, 10), AGENT, status="pending", comment=Comment("Which one?")),
+                Update(at(11, 11), CUSTOMER, status="open", comment=Comment("The red one")),
+                Update(at(11, 12), AGENT, status="solved", comment=Comment("Fixed")),
+            ]),
+            Ticket(2, at(11, 9), CUSTOMER, updates=[
+                Update(at(11, 9), CUSTOMER, status="new", comment=Comment("Hello?")),
+                Update(at(11, 9) + timedelta(minutes=5), AGENT,
+                       comment=Comment("looking", public=False)),
+            ]),
+        ],
+    )
+
+
+def test_metric_sets_land_flat_with_hand_computed_values(tmp_path):
+    pipeline = new_pipeline(tmp_path)
+    with Sandbox(metrics_world(), port=0, incremental_rate_limit_per_minute=None) as sb:
+        pipeline.run(source_for(sb).with_resources("tickets"))
+
+    landed = landed_metric_sets(pipeline)
+    assert sorted(landed) == [1, 2]
+    assert landed[1] == WORKED_METRIC_SET
+    # Ticket 2: no public agent reply, never resolved, no completed status period yet.
+    assert landed[2] == {
+        **{name: None for name in WORKED_METRIC_SET if name.startswith(("reply", "first", "full"))},
+        **{name: 0 for name in WORKED_METRIC_SET if "wait" in name or "hold" in name},
+        "id": 2, "replies": 0, "reopens": 0,
+    }
+    solved_at = query(pipeline, "SELECT solved_at FROM ticket_metric_sets WHERE ticket_id = 1")
+    assert solved_at == [(datetime(2024, 3, 11, 12, tzinfo=UTC),)]
+
+
+def test_a_metric_set_of_a_ticket_not_on_its_page_is_refused(sandbox, tmp_path):
+    sandbox.inject_fault(
+        path_prefix="/api/v2/incremental/tickets",
+        status=200,
+        body='{"tickets": [{"id": 5, "generated_timestamp": 1709900000}], '
+        '"metric_sets": [{"id": 77, "ticket_id": 6}], "end_of_stream": true}',
+    )
+    with pytest.raises(Exception) as failure:
+        new_pipeline(tmp_path).run(source_for(sandbox).with_resources("tickets"))
+    error = api_error_in(failure.value)
+    assert isinstance(error, ApiRecordError)
+    assert "id=77" in str(error) and "ticket 6" in str(error)
 
 
 def test_free_text_lands_only_when_asked(sandbox, tmp_path):
@@ -300,6 +429,7 @@ def test_a_window_lands_only_what_changed_inside_it(sandbox, tmp_path):
     low, high = epoch(window[0]), epoch(window[1])
     for table, cursor in (
         ("tickets", "generated_timestamp"),
+        ("ticket_metric_sets", "generated_timestamp"),
         ("ticket_events", "epoch(created_at)"),
         ("ticket_child_events", "epoch(created_at)"),
         ("satisfaction_ratings", "epoch(updated_at)"),
@@ -349,7 +479,7 @@ def test_expected_counts_over_consecutive_windows(sandbox, world, tmp_path):
         )
     landed = counts(pipeline)
     expected = expected_counts(world)
-    for table in ("tickets", "ticket_events", "ticket_child_events"):
+    for table in ("tickets", "ticket_metric_sets", "ticket_events", "ticket_child_events"):
         assert landed[table] == expected[table], table
 
 

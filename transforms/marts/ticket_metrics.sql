@@ -1,7 +1,8 @@
 -- Per-ticket customer-experience metrics (METRICS.md, marts.ticket_metrics).
 -- Grain: one row per ticket (source, ticket_id), deleted tickets included with status
--- `deleted`. Calendar durations are minutes; business-minute columns stay NULL until
--- business hours are computed. A metric that cannot be computed is NULL, never 0.
+-- `deleted`. Durations are minutes: calendar minutes, and business minutes inside the
+-- ticket's schedule (staging.ticket_business_minutes; NULL without a schedule). A metric that
+-- cannot be computed is NULL, never 0.
 WITH reopen_counts AS (
     SELECT source, ticket_id, count(*) AS reopens
     FROM staging.status_changes
@@ -55,15 +56,15 @@ SELECT
     ms.first_response_at,
     CAST(extract(epoch FROM (ms.first_response_at - t.created_at)) AS double precision) / 60
         AS first_response_minutes,
-    CAST(NULL AS double precision) AS first_response_business_minutes,
+    bm.first_response_business_minutes,
     ms.first_resolved_at,
     ms.final_resolved_at,
     CAST(extract(epoch FROM (ms.first_resolved_at - t.created_at)) AS double precision) / 60
         AS first_resolution_minutes,
     CAST(extract(epoch FROM (ms.final_resolved_at - t.created_at)) AS double precision) / 60
         AS full_resolution_minutes,
-    CAST(NULL AS double precision) AS first_resolution_business_minutes,
-    CAST(NULL AS double precision) AS full_resolution_business_minutes,
+    bm.first_resolution_business_minutes,
+    bm.full_resolution_business_minutes,
     ms.agent_replies,
     ms.replies_to_resolution,
     coalesce(ro.reopens, 0) AS reopens,
@@ -76,6 +77,8 @@ SELECT
 FROM staging.tickets AS t
 INNER JOIN staging.ticket_milestones AS ms
     ON ms.source = t.source AND ms.ticket_id = t.ticket_id
+LEFT JOIN staging.ticket_business_minutes AS bm
+    ON bm.source = t.source AND bm.ticket_id = t.ticket_id
 LEFT JOIN reopen_counts AS ro
     ON ro.source = t.source AND ro.ticket_id = t.ticket_id
 LEFT JOIN time_in_status AS tis

@@ -34,11 +34,14 @@ def _dagster_home() -> Path:
     return home
 
 
-def run_partitions(start: date, end: date, log_level: str = "INFO") -> None:
+def run_partitions(
+    start: date, end: date, log_level: str = "INFO", instance: object | None = None
+) -> None:
     """Materialise every configured asset for the days in [start, end) in one in-process run.
 
     The same job the nightly schedule and a UI backfill run; raw assets extract the whole
-    range in one window, daily marts recompute each day of it.
+    range in one window, daily marts recompute each day of it. The run is recorded in the
+    Dagster instance of DAGSTER_HOME (default data/dagster_home), or in `instance`.
     """
     import dagster as dg
     from dagster._core.storage.tags import (
@@ -68,13 +71,16 @@ def run_partitions(start: date, end: date, log_level: str = "INFO") -> None:
         ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
         ASSET_PARTITION_RANGE_END_TAG: (end - timedelta(days=1)).isoformat(),
     }
-    _dagster_home()
-    with dg.DagsterInstance.get() as instance:
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if instance is None:
+        _dagster_home()
+        with dg.DagsterInstance.get() as home_instance:
+            result = job.execute_in_process(
+                instance=home_instance, tags=tags, raise_on_error=False, run_config=run_config
+            )
+    else:
         result = job.execute_in_process(
-            instance=instance,
-            tags=tags,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            instance=instance, tags=tags, raise_on_error=False, run_config=run_config
         )
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]

@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 
+from pipelines.checks import grain_check_result, grain_check_spec
 from pipelines.raw import loaded_as_of, raw_asset_key
 from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
@@ -97,6 +98,7 @@ def _asset_for(
         metadata={"grain": ", ".join(model.grain)},
         partitions_def=partitions_def if model.date_column else None,
         backfill_policy=dg.BackfillPolicy.single_run() if model.date_column else None,
+        check_specs=[grain_check_spec(model)],
     )
     def _build(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         wh = warehouse.get()
@@ -113,7 +115,9 @@ def _asset_for(
             rows = build_model(model, wh, settings)
             context.log.info(f"{table}: {rows} rows in {wh.display_url}")
             metadata = {"dagster/row_count": rows, "table": table}
-        return dg.MaterializeResult(metadata=metadata)
+        return dg.MaterializeResult(
+            metadata=metadata, check_results=[grain_check_result(wh, model)]
+        )
 
     return _build
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import dagster as dg
 import pytest
 
 from pipelines.cli import run_partitions
@@ -38,7 +39,9 @@ def run_world(monkeypatch: pytest.MonkeyPatch, tmp_path, world: World, warehouse
     """Serve `world`, run the pipeline for [start, end), return the warehouse."""
     with Sandbox(world, port=0, incremental_rate_limit_per_minute=None) as sandbox:
         configure(monkeypatch, tmp_path, sandbox, warehouse_url, start, timezone)
-        run_partitions(start, end)
+        # An in-memory Dagster instance: the run is the CLI's, without SQLite's fsyncs.
+        with dg.DagsterInstance.ephemeral() as instance:
+            run_partitions(start, end, instance=instance)
     return Warehouse(warehouse_url)
 
 

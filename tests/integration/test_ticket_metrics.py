@@ -190,8 +190,9 @@ def test_ticket_metrics_has_every_contract_column(loaded):
 
 
 def test_rerunning_the_same_range_changes_nothing(loaded, monkeypatch, tmp_path, warehouse_url):
-    tables = [("marts", "ticket_metrics"), ("staging", "status_changes"),
-              ("staging", "messages"), ("raw_zendesk", "tickets")]
+    tables = [("marts", "ticket_metrics"), ("marts", "support_daily"),
+              ("marts", "backlog_daily"), ("marts", "handle_time_daily"),
+              ("staging", "status_changes"), ("staging", "messages"), ("raw_zendesk", "tickets")]
     before = {t: table_snapshot(loaded, *t) for t in tables}
     again = run_world(monkeypatch, tmp_path, hand_built_world(), warehouse_url, START, END)
     assert {t: table_snapshot(again, *t) for t in tables} == before

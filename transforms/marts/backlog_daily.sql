@@ -52,7 +52,7 @@ counts AS (
         channel,
         status,
         count(*) AS open_tickets,
-        avg(age_hours) AS avg_age_hours,
+        CAST(CAST(avg(age_hours) AS numeric(24, 6)) AS double precision) AS avg_age_hours,
         count(*) FILTER (WHERE age_hours > 7 * 24) AS tickets_older_than_7d
     FROM end_of_day_backlog
     GROUP BY date, source, channel, status

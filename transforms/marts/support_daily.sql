@@ -87,8 +87,9 @@ resolution_stats AS (
         f.date,
         f.source,
         f.channel,
-        avg(CAST(extract(epoch FROM (f.resolved_at - f.created_at)) AS double precision) / 60)
-            AS resolution_avg_minutes,
+        CAST(CAST(
+            avg(CAST(extract(epoch FROM (f.resolved_at - f.created_at)) AS double precision) / 60)
+        AS numeric(24, 6)) AS double precision) AS resolution_avg_minutes,
         percentile_cont(0.5) WITHIN GROUP (
             ORDER BY CAST(extract(epoch FROM (f.resolved_at - f.created_at)) AS double precision)
                 / 60
@@ -107,7 +108,7 @@ first_response_stats AS (
         m.source,
         m.channel,
         count(*) AS first_responses,
-        avg(m.first_response_minutes) AS frt_avg_minutes,
+        CAST(CAST(avg(m.first_response_minutes) AS numeric(24, 6)) AS double precision) AS frt_avg_minutes,
         percentile_cont(0.5) WITHIN GROUP (ORDER BY m.first_response_minutes)
             AS frt_median_minutes,
         percentile_cont(0.9) WITHIN GROUP (ORDER BY m.first_response_minutes)

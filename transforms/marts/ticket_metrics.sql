@@ -5,19 +5,24 @@
 -- cannot be computed is NULL, never 0.
 WITH reopen_counts AS (
     SELECT source, ticket_id, count(*) AS reopens
-    FROM staging.status_changes
-    WHERE from_status = 'solved' AND to_status IN ('new', 'open', 'pending', 'hold')
+    FROM staging.ticket_status_transitions
+    WHERE is_reopen
     GROUP BY source, ticket_id
 ),
 
+-- Sums of fractional minutes are rounded to 6 decimals: the engines may add the periods in
+-- any order, and the last bits of a float sum must not change between identical runs.
 time_in_status AS (
     SELECT
         source,
         ticket_id,
-        coalesce(sum(minutes) FILTER (WHERE status IN ('new', 'open', 'hold')), 0)
-            AS requester_wait_minutes,
-        coalesce(sum(minutes) FILTER (WHERE status = 'pending'), 0) AS agent_wait_minutes,
-        coalesce(sum(minutes) FILTER (WHERE status = 'hold'), 0) AS on_hold_minutes
+        CAST(CAST(
+            coalesce(sum(minutes) FILTER (WHERE status IN ('new', 'open', 'hold')), 0)
+        AS numeric(24, 6)) AS double precision) AS requester_wait_minutes,
+        CAST(CAST(coalesce(sum(minutes) FILTER (WHERE status = 'pending'), 0)
+            AS numeric(24, 6)) AS double precision) AS agent_wait_minutes,
+        CAST(CAST(coalesce(sum(minutes) FILTER (WHERE status = 'hold'), 0)
+            AS numeric(24, 6)) AS double precision) AS on_hold_minutes
     FROM staging.ticket_status_intervals
     GROUP BY source, ticket_id
 ),

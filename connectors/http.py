@@ -69,12 +69,15 @@ class RetryPolicy:
     `max_attempts` counts the first try. Waits grow as `backoff_seconds * 2**n` up to
     `max_backoff_seconds`, with jitter; a `Retry-After` header replaces the computed wait
     (capped at `max_retry_after_seconds`, so a hostile header cannot stall a run for days).
+    `rate_limit_wait_seconds`, if set, is the wait after a 429 that carries no `Retry-After`
+    (an API whose limit is a fixed window, e.g. HubSpot's 10 seconds, says how long).
     """
 
     max_attempts: int = 6
     backoff_seconds: float = 1.0
     max_backoff_seconds: float = 60.0
     max_retry_after_seconds: float = 600.0
+    rate_limit_wait_seconds: float | None = None
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -172,6 +175,9 @@ class ApiClient:
     `secrets` are strings that must never appear in a message (tokens, encoded credentials);
     they are redacted from anything the client raises or logs. `credentials_hint` tells the
     operator which settings to check when the API refuses the credentials.
+    `retryable_error`, if given, sees every error response (HTTP 4xx/5xx) first and returns a
+    short cause when the vendor means "try again later" with a status that usually means
+    something else (Salesforce's 403 `REQUEST_LIMIT_EXCEEDED`), else None.
     """
 
     def __init__(
@@ -185,6 +191,7 @@ class ApiClient:
         retry: RetryPolicy | None = None,
         timeout: tuple[float, float] = (10.0, 120.0),
         headers: Mapping[str, str] | None = None,
+        retryable_error: Callable[[requests.Response], str | None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.source = source
@@ -194,6 +201,7 @@ class ApiClient:
         self.credentials_hint = credentials_hint
         self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
         self._sleep = sleep
+        self._retryable_error = retryable_error
         self._origin = _origin(self.base_url)
         self._session = requests.Session()
         self._session.auth = auth
@@ -276,10 +284,16 @@ class ApiClient:
             raise _Retryable(self._redact(f"{type(exc).__name__}: {exc}")) from None
         status = response.status_code
         reason = response.reason or ""
-        if status in RETRYABLE_STATUSES:
+        vendor_cause = None
+        if status >= 400 and self._retryable_error is not None:
+            vendor_cause = self._retryable_error(response)
+        if status in RETRYABLE_STATUSES or vendor_cause:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if retry_after is None and status == 429:
+                retry_after = self.retry.rate_limit_wait_seconds
             response.close()
-            raise _Retryable(f"HTTP {status} {reason}".strip(), retry_after)
+            cause = f"HTTP {status} {reason}".strip()
+            raise _Retryable(f"{cause} ({vendor_cause})" if vendor_cause else cause, retry_after)
         if status in (401, 403):
             detail = self._excerpt(response)
             raise ApiAuthError(

@@ -1,4 +1,4 @@
-"""A local, deterministic Zendesk Support / Talk API for demos and tests.
+"""Local, deterministic Zendesk Support / Talk, HubSpot CRM and Salesforce APIs for demos and tests.
 
 >>> from sandbox import Sandbox, generate_world
 >>> world = generate_world(seed=42, tickets=500, days=30)
@@ -11,6 +11,8 @@ from sandbox.server import RecordedRequest, Sandbox
 from sandbox.world import (
     Call,
     Comment,
+    CrmCompany,
+    Deal,
     Group,
     Holiday,
     Organization,
@@ -25,6 +27,8 @@ from sandbox.world import (
 __all__ = [
     "Call",
     "Comment",
+    "CrmCompany",
+    "Deal",
     "Group",
     "Holiday",
     "Organization",

@@ -33,6 +33,12 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
         print(f"  ZENDESK_EMAIL={creds['email']}")
         print(f"  ZENDESK_API_TOKEN={creds['api_token']}")
         print(f"  ZENDESK_OAUTH_TOKEN={creds['oauth_token']}")
+        print(f"CRM: {len(world.crm_companies)} companies, {len(world.deals)} deals "
+              "(HubSpot CRM v3 under /crm/v3, Salesforce REST under /services/data)")
+        print(f"  HUBSPOT_BASE_URL={sandbox.url}")
+        print(f"  HUBSPOT_ACCESS_TOKEN={creds['hubspot_access_token']}")
+        print(f"  SALESFORCE_INSTANCE_URL={creds['salesforce_instance_url']}")
+        print(f"  SALESFORCE_ACCESS_TOKEN={creds['salesforce_access_token']}")
         print("Press Ctrl-C to stop.", flush=True)
         waiter = stop_event or threading.Event()
         try:
@@ -48,7 +54,8 @@ def _limit(value: str) -> int | None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Argument parser for ``helpdesk-etl sandbox`` / ``python -m sandbox``."""
-    parser = argparse.ArgumentParser(prog="sandbox", description="Serve a simulated Zendesk API.")
+    parser = argparse.ArgumentParser(
+        prog="sandbox", description="Serve simulated Zendesk, HubSpot and Salesforce APIs.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--seed", type=int, default=42)

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sandbox import texts
 from sandbox.business_time import BusinessCalendar
+from sandbox.crm_generate import generate_crm
 from sandbox.world import (
     SYSTEM_AUTHOR_ID,
     Call,
@@ -465,11 +466,15 @@ def _resolve_end_date(end_date: date | datetime | str | None) -> date:
 
 
 def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
-                   end_date: date | datetime | str | None = None) -> World:
+                   end_date: date | datetime | str | None = None,
+                   crm_months: int = 24) -> World:
     """Generate a deterministic world of about ``tickets`` tickets over ``days`` days.
 
     ``end_date`` is the last day included (UTC); it defaults to yesterday. The
-    same seed and arguments always give the same world.
+    same seed and arguments always give the same world. The CRM side (companies
+    and deals over ``crm_months`` months ending on ``end_date``; 0 for none) comes
+    from its own random stream (:mod:`sandbox.crm_generate`), so it never changes
+    the helpdesk data.
     """
     if tickets < 0 or days < 1:
         raise ValueError("tickets must be >= 0 and days >= 1")
@@ -536,5 +541,7 @@ def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
     ctx.ratings.sort(key=lambda r: (r.created_at, r.ticket_id))
     for k, rating in enumerate(ctx.ratings):
         rating.id = 7_000_001 + k
-    return World(users=users, organizations=orgs, groups=groups, schedules=schedules,
-                 tickets=world_tickets, calls=ctx.calls, satisfaction_ratings=ctx.ratings)
+    world = World(users=users, organizations=orgs, groups=groups, schedules=schedules,
+                  tickets=world_tickets, calls=ctx.calls, satisfaction_ratings=ctx.ratings)
+    world.crm_companies, world.deals = generate_crm(world, seed, last_day, crm_months)
+    return world

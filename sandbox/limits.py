@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 WINDOW_SECONDS = 60.0
 
@@ -79,10 +80,13 @@ class Fault:
     body: str | None = None
     kind: str = "status"
 
-    def response_body(self) -> bytes:
-        """The body to send (the given one, or a Zendesk-style JSON error)."""
+    def response_body(self, defaults: dict[int, Any] | None = None) -> bytes:
+        """The body to send: the given one, else the vendor's default for the status
+        (``defaults``, from the CRM APIs), else a Zendesk-style JSON error."""
         if self.body is not None:
             return self.body.encode()
+        if defaults and self.status in defaults:
+            return json.dumps(defaults[self.status]).encode()
         default = DEFAULT_FAULT_BODIES.get(
             self.status, {"error": "Error", "description": f"HTTP {self.status}"})
         return json.dumps(default).encode()

@@ -1,4 +1,8 @@
-"""The sandbox HTTP server: Zendesk auth, rate limits, fault injection and request recording.
+"""The sandbox HTTP server: auth, rate limits, fault injection and request recording.
+
+Zendesk is served under ``/api/v2/``; HubSpot CRM v3 under ``/crm/``
+(:mod:`sandbox.hubspot_api`) and Salesforce REST under ``/services/data/``
+(:mod:`sandbox.salesforce_api`), each with its own auth, limits and error bodies.
 
 Usage::
 
@@ -25,7 +29,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
+from sandbox.crm_common import CrmRequest, VendorApi, VendorResponse
+from sandbox.hubspot_api import DEFAULT_HUBSPOT_TOKEN, HubSpotApi
 from sandbox.limits import Fault, FaultRegistry, SlidingWindowLimiter
+from sandbox.salesforce_api import DEFAULT_SALESFORCE_TOKEN, SalesforceApi
 from sandbox.world import World
 from sandbox.zendesk_api import ApiResponse, ZendeskApi, is_incremental
 
@@ -53,7 +60,14 @@ class Sandbox:
                  incremental_rate_limit_per_minute: int | None = 10,
                  email: str = DEFAULT_EMAIL, api_token: str = DEFAULT_API_TOKEN,
                  oauth_token: str = DEFAULT_OAUTH_TOKEN,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 hubspot_access_token: str = DEFAULT_HUBSPOT_TOKEN,
+                 hubspot_rate_limit_per_10s: int | None = 100,
+                 hubspot_daily_limit: int | None = None,
+                 hubspot_search_rate_limit_per_second: int | None = 5,
+                 salesforce_access_token: str = DEFAULT_SALESFORCE_TOKEN,
+                 salesforce_daily_request_limit: int | None = 100_000,
+                 salesforce_batch_size: int = 2000) -> None:
         self.world = world
         self.host = host
         self.port = port
@@ -63,6 +77,11 @@ class Sandbox:
         self.api = ZendeskApi(world, clock=clock, admin_email=email)
         self.account_limiter = SlidingWindowLimiter(rate_limit_per_minute)
         self.incremental_limiter = SlidingWindowLimiter(incremental_rate_limit_per_minute)
+        self.hubspot = HubSpotApi(world, hubspot_access_token, hubspot_rate_limit_per_10s,
+                                  hubspot_daily_limit, hubspot_search_rate_limit_per_second)
+        self.salesforce = SalesforceApi(world, salesforce_access_token,
+                                        salesforce_daily_request_limit, salesforce_batch_size)
+        self.vendors: list[VendorApi] = [self.hubspot, self.salesforce]
         self.faults = FaultRegistry()
         self.requests: list[RecordedRequest] = []
         self._server: ThreadingHTTPServer | None = None
@@ -110,9 +129,17 @@ class Sandbox:
 
     @property
     def credentials(self) -> dict[str, str]:
-        """Fake credentials the sandbox accepts (subdomain, email, api_token, oauth_token)."""
+        """Fake credentials the sandbox accepts.
+
+        Zendesk: ``subdomain``, ``email``, ``api_token``, ``oauth_token``; HubSpot:
+        ``hubspot_access_token``; Salesforce: ``salesforce_access_token`` and
+        ``salesforce_instance_url`` (the sandbox URL).
+        """
         return {"subdomain": self.world.account_subdomain, "email": self.email,
-                "api_token": self.api_token, "oauth_token": self.oauth_token}
+                "api_token": self.api_token, "oauth_token": self.oauth_token,
+                "hubspot_access_token": self.hubspot.token,
+                "salesforce_access_token": self.salesforce.token,
+                "salesforce_instance_url": self.url}
 
     def inject_fault(self, path_prefix: str, status: int, times: int = 1,
                      retry_after: int | None = None, body: str | None = None) -> Fault:
@@ -125,9 +152,15 @@ class Sandbox:
         self.faults.clear()
 
     def reset_rate_limits(self) -> None:
-        """Forget the requests counted by both rate limiters."""
+        """Forget the requests counted by every rate limiter (Zendesk, HubSpot, Salesforce)."""
         self.account_limiter.reset()
         self.incremental_limiter.reset()
+        for vendor in self.vendors:
+            vendor.reset_rate_limits()
+
+    def vendor_for(self, path: str) -> VendorApi | None:
+        """The CRM API serving ``path``, or ``None`` for Zendesk."""
+        return next((v for v in self.vendors if path.startswith(v.prefixes)), None)
 
     # -- request handling (called from handler threads) ---------------------------------------
 
@@ -228,11 +261,16 @@ class _Handler(BaseHTTPRequestHandler):
             return
         query = parse_qs(parts.query, keep_blank_values=True)
         sb.requests.append(RecordedRequest(method, path, {k: v[-1] for k, v in query.items()}))
+        vendor = sb.vendor_for(path)
         fault = sb.faults.take(path)
         if fault is not None:
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None \
                 else {}
-            self._send_raw(fault.status, fault.response_body(), headers)
+            defaults = vendor.fault_bodies if vendor is not None else None
+            self._send_raw(fault.status, fault.response_body(defaults), headers)
+            return
+        if vendor is not None:
+            self._vendor(vendor, method, path, query, body)
             return
         if not sb.authenticate(self.headers.get("Authorization")):
             self._send(ApiResponse(401, {"error": "Couldn't authenticate you"},
@@ -252,7 +290,29 @@ class _Handler(BaseHTTPRequestHandler):
         response.headers = {**headers, **response.headers}
         self._send(response)
 
-    def _send(self, response: ApiResponse) -> None:
+    def _vendor(self, vendor: VendorApi, method: str, path: str,
+                query: dict[str, list[str]], body: bytes) -> None:
+        """A CRM request: the vendor's auth, limits and routes."""
+        if not vendor.authenticate(self.headers.get("Authorization")):
+            self._send(vendor.unauthorized())
+            return
+        sb = self.sandbox
+        host = self.headers.get("Host") or f"{sb.host}:{sb.port}"
+        request = CrmRequest(method, path, query, body, dict(self.headers.items()),
+                             f"http://{host}")
+        limited, headers = vendor.rate_limit(request)
+        if limited is not None:
+            self._send(limited)
+            return
+        try:
+            response = vendor.handle(request)
+        except Exception:  # pragma: no cover - a sandbox bug must not kill the thread
+            log.exception("sandbox failed on %s %s", method, self.path)
+            response = VendorResponse(500, vendor.fault_bodies.get(500, {"error": "internal"}))
+        response.headers = {**headers, **response.headers}
+        self._send(response)
+
+    def _send(self, response: ApiResponse | VendorResponse) -> None:
         payload = json.dumps(response.body, separators=(",", ":")).encode()
         self._send_raw(response.status, payload, response.headers)
 

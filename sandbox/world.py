@@ -1,6 +1,7 @@
 """The sandbox's data model: a small, hand-buildable description of a helpdesk's history.
 
-A :class:`World` holds people, reference data and tickets. A ticket is a list of
+A :class:`World` holds people, reference data and tickets (and, for the CRM
+APIs, companies and deals). A ticket is a list of
 :class:`Update` objects (one per Zendesk audit); everything else the API shows
 (current status, ``updated_at``, audit and event ids, metrics) is derived from
 those updates deterministically by :mod:`sandbox.timeline`, so the same world
@@ -195,6 +196,55 @@ class SatisfactionRating:
 
 
 @dataclass(slots=True)
+class CrmCompany:
+    """A CRM company (HubSpot company / Salesforce Account).
+
+    ``domain`` is the bare email/web domain (``acme.example``) the helpdesk
+    organisations share; ``industry`` is served verbatim by both CRMs (the
+    segment). ``archived`` is HubSpot's archived flag and Salesforce's
+    ``IsDeleted`` (``archived_at`` defaults to ``updated_at``).
+    """
+
+    id: int
+    name: str
+    domain: str | None
+    industry: str | None = None
+    created_at: datetime = DEFAULT_CREATED_AT
+    updated_at: datetime | None = None
+    archived: bool = False
+    archived_at: datetime | None = None
+
+
+#: HubSpot's default-pipeline deal stages (internal ids); the last two are closed.
+DEAL_STAGES = ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
+               "decisionmakerboughtin", "contractsent", "closedwon", "closedlost")
+
+
+@dataclass(slots=True)
+class Deal:
+    """A CRM deal (HubSpot deal / Salesforce Opportunity); a contract when won.
+
+    ``stage`` is a HubSpot internal stage id (:data:`DEAL_STAGES`); Salesforce
+    shows it as ``StageName`` (``Closed Won``...) with ``IsWon`` / ``IsClosed``.
+    A won deal is a contract that starts on ``close_date`` and runs
+    ``term_months`` (``None``: the property is empty); ``mrr`` is HubSpot's
+    ``hs_mrr`` (``None``: empty). ``company_id`` is the associated company.
+    """
+
+    id: int
+    company_id: int | None
+    name: str
+    amount: float | None
+    close_date: date
+    stage: str = "closedwon"
+    term_months: int | None = 12
+    mrr: float | None = None
+    created_at: datetime = DEFAULT_CREATED_AT
+    updated_at: datetime | None = None
+    archived: bool = False
+
+
+@dataclass(slots=True)
 class World:
     """Everything the sandbox serves."""
 
@@ -206,6 +256,8 @@ class World:
     calls: list[Call] = field(default_factory=list)
     satisfaction_ratings: list[SatisfactionRating] = field(default_factory=list)
     account_subdomain: str = "sandbox"
+    crm_companies: list[CrmCompany] = field(default_factory=list)
+    deals: list[Deal] = field(default_factory=list)
 
     def user(self, user_id: int) -> User | None:
         """Return the user with ``user_id`` or ``None`` (linear scan; fine for tests)."""

@@ -31,3 +31,33 @@ def api(sb: Sandbox) -> requests.Session:
     creds = sb.credentials
     session.auth = (f"{creds['email']}/token", creds["api_token"])
     return session
+
+
+@pytest.fixture(scope="module")
+def crm_world() -> World:
+    from tests.sandbox.crm_world import build_crm_world
+
+    return build_crm_world()
+
+
+@pytest.fixture
+def crm_sb(crm_world: World) -> Iterator[Sandbox]:
+    """A running sandbox over the CRM world, without rate limits, Salesforce batches of 3."""
+    with Sandbox(crm_world, rate_limit_per_minute=None, incremental_rate_limit_per_minute=None,
+                 hubspot_rate_limit_per_10s=None, hubspot_search_rate_limit_per_second=None,
+                 salesforce_daily_request_limit=None, salesforce_batch_size=3) as server:
+        yield server
+
+
+@pytest.fixture
+def hubspot(crm_sb: Sandbox) -> requests.Session:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {crm_sb.credentials['hubspot_access_token']}"
+    return session
+
+
+@pytest.fixture
+def salesforce(crm_sb: Sandbox) -> requests.Session:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {crm_sb.credentials['salesforce_access_token']}"
+    return session

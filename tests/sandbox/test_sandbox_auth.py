@@ -54,7 +54,10 @@ def test_wrong_credentials_get_401(sb: Sandbox) -> None:
 def test_credentials_and_url(sb: Sandbox) -> None:
     assert sb.url.startswith("http://127.0.0.1:")
     assert int(sb.url.rsplit(":", 1)[1]) > 0
-    assert set(sb.credentials) == {"subdomain", "email", "api_token", "oauth_token"}
+    assert set(sb.credentials) == {"subdomain", "email", "api_token", "oauth_token",
+                                   "hubspot_access_token", "salesforce_access_token",
+                                   "salesforce_instance_url"}
+    assert sb.credentials["salesforce_instance_url"] == sb.url
     assert sb.credentials["subdomain"] == "sandbox"
 
 

@@ -1,0 +1,149 @@
+"""HubSpot CRM as a dlt source: companies and deals (the contracts, when won).
+
+Tables (see docs/crm-landed-tables.md for every column):
+- `companies`: one row per company with the requested properties, merged on `id`.
+- `deals`: one row per deal with the requested properties and `company_id`, its primary
+  associated company, merged on `id`.
+
+Both are extracted for a window [start, end) of their last change (`changed_at`: HubSpot's
+`updatedAt`, i.e. `hs_lastmodifieddate`, or `archivedAt`). Archived objects land with
+`archived = true`, so staging can drop them. Windows are stateless when `end` is given: a
+re-run of an older window emits only what changed inside it.
+"""
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource, DltSource
+
+from connectors.http import ApiClient, RetryPolicy, prefetch
+from connectors.hubspot import settings
+from connectors.hubspot.helpers import ObjectTable, build_client, object_pages, property_types
+from connectors.hubspot.settings import DEFAULT_COMPANY_PROPERTIES, DEFAULT_DEAL_PROPERTIES
+
+__all__ = ["DEFAULT_COMPANY_PROPERTIES", "DEFAULT_DEAL_PROPERTIES", "hubspot_source"]
+
+# No `from __future__ import annotations` here: dlt finds a resource's incremental argument
+# by its evaluated `dlt.sources.incremental` annotation.
+
+
+def hubspot_source(
+    access_token: str,
+    base_url: str | None = None,
+    *,
+    start: datetime,
+    end: datetime | None = None,
+    page_size: int = settings.DEFAULT_PAGE_SIZE,
+    retry: RetryPolicy | None = None,
+    deal_properties: Sequence[str] | Mapping[str, str] = DEFAULT_DEAL_PROPERTIES,
+    company_properties: Sequence[str] | Mapping[str, str] = DEFAULT_COMPANY_PROPERTIES,
+) -> DltSource:
+    """The HubSpot dlt source for the extract window [start, end).
+
+    `access_token` is a private-app token (Bearer). `base_url` overrides
+    `https://api.hubapi.com`; it must be https:// unless it points at a loopback host.
+    `start` must be timezone-aware; `end` None means up to now (then dlt keeps incremental
+    state between runs). Properties are HubSpot internal names; a list lands known ones
+    typed (`amount` decimal, `closedate` timestamp, ...) and others as text, a mapping
+    name -> type (`text`, `decimal`, `double`, `bigint`, `bool`, `timestamp`, `date`) says
+    how each lands. The default `retry` waits out a 429 for HubSpot's 10-second window
+    unless `Retry-After` says otherwise. Nothing is fetched until the source is extracted.
+    """
+    if start.tzinfo is None or (end is not None and end.tzinfo is None):
+        raise ValueError("hubspot_source: start and end must be timezone-aware datetimes")
+    if end is not None and end <= start:
+        raise ValueError(f"hubspot_source: end ({end}) must be after start ({start})")
+    if not 1 <= page_size <= settings.MAX_PAGE_SIZE:
+        raise ValueError(f"hubspot_source: page_size must be 1..{settings.MAX_PAGE_SIZE}")
+    companies_table = ObjectTable(
+        settings.COMPANIES_PATH,
+        "company",
+        settings.OBJECT_COLUMNS,
+        property_types(company_properties, settings.OBJECT_COLUMNS),
+    )
+    deal_columns = {**settings.OBJECT_COLUMNS, **settings.DEAL_COLUMNS}
+    deals_table = ObjectTable(
+        settings.DEALS_PATH, "deal", deal_columns, property_types(deal_properties, deal_columns)
+    )
+    client = build_client(access_token, base_url, retry)
+    # Everything is passed explicitly, so dlt never fills an argument from the environment.
+    return _hubspot(client, start, end, page_size, companies_table, deals_table)
+
+
+@dlt.source(name=settings.SOURCE_NAME)
+def _hubspot(
+    client: ApiClient,
+    start: datetime,
+    end: datetime | None,
+    page_size: int,
+    companies_table: ObjectTable,
+    deals_table: ObjectTable,
+) -> Sequence[DltResource]:
+    """The resources of one HubSpot account for one window."""
+
+    def window() -> dlt.sources.incremental[datetime]:
+        return dlt.sources.incremental(
+            "changed_at",
+            initial_value=start,
+            end_value=end,
+            range_start="closed",
+            range_end="open",
+        )
+
+    return (
+        companies(client, companies_table, page_size, window()),
+        deals(client, deals_table, page_size, window()),
+    )
+
+
+def _window_pages(
+    client: ApiClient,
+    table: ObjectTable,
+    page_size: int,
+    changed: dlt.sources.incremental[datetime],
+    associations: str | None = None,
+) -> Iterator[Any]:
+    """Arrow pages of the objects whose `changed_at` falls in the window; one empty page if
+    none does, so the table exists anyway."""
+    low, high = changed.start_value, changed.end_value
+    pages = object_pages(
+        client,
+        table.endpoint,
+        list(table.properties),
+        page_size=page_size,
+        associations=associations,
+    )
+    landed = False
+    for page in prefetch(pages):
+        rows = [table.row(record) for record in page]
+        rows = [r for r in rows if low <= r["changed_at"] and (not high or r["changed_at"] < high)]
+        if rows:
+            landed = True
+            yield table.page(rows)
+    if not landed:
+        yield table.empty()
+
+
+@dlt.resource(name="companies", primary_key="id", write_disposition="merge", max_table_nesting=0)
+def companies(
+    client: ApiClient,
+    table: ObjectTable,
+    page_size: int,
+    changed: dlt.sources.incremental[datetime],
+) -> Iterator[Any]:
+    """Companies (live and archived) whose last change falls in the window."""
+    yield from _window_pages(client, table, page_size, changed)
+
+
+@dlt.resource(name="deals", primary_key="id", write_disposition="merge", max_table_nesting=0)
+def deals(
+    client: ApiClient,
+    table: ObjectTable,
+    page_size: int,
+    changed: dlt.sources.incremental[datetime],
+) -> Iterator[Any]:
+    """Deals (live and archived) whose last change falls in the window, each with its
+    primary associated company (`associations=companies`)."""
+    yield from _window_pages(client, table, page_size, changed, associations="companies")

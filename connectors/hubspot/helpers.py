@@ -1,0 +1,293 @@
+"""HubSpot API plumbing: client construction, object paging, typed rows as Arrow pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from connectors.http import (
+    ApiClient,
+    ApiRecordError,
+    ApiResponseError,
+    BearerAuth,
+    RetryPolicy,
+    validate_base_url,
+)
+from connectors.hubspot import settings
+
+Record = dict[str, Any]
+
+# --- client ---------------------------------------------------------------------------------
+
+
+def build_client(
+    access_token: str, base_url: str | None, retry: RetryPolicy | None
+) -> ApiClient:
+    """An `ApiClient` for one HubSpot account; raises ValueError naming a missing setting."""
+    if not access_token:
+        raise ValueError("HubSpot needs HUBSPOT_ACCESS_TOKEN (a private-app access token)")
+    url = validate_base_url(base_url, "HUBSPOT_BASE_URL") if base_url else settings.DEFAULT_BASE_URL
+    return ApiClient(
+        source=settings.SOURCE_NAME,
+        base_url=url,
+        auth=BearerAuth(access_token),
+        secrets=[access_token],
+        credentials_hint=settings.CREDENTIALS_HINT,
+        retry=retry or RetryPolicy(rate_limit_wait_seconds=settings.RATE_LIMIT_WINDOW_SECONDS),
+        headers={"User-Agent": "helpdesk-etl (dlt hubspot source)"},
+    )
+
+
+def property_types(
+    properties: Sequence[str] | Mapping[str, str], reserved: Mapping[str, str]
+) -> dict[str, str]:
+    """Property name -> landed type, for a list of names (known types, else text) or a
+    mapping that gives the types. Raises ValueError for a bad name, type or a clash."""
+    if isinstance(properties, str):
+        raise ValueError("HubSpot properties must be a list of property names, not one string")
+    if isinstance(properties, Mapping):
+        typed = dict(properties)
+    else:
+        typed = {name: settings.PROPERTY_TYPES.get(name, "text") for name in properties}
+    for name, data_type in typed.items():
+        if not name or not name.replace("_", "").isalnum() or name != name.lower():
+            raise ValueError(f"HubSpot property names are lower-case internal names, got {name!r}")
+        if name in reserved:
+            raise ValueError(f"HubSpot property {name!r} clashes with the landed column {name!r}")
+        if data_type not in settings.PROPERTY_TYPE_NAMES:
+            raise ValueError(
+                f"HubSpot property {name!r}: type {data_type!r} is not one of "
+                f"{sorted(settings.PROPERTY_TYPE_NAMES)}"
+            )
+    return typed
+
+
+# --- paging ---------------------------------------------------------------------------------
+
+
+def object_pages(
+    client: ApiClient,
+    path: str,
+    properties: Sequence[str],
+    *,
+    page_size: int,
+    associations: str | None = None,
+) -> Iterator[list[Record]]:
+    """Every object of a type, page by page: live ones, then archived ones.
+
+    The list endpoint (`limit`, `after` from `paging.next.after`) returns properties and
+    associations in one pass and has no result cap; search has neither associations nor
+    archived objects and stops at 10,000 results, so the window is applied client-side.
+    """
+    for archived in ("false", "true"):
+        query: dict[str, Any] = {
+            "limit": page_size,
+            "archived": archived,
+            "properties": ",".join(properties),
+            "associations": associations,
+        }
+        seen: set[str] = set()
+        after = None
+        while True:
+            body = client.get_json(path, {**query, "after": after})
+            results = body.get("results") if isinstance(body, dict) else None
+            if not isinstance(results, list):
+                keys = sorted(body) if isinstance(body, dict) else type(body).__name__
+                raise ApiResponseError(
+                    f"{settings.SOURCE_NAME}: GET {path} returned no 'results' list (got "
+                    f"{keys}); is HUBSPOT_BASE_URL pointing at the HubSpot API?",
+                    source=settings.SOURCE_NAME,
+                    endpoint=path,
+                )
+            if results:
+                yield results
+            after = ((body.get("paging") or {}).get("next") or {}).get("after")
+            if not after or not results:
+                break
+            if after in seen:
+                raise ApiResponseError(
+                    f"{settings.SOURCE_NAME}: GET {path} paging does not advance (cursor "
+                    f"{after!r} came back twice); stopping instead of looping.",
+                    source=settings.SOURCE_NAME,
+                    endpoint=path,
+                )
+            seen.add(after)
+
+
+def primary_company_id(deal: Mapping[str, Any]) -> str | None:
+    """The deal's primary associated company: the `deal_to_company` association, else the
+    first associated company, else None."""
+    companies = ((deal.get("associations") or {}).get("companies") or {}).get("results") or []
+    ids = [(a.get("type"), a.get("id")) for a in companies if isinstance(a, dict)]
+    primary = [i for kind, i in ids if kind == settings.PRIMARY_COMPANY_ASSOCIATION]
+    return (primary or [i for _, i in ids] or [None])[0]
+
+
+# --- typed rows -----------------------------------------------------------------------------
+
+
+def parse_timestamp(value: str) -> datetime:
+    """A HubSpot time: ISO 8601 (`2024-03-31T00:00:00Z`) or Unix milliseconds as digits."""
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def parse_date(value: str) -> date:
+    """A HubSpot date: `YYYY-MM-DD`, or a time (ISO 8601 / Unix ms) whose UTC date is meant."""
+    if "T" in value or value.isdigit():
+        return parse_timestamp(value).date()
+    return date.fromisoformat(value)
+
+
+def parse_decimal(value: str) -> Decimal:
+    """A number as HubSpot sends it (`"1200.50"`), rounded to 9 decimal places."""
+    number = Decimal(value)
+    if not number.is_finite():
+        raise ValueError("not a finite number")
+    return number.quantize(Decimal("1e-9")) if number.as_tuple().exponent < -9 else number
+
+
+def parse_integer(value: str) -> int:
+    """A whole number (`"12"`, `"12.0"`); fractions are refused, not truncated."""
+    number = Decimal(value)
+    if not number.is_finite() or number != number.to_integral_value():
+        raise ValueError("not a whole number")
+    return int(number)
+
+
+def parse_bool(value: str) -> bool:
+    """`true` / `false` (any case)."""
+    lowered = value.strip().lower()
+    if lowered not in ("true", "false"):
+        raise ValueError("not true or false")
+    return lowered == "true"
+
+
+def as_text(value: Any) -> str:
+    """Text as it is; any other JSON value (a number, an object) as compact JSON text."""
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "text": as_text,
+    "decimal": parse_decimal,
+    "double": float,
+    "bigint": parse_integer,
+    "bool": parse_bool,
+    "timestamp": parse_timestamp,
+    "date": parse_date,
+}
+#: The Arrow type each landed type is built as.
+ARROW_TYPES = {
+    "text": pa.string(),
+    "decimal": pa.decimal128(38, 9),
+    "double": pa.float64(),
+    "bigint": pa.int64(),
+    "bool": pa.bool_(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "date": pa.date32(),
+}
+
+
+def parse_value(value: Any, data_type: str) -> Any:
+    """An API value as its landed type (`text`, `decimal`, `double`, `bigint`, `bool`,
+    `timestamp`, `date`); empty is None. Works on HubSpot's strings and on JSON scalars
+    alike (`12.0` as a bigint, `true` as a bool). Raises ValueError / ArithmeticError."""
+    if value is None or value == "":
+        return None
+    if data_type == "text":
+        return as_text(value)
+    return _PARSERS[data_type](value if isinstance(value, str) else as_text(value))
+
+
+_TOP_LEVEL_FIELDS = {
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+    "archived_at": "archivedAt",
+}
+
+
+class TypedTable:
+    """Landed columns with fixed types (name -> type of `ARROW_TYPES`), and Arrow pages of
+    rows in them: dlt writes Arrow straight to Parquet, without row-by-row normalisation.
+    (Shared with the Salesforce source.)"""
+
+    def __init__(self, columns: Mapping[str, str]) -> None:
+        self.schema = pa.schema(
+            pa.field(name, ARROW_TYPES[data_type], nullable=name != "id")
+            for name, data_type in columns.items()
+        )
+
+    def page(self, rows: list[Record]) -> pa.Table:
+        """Rows (dicts with every column) as one Arrow table with the landed types."""
+        arrays = [pa.array([row[f.name] for row in rows], type=f.type) for f in self.schema]
+        return pa.Table.from_arrays(arrays, schema=self.schema)
+
+    def empty(self) -> pa.Table:
+        """No rows, but the landed columns (dlt still creates the table)."""
+        return self.schema.empty_table()
+
+
+class ObjectTable(TypedTable):
+    """The landed columns of one object type: typed rows out of API objects, Arrow pages.
+
+    Every value HubSpot sends is a string; each lands with the type of its column. A value
+    that does not parse stops the run with an `ApiRecordError` naming the object, its id,
+    the property and the value.
+    """
+
+    def __init__(
+        self, endpoint: str, object_name: str, columns: Mapping[str, str],
+        properties: Mapping[str, str],
+    ) -> None:
+        super().__init__({**columns, **properties})
+        self.endpoint = endpoint
+        self.object_name = object_name
+        self.columns = dict(columns)
+        self.properties = dict(properties)
+
+    def row(self, record: Any) -> Record:
+        """The landed row of one API object (its `company_id`, for deals, included)."""
+        if not isinstance(record, dict) or not isinstance(record.get("properties") or {}, dict):
+            raise self._error(record, None, "is not a JSON object with 'properties'")
+        row: Record = {"id": self._parse(record, "id", record.get("id"), "bigint")}
+        for column, field in _TOP_LEVEL_FIELDS.items():
+            row[column] = self._parse(record, field, record.get(field), "timestamp")
+        row["archived"] = bool(record.get("archived"))
+        changes = [moment for moment in (row["updated_at"], row["archived_at"]) if moment]
+        if not changes:
+            raise self._error(record, "updatedAt", "is missing (it is the window cursor)")
+        row["changed_at"] = max(changes)
+        if "company_id" in self.columns:
+            row["company_id"] = self._parse(
+                record, "associations.companies", primary_company_id(record), "bigint"
+            )
+        values = record.get("properties") or {}
+        for name, data_type in self.properties.items():
+            row[name] = self._parse(record, name, values.get(name), data_type)
+        return row
+
+    def _parse(self, record: Any, name: str, value: Any, data_type: str) -> Any:
+        try:
+            return parse_value(value, data_type)
+        except (ValueError, ArithmeticError, OverflowError) as exc:
+            problem = f"= {value!r} is not a valid {data_type} ({exc})"
+            raise self._error(record, name, problem) from None
+
+    def _error(self, record: Any, name: str | None, problem: str) -> ApiRecordError:
+        record_id = record.get("id") if isinstance(record, dict) else None
+        what = f" property {name!r}" if name else ""
+        return ApiRecordError(
+            f"{settings.SOURCE_NAME}: GET {self.endpoint} returned {self.object_name} "
+            f"id={record_id!r} whose{what} cannot be landed: {problem}. Fix the value in "
+            "HubSpot (or land that property as text); the run stops rather than land it wrong.",
+            source=settings.SOURCE_NAME,
+            endpoint=self.endpoint,
+        )

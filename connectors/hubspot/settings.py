@@ -1,0 +1,75 @@
+"""HubSpot source constants: endpoints, limits, properties and landed columns (no logic here)."""
+
+from __future__ import annotations
+
+SOURCE_NAME = "hubspot"
+DEFAULT_BASE_URL = "https://api.hubapi.com"
+CREDENTIALS_HINT = (
+    "HUBSPOT_ACCESS_TOKEN (a private-app token with the crm.objects.companies.read and "
+    "crm.objects.deals.read scopes)"
+)
+
+# Endpoints (CRM v3 objects API: list with `properties`, `associations`, `archived`, `after`).
+COMPANIES_PATH = "/crm/v3/objects/companies"
+DEALS_PATH = "/crm/v3/objects/deals"
+#: Association type of a deal's primary company in the v3 objects API (others are
+#: `deal_to_company_unlabeled` or custom labels).
+PRIMARY_COMPANY_ASSOCIATION = "deal_to_company"
+
+#: The list endpoints return at most 100 objects a page (`limit`).
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 100
+#: HubSpot's burst limit is counted over a rolling 10-second window: a 429 without a
+#: `Retry-After` header is waited out for that long.
+RATE_LIMIT_WINDOW_SECONDS = 10.0
+
+#: Deal properties landed by default (DESIGN.md "Contracts from the CRM"); each is a setting.
+DEFAULT_DEAL_PROPERTIES = (
+    "dealname",
+    "pipeline",
+    "dealstage",
+    "closedate",
+    "amount",
+    "hs_mrr",
+    "contract_term_months",
+)
+#: Company properties landed by default.
+DEFAULT_COMPANY_PROPERTIES = ("name", "domain", "industry")
+
+#: How known properties land (HubSpot sends every property value as a string). A property
+#: not listed here lands as text unless the caller gives its type.
+PROPERTY_TYPES = {
+    "amount": "decimal",
+    "hs_mrr": "decimal",
+    "hs_acv": "decimal",
+    "hs_arr": "decimal",
+    "hs_tcv": "decimal",
+    "amount_in_home_currency": "decimal",
+    "closedate": "timestamp",
+    "createdate": "timestamp",
+    "hs_lastmodifieddate": "timestamp",
+    "contract_term_months": "bigint",
+    "hs_is_closed_won": "bool",
+    "hs_is_closed": "bool",
+    "numberofemployees": "bigint",
+    "annualrevenue": "decimal",
+}
+#: The types a property can land as.
+PROPERTY_TYPE_NAMES = frozenset(
+    {"text", "decimal", "double", "bigint", "bool", "timestamp", "date"}
+)
+
+#: Columns every object table has, before its properties. `changed_at` is the window
+#: cursor: `updatedAt`, or `archivedAt` when an archived object was archived later.
+OBJECT_COLUMNS = {
+    "id": "bigint",
+    "created_at": "timestamp",
+    "updated_at": "timestamp",
+    "archived": "bool",
+    "archived_at": "timestamp",
+    "changed_at": "timestamp",
+}
+#: Extra columns of `deals`: the primary associated company.
+DEAL_COLUMNS = {
+    "company_id": "bigint",
+}

@@ -1,0 +1,62 @@
+"""Salesforce source constants: API paths, fields and their landed types (no logic here)."""
+
+from __future__ import annotations
+
+SOURCE_NAME = "salesforce"
+CREDENTIALS_HINT = (
+    "SALESFORCE_ACCESS_TOKEN (an OAuth access token / session id valid for "
+    "SALESFORCE_INSTANCE_URL; they expire, so refresh it)"
+)
+DEFAULT_API_VERSION = "v60.0"
+
+#: REST query endpoint that also returns deleted (recycle-bin) records, with `IsDeleted`.
+QUERY_ALL_PATH = "/services/data/{api_version}/queryAll"
+#: Error codes of a 403 that means "over the org's API request limit": retried, then an error.
+RATE_LIMIT_ERROR_CODES = frozenset({"REQUEST_LIMIT_EXCEEDED"})
+#: `Sforce-Query-Options: batchSize=` accepts 200..2000 (a hint; Salesforce may page smaller).
+MIN_BATCH_SIZE = 200
+MAX_BATCH_SIZE = 2000
+
+#: The window cursor: changes by users and by the system (e.g. deletion), indexed.
+CURSOR_FIELD = "SystemModstamp"
+
+#: Fields every row has, whatever the caller asks for.
+ACCOUNT_REQUIRED_FIELDS = ("Id", "IsDeleted", "SystemModstamp", "CreatedDate")
+OPPORTUNITY_REQUIRED_FIELDS = ("Id", "AccountId", "IsDeleted", "SystemModstamp", "CreatedDate")
+#: Fields landed by default (DESIGN.md "Contracts from the CRM"); each is a setting.
+DEFAULT_ACCOUNT_FIELDS = ("Name", "Website", "Industry")
+DEFAULT_OPPORTUNITY_FIELDS = (
+    "Name",
+    "StageName",
+    "CloseDate",
+    "Amount",
+    "IsWon",
+    "Contract_Term_Months__c",
+)
+
+#: How known fields land (the API sends JSON numbers, booleans and ISO text). A field not
+#: listed here lands as text unless the caller gives its type.
+FIELD_TYPES = {
+    "Id": "text",
+    "AccountId": "text",
+    "IsDeleted": "bool",
+    "SystemModstamp": "timestamp",
+    "CreatedDate": "timestamp",
+    "LastModifiedDate": "timestamp",
+    "Name": "text",
+    "Website": "text",
+    "Industry": "text",
+    "Type": "text",
+    "StageName": "text",
+    "CloseDate": "date",
+    "Amount": "decimal",
+    "ExpectedRevenue": "decimal",
+    "AnnualRevenue": "decimal",
+    "NumberOfEmployees": "bigint",
+    "Probability": "double",
+    "IsWon": "bool",
+    "IsClosed": "bool",
+    "Contract_Term_Months__c": "bigint",
+}
+#: The types a field can land as.
+FIELD_TYPE_NAMES = frozenset({"text", "decimal", "double", "bigint", "bool", "timestamp", "date"})

@@ -1,0 +1,373 @@
+"""The HubSpot dlt source against the sandbox, over real HTTP, into a temporary DuckDB."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import traceback
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pytest
+
+from connectors.http import (
+    ApiAuthError,
+    ApiClient,
+    ApiError,
+    ApiRecordError,
+    BearerAuth,
+    RetryPolicy,
+)
+from connectors.hubspot import DEFAULT_DEAL_PROPERTIES, hubspot_source
+from connectors.hubspot.helpers import build_client
+from sandbox import Sandbox
+from sandbox.world import DEAL_STAGES, CrmCompany, Deal, World
+
+DATASET = "raw_hubspot"
+BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
+#: The test world's changes happen from T0 on, a few hours apart.
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+QUICK_RETRY = RetryPolicy(max_attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05)
+_pipeline_names = itertools.count()
+
+
+def crm_world(companies: int = 23, deals: int = 41) -> World:
+    """Companies and deals with every shape the connector meets: archived ones (a deal of
+    an archived company has no association), deals without a company, empty properties."""
+    industries = ("Software", "Retail", None)
+    company_list = [
+        CrmCompany(
+            id=1000 + k,
+            name=f"Company {k}",
+            domain=f"c{k}.example",
+            industry=industries[k % 3],
+            created_at=T0 - timedelta(days=400),
+            updated_at=T0 + timedelta(hours=7 * k),
+            archived=k % 10 == 9,
+            archived_at=T0 + timedelta(hours=7 * k + 100) if k % 10 == 9 else None,
+        )
+        for k in range(companies)
+    ]
+    deal_list = [
+        Deal(
+            id=5000 + k,
+            company_id=None if k % 13 == 12 else company_list[k % companies].id,
+            name=f"Deal {k}",
+            amount=None if k % 9 == 8 else 1200.0 + k + 0.25 * (k % 2),
+            close_date=date(2024, 1, 1) + timedelta(days=k),
+            stage=DEAL_STAGES[k % len(DEAL_STAGES)],
+            term_months=(12, 1, None, 24)[k % 4],
+            mrr=99.5 if k % 5 == 0 else None,
+            created_at=T0 - timedelta(days=30),
+            updated_at=T0 + timedelta(hours=5 * k),
+            archived=k % 11 == 10,
+        )
+        for k in range(deals)
+    ]
+    return World(crm_companies=company_list, deals=deal_list)
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return crm_world()
+
+
+@pytest.fixture
+def sandbox(world: World):
+    """The sandbox serving `world` (rate limits as configured by default)."""
+    with Sandbox(world, port=0) as sb:
+        yield sb
+
+
+def source_for(sb: Sandbox, **overrides: Any) -> Any:
+    """A HubSpot source pointed at `sb` (whole history, quick retries)."""
+    arguments: dict[str, Any] = {
+        "access_token": sb.credentials["hubspot_access_token"],
+        "base_url": sb.url,
+        "start": BEGINNING,
+        "retry": QUICK_RETRY,
+    }
+    arguments.update(overrides)
+    return hubspot_source(**arguments)
+
+
+def new_pipeline(tmp_path: Path, dataset: str = DATASET) -> dlt.Pipeline:
+    """A dlt pipeline into a DuckDB file under `tmp_path` (shared with the Salesforce tests)."""
+    return dlt.pipeline(
+        pipeline_name=f"{dataset}_test_{next(_pipeline_names)}",
+        pipelines_dir=str(tmp_path / "dlt"),
+        destination=dlt.destinations.duckdb(str(tmp_path / "warehouse.duckdb")),
+        dataset_name=dataset,
+    )
+
+
+def query(pipeline: dlt.Pipeline, sql: str, *params: Any) -> list[tuple]:
+    """Rows of `sql` run in the dataset."""
+    with pipeline.sql_client() as client:
+        return [tuple(row) for row in client.execute_sql(sql, *params)]
+
+
+def counts(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Row count of every landed table."""
+    tables = query(
+        pipeline,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+        "AND NOT starts_with(table_name, '_dlt')",
+        pipeline.dataset_name,
+    )
+    return {t: query(pipeline, f'SELECT count(*) FROM "{t}"')[0][0] for (t,) in tables}  # noqa: S608
+
+
+def columns(pipeline: dlt.Pipeline, table: str) -> dict[str, str]:
+    """Column name -> DuckDB type of a landed table."""
+    return dict(
+        query(
+            pipeline,
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s",
+            pipeline.dataset_name,
+            table,
+        )
+    )
+
+
+def api_error_in(exc: BaseException) -> ApiError:
+    """The connector error at the root of a failed pipeline step."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ApiError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    raise AssertionError(f"no ApiError behind {exc!r}")
+
+
+def changed_at(record: CrmCompany | Deal) -> datetime:
+    """When a world record last changed, as the connector's `changed_at` sees it."""
+    updated = record.updated_at or record.created_at
+    archived_at = getattr(record, "archived_at", None) if record.archived else None
+    return max(updated, archived_at or updated)
+
+
+# --- whole loads ----------------------------------------------------------------------------
+
+
+def test_both_endpoints_page_and_land_the_whole_world(sandbox, world, tmp_path):
+    pipeline = new_pipeline(tmp_path)
+    pipeline.run(source_for(sandbox, page_size=4))
+
+    assert counts(pipeline) == {"companies": len(world.crm_companies), "deals": len(world.deals)}
+    pages = Counter(
+        (r.path, r.query.get("archived")) for r in sandbox.requests if r.path.startswith("/crm/")
+    )
+    for path in ("/crm/v3/objects/companies", "/crm/v3/objects/deals"):
+        assert pages[(path, "false")] > 1, f"{path} was not paged"
+        assert pages[(path, "true")] >= 1, f"{path}: archived objects were not asked for"
+    deal_requests = [r for r in sandbox.requests if r.path == "/crm/v3/objects/deals"]
+    assert all(r.query.get("associations") == "companies" for r in deal_requests)
+    assert all("hs_mrr" in r.query.get("properties", "") for r in deal_requests)
+
+
+def test_values_land_typed_and_match_the_world(sandbox, world, tmp_path):
+    pipeline = new_pipeline(tmp_path)
+    pipeline.run(source_for(sandbox))
+
+    deal_columns = columns(pipeline, "deals")
+    assert deal_columns["id"] == "BIGINT" and deal_columns["company_id"] == "BIGINT"
+    assert deal_columns["amount"].startswith("DECIMAL")
+    assert deal_columns["hs_mrr"].startswith("DECIMAL")
+    assert deal_columns["closedate"] == "TIMESTAMP WITH TIME ZONE"
+    assert deal_columns["contract_term_months"] == "BIGINT"
+    assert deal_columns["archived"] == "BOOLEAN"
+    assert set(columns(pipeline, "companies")) >= {"name", "domain", "industry", "archived"}
+
+    live_companies = {c.id for c in world.crm_companies if not c.archived}
+    landed = {
+        row[0]: row[1:]
+        for row in query(
+            pipeline,
+            "SELECT id, company_id, amount, hs_mrr, CAST(closedate AS DATE), "
+            "contract_term_months, dealstage, archived FROM deals",
+        )
+    }
+    expected = {
+        d.id: (
+            d.company_id if d.company_id in live_companies else None,
+            None if d.amount is None else Decimal(str(d.amount)),
+            None if d.mrr is None else Decimal(str(d.mrr)),
+            d.close_date,
+            d.term_months,
+            d.stage,
+            d.archived,
+        )
+        for d in world.deals
+    }
+    assert landed == expected
+    companies = {
+        row[0]: row[1:]
+        for row in query(pipeline, "SELECT id, name, domain, industry, archived FROM companies")
+    }
+    assert companies == {
+        c.id: (c.name, c.domain, c.industry, c.archived) for c in world.crm_companies
+    }
+    archived_at = query(pipeline, "SELECT count(*) FROM companies WHERE archived_at IS NOT NULL")
+    assert archived_at == [(sum(c.archived for c in world.crm_companies),)]
+
+
+def test_both_tables_exist_when_the_crm_is_empty(tmp_path):
+    pipeline = new_pipeline(tmp_path)
+    with Sandbox(World(), port=0) as sb:
+        pipeline.run(source_for(sb))
+    assert counts(pipeline) == {"companies": 0, "deals": 0}
+    assert "company_id" in columns(pipeline, "deals")
+
+
+def test_property_lists_and_types_are_settings(sandbox, world, tmp_path):
+    pipeline = new_pipeline(tmp_path)
+    source = source_for(
+        sandbox,
+        deal_properties={"amount": "double", "hs_is_closed_won": "bool"},
+        company_properties=["name"],
+    )
+    pipeline.run(source)
+    assert columns(pipeline, "deals")["amount"] == "DOUBLE"
+    assert columns(pipeline, "deals")["hs_is_closed_won"] == "BOOLEAN"
+    assert "closedate" not in columns(pipeline, "deals")
+    assert "industry" not in columns(pipeline, "companies")
+    won = query(pipeline, "SELECT count(*) FROM deals WHERE hs_is_closed_won")
+    assert won == [(sum(d.stage == "closedwon" for d in world.deals),)]
+
+
+# --- windows ----------------------------------------------------------------------------------
+
+
+def test_a_window_lands_only_what_changed_inside_it(sandbox, world, tmp_path):
+    low, high = T0 + timedelta(days=1), T0 + timedelta(days=3)
+    pipeline = new_pipeline(tmp_path)
+    pipeline.run(source_for(sandbox, start=low, end=high, page_size=7))
+
+    for table, records in (("companies", world.crm_companies), ("deals", world.deals)):
+        expected = {r.id for r in records if low <= changed_at(r) < high}
+        assert 0 < len(expected) < len(records), table
+        landed = {row[0] for row in query(pipeline, f"SELECT id FROM {table}")}  # noqa: S608
+        assert landed == expected, table
+
+
+def test_an_older_window_never_overwrites_newer_rows_and_windows_add_up(
+    sandbox, world, tmp_path
+):
+    edges = [BEGINNING, *(T0 + timedelta(days=k) for k in range(0, 8, 2)), None]
+    pipeline = new_pipeline(tmp_path)
+    pipeline.run(source_for(sandbox, start=edges[-2]))  # the newest (open) window first
+    newest = query(pipeline, "SELECT * FROM deals ORDER BY id")
+    assert newest and len(newest) < len(world.deals)
+    for start, end in itertools.pairwise(edges[:-1]):
+        pipeline.run(source_for(sandbox, start=start, end=end))
+    assert counts(pipeline) == {"companies": len(world.crm_companies), "deals": len(world.deals)}
+    newest_ids = [row[0] for row in newest]
+    after = query(pipeline, "SELECT * FROM deals ORDER BY id")
+    assert [row for row in after if row[0] in newest_ids] == newest
+
+
+# --- failures ---------------------------------------------------------------------------------
+
+
+def test_429_with_hubspots_body_and_5xx_are_retried(sandbox, world, tmp_path, caplog):
+    sandbox.inject_fault(path_prefix="/crm/v3/objects/companies", status=429, times=1)
+    sandbox.inject_fault(path_prefix="/crm/v3/objects/deals", status=502, times=1)
+    sandbox.inject_fault(path_prefix="/crm/v3/objects/deals", status=503, times=1)
+    pipeline = new_pipeline(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="connectors.http"):
+        pipeline.run(source_for(sandbox, page_size=10))
+
+    assert counts(pipeline) == {"companies": len(world.crm_companies), "deals": len(world.deals)}
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("HTTP 429" in m for m in messages), messages
+    assert any("HTTP 502" in m for m in messages) and any("HTTP 503" in m for m in messages)
+
+
+def test_a_bare_429_waits_out_hubspots_ten_second_window(sandbox):
+    """Without `Retry-After`, the default policy waits 10 s (HubSpot's burst window)."""
+    sandbox.inject_fault(path_prefix="/crm/v3/objects/companies", status=429, times=1)
+    token = sandbox.credentials["hubspot_access_token"]
+    policy = build_client(token, sandbox.url, None).retry
+    assert policy.rate_limit_wait_seconds == 10.0
+    waits: list[float] = []
+    client = ApiClient(
+        source="hubspot", base_url=sandbox.url, auth=BearerAuth(token), retry=policy,
+        sleep=waits.append,
+    )
+    body = client.get_json("/crm/v3/objects/companies", {"limit": 1})
+    assert waits == [10.0] and len(body["results"]) == 1
+
+
+def test_the_real_rate_limit_is_survived(world, tmp_path, caplog):
+    """A burst limit of 5 requests per 10 s: the run waits (`Retry-After`) and completes."""
+    with Sandbox(world, port=0, hubspot_rate_limit_per_10s=5) as sb:
+        pipeline = new_pipeline(tmp_path)
+        with caplog.at_level(logging.WARNING, logger="connectors.http"):
+            pipeline.run(source_for(sb, page_size=20))
+    assert any("HTTP 429" in r.getMessage() for r in caplog.records)
+    assert counts(pipeline) == {"companies": len(world.crm_companies), "deals": len(world.deals)}
+
+
+def test_401_is_clear_and_never_shows_the_token(sandbox, tmp_path):
+    token = "pat-na1-wrong-5b1d9e77c2"  # noqa: S105 - a fake credential
+    with pytest.raises(Exception) as failure:
+        new_pipeline(tmp_path).run(source_for(sandbox, access_token=token))
+    error = api_error_in(failure.value)
+    assert isinstance(error, ApiAuthError) and error.status == 401
+    assert "HUBSPOT_ACCESS_TOKEN" in str(error) and "/crm/v3/objects/" in str(error)
+    everything = "".join(traceback.format_exception(failure.value))
+    assert token not in everything and "Authorization" not in everything
+
+
+def test_an_unparsable_property_names_record_and_property(sandbox, tmp_path):
+    sandbox.inject_fault(
+        path_prefix="/crm/v3/objects/deals",
+        status=200,
+        body='{"results": [{"id": "77", "properties": {"amount": "12,5k"}, '
+        '"createdAt": "2024-03-01T00:00:00Z", "updatedAt": "2024-03-02T00:00:00Z", '
+        '"archived": false}]}',
+    )
+    with pytest.raises(Exception) as failure:
+        new_pipeline(tmp_path).run(source_for(sandbox).with_resources("deals"))
+    error = api_error_in(failure.value)
+    assert isinstance(error, ApiRecordError)
+    message = str(error)
+    assert "deal id='77'" in message and "'amount'" in message and "12,5k" in message
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["http://api.hubapi.com", "http://10.0.0.5:8080", "api.hubapi.com"])
+def test_plain_http_is_refused_except_for_loopback(url):
+    with pytest.raises(ValueError, match="HUBSPOT_BASE_URL"):
+        hubspot_source("pat-x", url, start=BEGINNING)
+
+
+def test_https_and_loopback_and_the_default_are_accepted():
+    for url in ("https://api.hubapi.com", "http://127.0.0.1:8080", "http://localhost:1", None):
+        source = hubspot_source("pat-x", url, start=BEGINNING)
+        assert set(source.resources) == {"companies", "deals"}
+    assert build_client("pat-x", None, None).base_url == "https://api.hubapi.com"
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="HUBSPOT_ACCESS_TOKEN"):
+        hubspot_source("", start=BEGINNING)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        hubspot_source("pat-x", start=datetime(2024, 1, 1))
+    with pytest.raises(ValueError, match="after start"):
+        hubspot_source("pat-x", start=BEGINNING, end=BEGINNING)
+    with pytest.raises(ValueError, match="page_size"):
+        hubspot_source("pat-x", start=BEGINNING, page_size=101)
+    with pytest.raises(ValueError, match="clashes"):
+        hubspot_source("pat-x", start=BEGINNING, deal_properties=["company_id"])
+    with pytest.raises(ValueError, match="not one of"):
+        hubspot_source("pat-x", start=BEGINNING, deal_properties={"amount": "money"})
+    assert "contract_term_months" in DEFAULT_DEAL_PROPERTIES

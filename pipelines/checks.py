@@ -109,6 +109,68 @@ def calendar_metrics_match_helpdesk(warehouse: WarehouseResource) -> dg.AssetChe
     )
 
 
+MRR_MOVEMENTS_RECONCILE = "mrr_movements_reconcile"
+ORGANIZATIONS_MAPPED_TO_ACCOUNTS = "organizations_mapped_to_accounts"
+
+
+def unbalanced_churn_months(warehouse: Warehouse) -> list[dict[str, Any]]:
+    """Months and segments whose movements do not add up from mrr_start to mrr_end."""
+    return warehouse.query(
+        "SELECT month, segment, mrr_start, mrr_end, "
+        "mrr_start + mrr_new + mrr_expansion + mrr_reactivation - mrr_contraction "
+        "- mrr_churned AS mrr_end_from_movements FROM marts.churn_monthly "
+        "WHERE abs(mrr_start + mrr_new + mrr_expansion + mrr_reactivation - mrr_contraction "
+        "- mrr_churned - mrr_end) > 0.01 ORDER BY month, segment"
+    )
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["marts", "churn_monthly"]),
+    name=MRR_MOVEMENTS_RECONCILE,
+    description=(
+        "For every month and segment: mrr_start + new + expansion + reactivation "
+        "- contraction - churned = mrr_end (to the cent)."
+    ),
+    blocking=True,
+)
+def mrr_movements_reconcile(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Check that MRR movements add up, month by month and segment by segment."""
+    wh = warehouse.get()
+    unbalanced = unbalanced_churn_months(wh)
+    checked = wh.scalar("SELECT count(*) FROM marts.churn_monthly")
+    return dg.AssetCheckResult(
+        passed=not unbalanced,
+        metadata={
+            "months_and_segments_checked": checked,
+            "unbalanced": len(unbalanced),
+            "first_unbalanced": str(unbalanced[0]) if unbalanced else "",
+        },
+    )
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["staging", "organization_accounts"]),
+    name=ORGANIZATIONS_MAPPED_TO_ACCOUNTS,
+    description="How many helpdesk organisations map to a CRM account (warns when none do).",
+)
+def organizations_mapped_to_accounts(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    """Report mapped and unmapped organisations (tickets of unmapped ones have no account_id)."""
+    wh = warehouse.get()
+    organizations = wh.scalar("SELECT count(*) FROM staging.organizations")
+    mapped = wh.scalar("SELECT count(*) FROM staging.organization_accounts")
+    accounts = wh.scalar("SELECT count(*) FROM staging.accounts")
+    return dg.AssetCheckResult(
+        passed=accounts == 0 or mapped > 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "organizations": organizations,
+            "mapped": mapped,
+            "unmapped": organizations - mapped,
+            "share_mapped": (mapped / organizations) if organizations else 0.0,
+        },
+    )
+
+
 def build_checks(configured: bool) -> Sequence[dg.AssetChecksDefinition]:
     """The stand-alone checks, when a source is configured (otherwise no tables exist).
 
@@ -119,4 +181,6 @@ def build_checks(configured: bool) -> Sequence[dg.AssetChecksDefinition]:
     return [
         ticket_metrics_durations_not_negative,
         calendar_metrics_match_helpdesk,
+        mrr_movements_reconcile,
+        organizations_mapped_to_accounts,
     ]

@@ -112,8 +112,18 @@ def kpi_summary(warehouse_url: str) -> dict[str, object]:
         WHERE status <> 'deleted'
         """
     )
+    summary = rows[0]
+    revenue = warehouse.query(
+        """
+        SELECT month, accounts_end, mrr_end, logo_churn_rate, nrr
+        FROM marts.churn_monthly
+        WHERE segment = 'all' AND month < (SELECT max(month) FROM marts.churn_monthly)
+        ORDER BY month DESC
+        LIMIT 1
+        """
+    )
     warehouse.dispose()
-    return rows[0]
+    return {**summary, "last_full_month": revenue[0] if revenue else None}
 
 
 def print_summary(summary: dict[str, object]) -> None:
@@ -121,6 +131,9 @@ def print_summary(summary: dict[str, object]) -> None:
 
     def fmt(value: object) -> str:
         return "n/a" if value is None else f"{float(value):,.1f}"
+
+    def fmt_rate(value: object) -> str:
+        return "n/a" if value is None else f"{float(value):.1%}"
 
     print("\nCustomer-experience KPIs (marts.ticket_metrics):")
     print(f"  tickets                          {summary['tickets']:>10,}")
@@ -131,6 +144,13 @@ def print_summary(summary: dict[str, object]) -> None:
     print(f"  median full resolution (minutes) {resolution:>10}")
     print(f"  replies to resolution (average)  {replies:>10}")
     print(f"  open backlog (unsolved tickets)  {summary['open_backlog']:>10,}")
+    month = summary.get("last_full_month")
+    if month:
+        print(f"\nRevenue (marts.churn_monthly, {month['month']:%B %Y}, all segments):")
+        print(f"  paying accounts                  {month['accounts_end']:>10,}")
+        print(f"  MRR                              {fmt(month['mrr_end']):>10}")
+        print(f"  logo churn rate                  {fmt_rate(month['logo_churn_rate']):>10}")
+        print(f"  net revenue retention            {fmt_rate(month['nrr']):>10}")
 
 
 def _demo_environment(sandbox, first_day: date) -> dict[str, str]:
@@ -141,6 +161,8 @@ def _demo_environment(sandbox, first_day: date) -> dict[str, str]:
         "ZENDESK_SUBDOMAIN": creds["subdomain"],
         "ZENDESK_EMAIL": creds["email"],
         "ZENDESK_API_TOKEN": creds["api_token"],
+        "HUBSPOT_ACCESS_TOKEN": creds["hubspot_access_token"],
+        "HUBSPOT_BASE_URL": sandbox.url,
         "PIPELINE_START_DATE": first_day.isoformat(),
     }
 

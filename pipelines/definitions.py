@@ -12,7 +12,7 @@ import dagster as dg
 
 from pipelines.checks import build_checks
 from pipelines.partitions import daily_partitions
-from pipelines.raw import build_zendesk_assets
+from pipelines.raw import build_hubspot_assets, build_salesforce_assets, build_zendesk_assets
 from pipelines.resources import build_resources
 from pipelines.schedules import nightly_job, nightly_schedule
 from pipelines.settings import Settings
@@ -21,7 +21,11 @@ from warehouse import Warehouse
 
 log = logging.getLogger("helpdesk_etl")
 
-RAW_BUILDERS = {"zendesk": build_zendesk_assets}
+RAW_BUILDERS = {
+    "zendesk": build_zendesk_assets,
+    "hubspot": build_hubspot_assets,
+    "salesforce": build_salesforce_assets,
+}
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

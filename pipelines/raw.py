@@ -11,7 +11,12 @@ from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from pipelines.partitions import BEGINNING_OF_HISTORY, extraction_window
-from pipelines.resources import WarehouseResource, ZendeskResource
+from pipelines.resources import (
+    HubSpotResource,
+    SalesforceResource,
+    WarehouseResource,
+    ZendeskResource,
+)
 from pipelines.settings import Settings
 from warehouse import Warehouse
 
@@ -107,6 +112,41 @@ def loaded_as_of(warehouse: Warehouse, sources: list[str]) -> datetime:
     return max(ends, default=BEGINNING_OF_HISTORY).astimezone(UTC)
 
 
+def _raw_dlt_assets(source: str, template, partitions_def, warehouse_kind: str):
+    """The `@dlt_assets` decorator for one source: keys raw_<source>/<table>, daily partitions,
+    one run per backfill range."""
+    return dlt_assets(
+        dlt_source=template,
+        dlt_pipeline=dlt.pipeline(
+            pipeline_name=f"helpdesk_etl_{source}", dataset_name=raw_dataset(source)
+        ),
+        name=f"{source}_raw",
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        dagster_dlt_translator=RawTranslator(source, warehouse_kind),
+    )
+
+
+def _load_window(
+    context: dg.AssetExecutionContext,
+    dlt_resource: DagsterDltResource,
+    warehouse: WarehouseResource,
+    settings: Settings,
+    source: str,
+    make_source,
+):
+    """Extract the run's window from `source` and land it; then record the window."""
+    start, end = extraction_window(context, settings)
+    context.log.info(f"{source} window [{start.isoformat()}, {end.isoformat()})")
+    wh = warehouse.get()
+    yield from dlt_resource.run(
+        context=context,
+        dlt_source=make_source(start, end),
+        dlt_pipeline=dlt_pipeline_for(source, wh),
+    )
+    record_loaded_window(wh, source, start, end, context.run.run_id)
+
+
 def build_zendesk_assets(
     settings: Settings, partitions_def: dg.PartitionsDefinition, warehouse_kind: str
 ) -> dg.AssetsDefinition:
@@ -118,16 +158,7 @@ def build_zendesk_assets(
         subdomain="example", email="x", api_token="x", start=BEGINNING_OF_HISTORY
     )
 
-    @dlt_assets(
-        dlt_source=template,
-        dlt_pipeline=dlt.pipeline(
-            pipeline_name="helpdesk_etl_zendesk", dataset_name=raw_dataset("zendesk")
-        ),
-        name="zendesk_raw",
-        partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        dagster_dlt_translator=RawTranslator("zendesk", warehouse_kind),
-    )
+    @_raw_dlt_assets("zendesk", template, partitions_def, warehouse_kind)
     def zendesk_raw(
         context: dg.AssetExecutionContext,
         dlt: DagsterDltResource,
@@ -135,14 +166,51 @@ def build_zendesk_assets(
         zendesk: ZendeskResource,
     ):
         """Extract the window of the run's partitions from Zendesk and land it."""
-        start, end = extraction_window(context, settings)
-        context.log.info(f"Zendesk window [{start.isoformat()}, {end.isoformat()})")
-        wh = warehouse.get()
-        yield from dlt.run(
-            context=context,
-            dlt_source=zendesk.source(start, end),
-            dlt_pipeline=dlt_pipeline_for("zendesk", wh),
-        )
-        record_loaded_window(wh, "zendesk", start, end, context.run.run_id)
+        yield from _load_window(context, dlt, warehouse, settings, "zendesk", zendesk.source)
 
     return zendesk_raw
+
+
+def build_hubspot_assets(
+    settings: Settings, partitions_def: dg.PartitionsDefinition, warehouse_kind: str
+) -> dg.AssetsDefinition:
+    """The HubSpot raw tables (companies, deals), daily-partitioned like the helpdesk's."""
+    from connectors.hubspot import hubspot_source
+
+    template = hubspot_source("x", start=BEGINNING_OF_HISTORY)
+
+    @_raw_dlt_assets("hubspot", template, partitions_def, warehouse_kind)
+    def hubspot_raw(
+        context: dg.AssetExecutionContext,
+        dlt: DagsterDltResource,
+        warehouse: WarehouseResource,
+        hubspot: HubSpotResource,
+    ):
+        """Extract the window of the run's partitions from HubSpot and land it."""
+        yield from _load_window(context, dlt, warehouse, settings, "hubspot", hubspot.source)
+
+    return hubspot_raw
+
+
+def build_salesforce_assets(
+    settings: Settings, partitions_def: dg.PartitionsDefinition, warehouse_kind: str
+) -> dg.AssetsDefinition:
+    """The Salesforce raw tables (accounts, opportunities), daily-partitioned."""
+    from connectors.salesforce import salesforce_source
+
+    template = salesforce_source("https://example.my.salesforce.com", "x",
+                                 start=BEGINNING_OF_HISTORY)
+
+    @_raw_dlt_assets("salesforce", template, partitions_def, warehouse_kind)
+    def salesforce_raw(
+        context: dg.AssetExecutionContext,
+        dlt: DagsterDltResource,
+        warehouse: WarehouseResource,
+        salesforce: SalesforceResource,
+    ):
+        """Extract the window of the run's partitions from Salesforce and land it."""
+        yield from _load_window(
+            context, dlt, warehouse, settings, "salesforce", salesforce.source
+        )
+
+    return salesforce_raw

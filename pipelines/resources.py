@@ -59,6 +59,32 @@ class ZendeskResource(dg.ConfigurableResource):
         )
 
 
+class HubSpotResource(dg.ConfigurableResource):
+    """A HubSpot private-app token."""
+
+    access_token: str
+    base_url: str | None = None
+
+    def source(self, start: datetime, end: datetime | None) -> DltSource:
+        """The HubSpot dlt source (companies, deals) for the window [start, end)."""
+        from connectors.hubspot import hubspot_source
+
+        return hubspot_source(self.access_token, self.base_url, start=start, end=end)
+
+
+class SalesforceResource(dg.ConfigurableResource):
+    """A Salesforce org: instance URL and OAuth access token."""
+
+    instance_url: str
+    access_token: str
+
+    def source(self, start: datetime, end: datetime | None) -> DltSource:
+        """The Salesforce dlt source (accounts, opportunities) for the window [start, end)."""
+        from connectors.salesforce import salesforce_source
+
+        return salesforce_source(self.instance_url, self.access_token, start=start, end=end)
+
+
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """The resources for the configured sources."""
     from dagster_dlt import DagsterDltResource
@@ -76,5 +102,15 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             oauth_token=_from_env("ZENDESK_OAUTH_TOKEN", zendesk.oauth_token),
             base_url=_from_env("ZENDESK_BASE_URL", zendesk.base_url),
             land_free_text=settings.land_free_text,
+        )
+    if settings.hubspot is not None:
+        resources["hubspot"] = HubSpotResource(
+            access_token=_from_env("HUBSPOT_ACCESS_TOKEN", settings.hubspot.access_token),
+            base_url=_from_env("HUBSPOT_BASE_URL", settings.hubspot.base_url),
+        )
+    if settings.salesforce is not None:
+        resources["salesforce"] = SalesforceResource(
+            instance_url=_from_env("SALESFORCE_INSTANCE_URL", settings.salesforce.instance_url),
+            access_token=_from_env("SALESFORCE_ACCESS_TOKEN", settings.salesforce.access_token),
         )
     return resources

@@ -46,6 +46,53 @@ class ZendeskSettings:
         return cls(subdomain, email, token, oauth, base_url)
 
 
+@dataclass(frozen=True)
+class HubSpotSettings:
+    """A HubSpot private-app token (and an optional base URL override)."""
+
+    access_token: str = field(repr=False)
+    base_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> HubSpotSettings | None:
+        """The HubSpot settings, or None when no token is configured."""
+        token = env.get("HUBSPOT_ACCESS_TOKEN") or None
+        return cls(token, env.get("HUBSPOT_BASE_URL") or None) if token else None
+
+
+@dataclass(frozen=True)
+class SalesforceSettings:
+    """A Salesforce org's instance URL and OAuth access token."""
+
+    instance_url: str
+    access_token: str = field(repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SalesforceSettings | None:
+        """The Salesforce settings, or None when neither variable is set."""
+        url = env.get("SALESFORCE_INSTANCE_URL") or None
+        token = env.get("SALESFORCE_ACCESS_TOKEN") or None
+        if not (url or token):
+            return None
+        if not (url and token):
+            missing = "SALESFORCE_ACCESS_TOKEN" if url else "SALESFORCE_INSTANCE_URL"
+            raise ConfigurationError(f"Salesforce is half configured: set {missing} too")
+        return cls(url, token)
+
+
+def _parse_fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name)
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name}={value!r} is not a number") from exc
+    if not 0 < number <= 1:
+        raise ConfigurationError(f"{name}={value!r} must be a fraction in (0, 1]")
+    return number
+
+
 def _parse_date(env: Mapping[str, str], name: str) -> date | None:
     value = env.get(name)
     if not value:
@@ -84,7 +131,11 @@ class Settings:
     history_start_date: date | None = None
     reporting_timezone: str = "UTC"
     land_free_text: bool = False
+    gross_margin: float = 0.8
+    clv_min_churn_rate: float = 0.0167
     zendesk: ZendeskSettings | None = None
+    hubspot: HubSpotSettings | None = None
+    salesforce: SalesforceSettings | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -108,10 +159,18 @@ class Settings:
             history_start_date=_parse_date(env, "HISTORY_START_DATE"),
             reporting_timezone=timezone,
             land_free_text=_parse_bool(env, "LAND_FREE_TEXT"),
+            gross_margin=_parse_fraction(env, "GROSS_MARGIN", 0.8),
+            clv_min_churn_rate=_parse_fraction(env, "CLV_MIN_CHURN_RATE", 0.0167),
             zendesk=ZendeskSettings.from_env(env),
+            hubspot=HubSpotSettings.from_env(env),
+            salesforce=SalesforceSettings.from_env(env),
         )
 
     @property
     def configured_sources(self) -> list[str]:
-        """Names of the sources whose credentials are present."""
-        return [name for name in ("zendesk",) if getattr(self, name) is not None]
+        """Names of the sources whose credentials are present (helpdesks, then CRMs)."""
+        return [name for name in ALL_SOURCES if getattr(self, name) is not None]
+
+
+#: Every source the pipeline knows, helpdesks first.
+ALL_SOURCES = ("zendesk", "hubspot", "salesforce")

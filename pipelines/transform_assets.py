@@ -30,11 +30,23 @@ from warehouse import Warehouse
 GROUP_BY_LAYER = {"staging": "staging", "intermediate": "staging", "marts": "marts"}
 
 
+#: The range a whole-table build of a range-filtered model covers: every date.
+ALL_DATES = (date(1, 1, 1), date(9999, 12, 31))
+
+
 def model_params(warehouse: Warehouse, settings: Settings) -> dict[str, Any]:
-    """Bind parameters every model may use: the as-of time and the reporting time zone."""
+    """Bind parameters every model may use.
+
+    The as-of time, the reporting time zone, the CLV settings, and the date range
+    (`range_start`, `range_end`; all dates unless a partition narrows it).
+    """
     return {
         "as_of": loaded_as_of(warehouse, settings.configured_sources),
         "reporting_timezone": settings.reporting_timezone,
+        "gross_margin": settings.gross_margin,
+        "clv_min_churn_rate": settings.clv_min_churn_rate,
+        "range_start": ALL_DATES[0],
+        "range_end": ALL_DATES[1],
     }
 
 

@@ -12,6 +12,8 @@ from functools import cached_property
 from pathlib import Path
 
 SQL_DIR = Path(__file__).parent
+#: The pseudo-source whose staging SQL returns a canonical table's columns and no rows.
+EMPTY = "_empty"
 _TABLE_REFERENCE = re.compile(r"\b(staging|marts|raw_[a-z]+)\.([a-z_][a-z0-9_]*)", re.IGNORECASE)
 
 
@@ -55,7 +57,12 @@ class Model:
     @cached_property
     def description(self) -> str:
         """The model's documentation: the leading comment of its SQL file."""
-        path = self.sql_path("zendesk") if self.layer == "staging" else self.sql_path()
+        if self.layer == "staging":
+            candidates = sorted(p for p in (SQL_DIR / "staging").glob(f"*/{self.name}.sql")
+                                if p.parent.name != EMPTY)
+            path = candidates[0] if candidates else self.sql_path(EMPTY)
+        else:
+            path = self.sql_path()
         doc = _leading_comment(path.read_text()) if path.exists() else ""
         return doc or f"{self.schema}.{self.name}"
 
@@ -96,6 +103,8 @@ STAGING_MODELS: tuple[Model, ...] = (
     Model("schedule_intervals", "staging", ("source", "schedule_id", "start_minute")),
     Model("holidays", "staging", ("source", "holiday_id")),
     Model("helpdesk_ticket_metrics", "staging", ("source", "ticket_id")),
+    Model("accounts", "staging", ("source", "account_id")),
+    Model("contracts", "staging", ("source", "contract_id")),
 )
 
 INTERMEDIATE_MODELS: tuple[Model, ...] = (
@@ -106,6 +115,7 @@ INTERMEDIATE_MODELS: tuple[Model, ...] = (
     Model("ticket_business_minutes", "intermediate", ("source", "ticket_id")),
     Model("ticket_status_transitions", "intermediate", ("source", "status_change_id")),
     Model("reporting_days", "intermediate", ("date",)),
+    Model("organization_accounts", "intermediate", ("helpdesk_source", "organization_id")),
 )
 
 MART_MODELS: tuple[Model, ...] = (
@@ -114,6 +124,9 @@ MART_MODELS: tuple[Model, ...] = (
     Model("handle_time_daily", "marts", ("date", "source", "channel", "agent_id"),
           date_column="date"),
     Model("support_daily", "marts", ("date", "source", "channel"), date_column="date"),
+    Model("account_mrr_monthly", "marts", ("month", "source", "account_id")),
+    Model("churn_monthly", "marts", ("month", "segment")),
+    Model("customer_lifetime_value", "marts", ("source", "account_id")),
     Model("metric_reconciliation", "marts", ("source", "metric")),
 )
 
@@ -124,6 +137,9 @@ def staging_sql(model: Model, sources: list[str]) -> str:
     Each source's query returns the canonical columns in the same order (checked by tests).
     """
     parts = [model.sql(source) for source in sources if model.sql_path(source).exists()]
+    if not parts and model.sql_path(EMPTY).exists():
+        # No configured source feeds this table (e.g. no CRM): an empty table with its columns.
+        parts = [model.sql(EMPTY)]
     if not parts:
         raise ValueError(f"no source among {sources} has SQL for staging.{model.name}")
     return "\nUNION ALL\n".join(f"SELECT * FROM (\n{part}\n) AS {model.name}_{i}"

@@ -14,8 +14,8 @@ from warehouse import Warehouse
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, tmp_path, sandbox: Sandbox, warehouse_url: str,
-              start: date, timezone: str = "UTC") -> None:
-    """Point the pipeline's environment at `sandbox` and `warehouse_url`."""
+              start: date, timezone: str = "UTC", crm: bool = False) -> None:
+    """Point the pipeline's environment at `sandbox` and `warehouse_url` (HubSpot too if `crm`)."""
     creds = sandbox.credentials
     tmp_path.mkdir(parents=True, exist_ok=True)
     monkeypatch.chdir(tmp_path)
@@ -30,15 +30,20 @@ def configure(monkeypatch: pytest.MonkeyPatch, tmp_path, sandbox: Sandbox, wareh
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
     }.items():
         monkeypatch.setenv(name, value)
-    for name in ("ZENDESK_OAUTH_TOKEN", "HISTORY_START_DATE", "LAND_FREE_TEXT"):
+    for name in ("ZENDESK_OAUTH_TOKEN", "HISTORY_START_DATE", "LAND_FREE_TEXT",
+                 "HUBSPOT_ACCESS_TOKEN", "HUBSPOT_BASE_URL", "SALESFORCE_INSTANCE_URL",
+                 "SALESFORCE_ACCESS_TOKEN", "GROSS_MARGIN", "CLV_MIN_CHURN_RATE"):
         monkeypatch.delenv(name, raising=False)
+    if crm:
+        monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", creds["hubspot_access_token"])
+        monkeypatch.setenv("HUBSPOT_BASE_URL", sandbox.url)
 
 
 def run_world(monkeypatch: pytest.MonkeyPatch, tmp_path, world: World, warehouse_url: str,
-              start: date, end: date, timezone: str = "UTC") -> Warehouse:
+              start: date, end: date, timezone: str = "UTC", crm: bool = False) -> Warehouse:
     """Serve `world`, run the pipeline for [start, end), return the warehouse."""
     with Sandbox(world, port=0, incremental_rate_limit_per_minute=None) as sandbox:
-        configure(monkeypatch, tmp_path, sandbox, warehouse_url, start, timezone)
+        configure(monkeypatch, tmp_path, sandbox, warehouse_url, start, timezone, crm)
         # An in-memory Dagster instance: the run is the CLI's, without SQLite's fsyncs.
         with dg.DagsterInstance.ephemeral() as instance:
             run_partitions(start, end, instance=instance)

@@ -57,7 +57,7 @@ SELECT
     t.assignee_id,
     t.requester_id,
     t.organization_id,
-    CAST(NULL AS text) AS account_id,
+    oa.account_id,
     ms.first_response_at,
     CAST(extract(epoch FROM (ms.first_response_at - t.created_at)) AS double precision) / 60
         AS first_response_minutes,
@@ -82,6 +82,8 @@ SELECT
 FROM staging.tickets AS t
 INNER JOIN staging.ticket_milestones AS ms
     ON ms.source = t.source AND ms.ticket_id = t.ticket_id
+LEFT JOIN staging.organization_accounts AS oa
+    ON oa.helpdesk_source = t.source AND oa.organization_id = t.organization_id
 LEFT JOIN staging.ticket_business_minutes AS bm
     ON bm.source = t.source AND bm.ticket_id = t.ticket_id
 LEFT JOIN reopen_counts AS ro

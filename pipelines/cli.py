@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -37,11 +38,12 @@ def _dagster_home() -> Path:
 def run_partitions(
     start: date, end: date, log_level: str = "INFO", instance: object | None = None
 ) -> None:
-    """Materialise every configured asset for the days in [start, end) in one in-process run.
+    """Materialise every configured asset for the days in [start, end), in process.
 
-    The same job the nightly schedule and a UI backfill run; raw assets extract the whole
-    range in one window, daily marts recompute each day of it. The run is recorded in the
-    Dagster instance of DAGSTER_HOME (default data/dagster_home), or in `instance`.
+    The same jobs the schedules and a UI backfill run: one run of the nightly job over the
+    day range (raw assets extract it in one window, daily marts recompute each day), then
+    one run of the monthly revenue job over the months those days fall in. Runs are recorded
+    in the Dagster instance of DAGSTER_HOME (default data/dagster_home), or in `instance`.
     """
     import dagster as dg
     from dagster._core.storage.tags import (
@@ -50,7 +52,7 @@ def run_partitions(
     )
 
     from pipelines.definitions import build_definitions
-    from pipelines.schedules import NIGHTLY_JOB
+    from pipelines.schedules import MONTHLY_JOB, NIGHTLY_JOB
     from pipelines.settings import Settings
 
     settings = Settings.from_env()
@@ -66,22 +68,28 @@ def run_partitions(
             f"--start {start} is before PIPELINE_START_DATE {settings.pipeline_start_date}"
         )
     definitions = build_definitions(settings)
-    job = definitions.resolve_job_def(NIGHTLY_JOB)
-    tags = {
-        ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
-        ASSET_PARTITION_RANGE_END_TAG: (end - timedelta(days=1)).isoformat(),
-    }
+    last_day = end - timedelta(days=1)
+    runs = [
+        # The days, then the months they fall in (revenue marts and CLV).
+        (NIGHTLY_JOB, start.isoformat(), last_day.isoformat()),
+        (MONTHLY_JOB, start.replace(day=1).isoformat(), last_day.replace(day=1).isoformat()),
+    ]
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    if instance is None:
-        _dagster_home()
-        with dg.DagsterInstance.get() as home_instance:
-            result = job.execute_in_process(
-                instance=home_instance, tags=tags, raise_on_error=False, run_config=run_config
+    with ExitStack() as stack:
+        if instance is None:
+            _dagster_home()
+            instance = stack.enter_context(dg.DagsterInstance.get())
+        for job_name, first_key, last_key in runs:
+            tags = {ASSET_PARTITION_RANGE_START_TAG: first_key,
+                    ASSET_PARTITION_RANGE_END_TAG: last_key}
+            result = definitions.resolve_job_def(job_name).execute_in_process(
+                instance=instance, tags=tags, raise_on_error=False, run_config=run_config
             )
-    else:
-        result = job.execute_in_process(
-            instance=instance, tags=tags, raise_on_error=False, run_config=run_config
-        )
+            _raise_on_failure(result)
+
+
+def _raise_on_failure(result) -> None:
+    """Turn a failed run into a one-line CommandError naming the failed step."""
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
         reason = (

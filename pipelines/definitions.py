@@ -11,12 +11,13 @@ import logging
 import dagster as dg
 
 from pipelines.checks import build_checks
-from pipelines.partitions import daily_partitions
+from pipelines.partitions import daily_partitions, monthly_partitions
 from pipelines.raw import build_hubspot_assets, build_salesforce_assets, build_zendesk_assets
 from pipelines.resources import build_resources
-from pipelines.schedules import nightly_job, nightly_schedule
+from pipelines.schedules import monthly_job, monthly_schedule, nightly_job, nightly_schedule
 from pipelines.settings import Settings
 from pipelines.transform_assets import build_transform_assets
+from transforms import MART_MODELS
 from warehouse import Warehouse
 
 log = logging.getLogger("helpdesk_etl")
@@ -42,14 +43,23 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             log.info("helpdesk-etl: %s is not configured (no credentials); its assets are left out",
                      source)
     raw_keys = {key for assets in raw_assets for key in assets.keys}
-    transform_assets = build_transform_assets(settings, raw_keys, kind, partitions)
+    months = monthly_partitions(settings)
+    transform_assets = build_transform_assets(
+        settings, raw_keys, kind, {"day": partitions, "month": months}
+    )
 
-    job = nightly_job()
+    monthly = dg.AssetSelection.assets(
+        *(dg.AssetKey([m.schema, m.name]) for m in MART_MODELS if m.period == "month")
+    ).downstream()
+    daily, revenue = nightly_job(monthly), monthly_job(monthly)
     return dg.Definitions(
         assets=[*raw_assets, *transform_assets],
         asset_checks=build_checks(bool(raw_assets)),
-        jobs=[job] if raw_assets else [],
-        schedules=[nightly_schedule(job)] if raw_assets else [],
+        jobs=[daily, revenue] if raw_assets else [],
+        schedules=[
+            nightly_schedule(daily),
+            monthly_schedule(revenue, months, settings.reporting_timezone),
+        ] if raw_assets else [],
         resources=build_resources(settings),
         # DuckDB allows one writer: the steps of a run execute one after another in one
         # process. PostgreSQL takes concurrent writers, so steps may run in parallel.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -19,6 +19,29 @@ def daily_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:
         start_date=settings.pipeline_start_date.isoformat(),
         timezone=settings.reporting_timezone,
     )
+
+
+def monthly_partitions(settings: Settings) -> dg.MonthlyPartitionsDefinition:
+    """One partition per month from PIPELINE_START_DATE's month, the current month included."""
+    return dg.MonthlyPartitionsDefinition(
+        start_date=settings.pipeline_start_date.replace(day=1).isoformat(),
+        timezone=settings.reporting_timezone,
+        end_offset=1,
+    )
+
+
+def mart_range(context: dg.AssetExecutionContext) -> tuple[date, date]:
+    """The [first, end) dates a run of a partitioned mart recomputes.
+
+    A run that includes the first partition also recomputes everything before it (like the
+    raw assets' first window): revenue history starts long before the first partition.
+    """
+    window = context.partition_time_window
+    first, end = window.start.date(), window.end.date()
+    first_key = context.assets_def.partitions_def.get_first_partition_key()
+    if context.partition_key_range.start == first_key:
+        first = date(1, 1, 1)
+    return first, end
 
 
 def extraction_window(

@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 
 from pipelines.checks import grain_check_result, grain_check_spec
+from pipelines.partitions import mart_range
 from pipelines.raw import loaded_as_of, raw_asset_key
 from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
@@ -89,7 +90,7 @@ def _asset_for(
     settings: Settings,
     raw_keys: set[dg.AssetKey],
     kind: str,
-    partitions_def: dg.PartitionsDefinition,
+    partitions: dict[str, dg.PartitionsDefinition],
 ) -> dg.AssetsDefinition:
     deps = []
     for schema, table in sorted(model.tables_read(settings.configured_sources)):
@@ -108,7 +109,7 @@ def _asset_for(
         kinds={"sql", kind},
         description=model.description,
         metadata={"grain": ", ".join(model.grain)},
-        partitions_def=partitions_def if model.date_column else None,
+        partitions_def=partitions[model.period] if model.date_column else None,
         backfill_policy=dg.BackfillPolicy.single_run() if model.date_column else None,
         check_specs=[grain_check_spec(model)],
     )
@@ -116,9 +117,9 @@ def _asset_for(
         wh = warehouse.get()
         table = f"{model.schema}.{model.name}"
         if model.date_column:
-            # The partition's days, in the reporting time zone (a range in a backfill).
-            window = context.partition_time_window
-            first_day, end_day = window.start.date(), window.end.date()
+            # The partition's days or months, in the reporting time zone (a range in a
+            # backfill; the first partition reaches back to the beginning).
+            first_day, end_day = mart_range(context)
             rows = build_model_days(model, wh, settings, first_day, end_day)
             context.log.info(f"{table}: {rows} rows for [{first_day}, {end_day})")
             metadata = {"rows_written": rows, "first_day": str(first_day),
@@ -138,10 +139,14 @@ def build_transform_assets(
     settings: Settings,
     raw_keys: set[dg.AssetKey],
     kind: str,
-    partitions_def: dg.PartitionsDefinition,
+    partitions: dict[str, dg.PartitionsDefinition],
 ) -> Sequence[dg.AssetsDefinition]:
-    """One asset per model of every layer; daily models share the raw assets' partitions."""
+    """One asset per model of every layer.
+
+    `partitions` maps a model's period (`day`, `month`) to its partitions; daily models
+    share the raw assets' partitions.
+    """
     if not settings.configured_sources:
         return []
     models = (*STAGING_MODELS, *INTERMEDIATE_MODELS, *MART_MODELS)
-    return [_asset_for(model, settings, raw_keys, kind, partitions_def) for model in models]
+    return [_asset_for(model, settings, raw_keys, kind, partitions) for model in models]

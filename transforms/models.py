@@ -34,7 +34,8 @@ class Model:
     `layer` is `staging` (one query per source under `staging/<source>/`), `intermediate`
     (built into schema `staging`) or `marts`. What a model reads is read off its SQL
     (`tables_read`), so the dependency graph cannot drift from the queries.
-    `date_column` marks a daily-partitioned model: a partition replaces its own days only.
+    `date_column` marks a partitioned model (daily by default, `period="month"` for monthly
+    ones): a partition replaces the rows of its own days or months only.
     `grain` is the key that must be unique (checked by an asset check).
     """
 
@@ -42,6 +43,7 @@ class Model:
     layer: str
     grain: tuple[str, ...]
     date_column: str | None = None
+    period: str = "day"
 
     @property
     def schema(self) -> str:
@@ -124,8 +126,9 @@ MART_MODELS: tuple[Model, ...] = (
     Model("handle_time_daily", "marts", ("date", "source", "channel", "agent_id"),
           date_column="date"),
     Model("support_daily", "marts", ("date", "source", "channel"), date_column="date"),
-    Model("account_mrr_monthly", "marts", ("month", "source", "account_id")),
-    Model("churn_monthly", "marts", ("month", "segment")),
+    Model("account_mrr_monthly", "marts", ("month", "source", "account_id"),
+          date_column="month", period="month"),
+    Model("churn_monthly", "marts", ("month", "segment"), date_column="month", period="month"),
     Model("customer_lifetime_value", "marts", ("source", "account_id")),
     Model("metric_reconciliation", "marts", ("source", "metric")),
 )

@@ -96,3 +96,32 @@ def test_workspace_loads_the_code_location():
     )
     module = workspace["load_from"][0]["python_module"]["module_name"]
     assert module == "pipelines.definitions"
+
+
+def test_monthly_revenue_job_and_schedule(defs):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from pipelines.schedules import MONTHLY_JOB
+
+    monthly = defs.resolve_job_def(MONTHLY_JOB)
+    assert isinstance(monthly.partitions_def, dg.MonthlyPartitionsDefinition)
+    nightly_keys = {k.to_user_string()
+                    for k in defs.resolve_job_def(NIGHTLY_JOB).asset_layer.selected_asset_keys}
+    assert "marts/churn_monthly" not in nightly_keys
+    assert "marts/customer_lifetime_value" not in nightly_keys
+    assert "marts/support_daily" in nightly_keys
+
+    schedule = defs.resolve_schedule_def(f"{MONTHLY_JOB}_schedule")
+    zone = ZoneInfo("America/New_York")
+    repository = defs.get_repository_def()
+    mid_month = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2025, 3, 15, 2, 30, tzinfo=zone),
+        repository_def=repository)
+    assert [r.partition_key for r in schedule.evaluate_tick(mid_month).run_requests] == [
+        "2025-03-01"]
+    first_day = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2025, 4, 1, 2, 30, tzinfo=zone),
+        repository_def=repository)
+    assert [r.partition_key for r in schedule.evaluate_tick(first_day).run_requests] == [
+        "2025-03-01", "2025-04-01"]

@@ -60,29 +60,57 @@ class ZendeskResource(dg.ConfigurableResource):
 
 
 class HubSpotResource(dg.ConfigurableResource):
-    """A HubSpot private-app token."""
+    """A HubSpot private-app token, and the properties staging reads (each lands under the
+    default property's column; `won_stages` set the deals' `is_won`)."""
 
     access_token: str
     base_url: str | None = None
+    close_date_property: str = "closedate"
+    contract_term_property: str = "contract_term_months"
+    mrr_property: str = "hs_mrr"
+    amount_property: str = "amount"
+    won_stages: list[str] = ["closedwon"]
+    segment_property: str = "industry"
 
     def source(self, start: datetime, end: datetime | None) -> DltSource:
         """The HubSpot dlt source (companies, deals) for the window [start, end)."""
         from connectors.hubspot import hubspot_source
 
-        return hubspot_source(self.access_token, self.base_url, start=start, end=end)
+        return hubspot_source(
+            self.access_token,
+            self.base_url,
+            start=start,
+            end=end,
+            close_date_property=self.close_date_property,
+            contract_term_property=self.contract_term_property,
+            mrr_property=self.mrr_property,
+            amount_property=self.amount_property,
+            won_stages=self.won_stages,
+            segment_property=self.segment_property,
+        )
 
 
 class SalesforceResource(dg.ConfigurableResource):
-    """A Salesforce org: instance URL and OAuth access token."""
+    """A Salesforce org: instance URL and OAuth access token, and the fields staging reads
+    that are settings (each lands under the default field's column)."""
 
     instance_url: str
     access_token: str
+    contract_term_field: str = "Contract_Term_Months__c"
+    segment_field: str = "Industry"
 
     def source(self, start: datetime, end: datetime | None) -> DltSource:
         """The Salesforce dlt source (accounts, opportunities) for the window [start, end)."""
         from connectors.salesforce import salesforce_source
 
-        return salesforce_source(self.instance_url, self.access_token, start=start, end=end)
+        return salesforce_source(
+            self.instance_url,
+            self.access_token,
+            start=start,
+            end=end,
+            contract_term_field=self.contract_term_field,
+            segment_field=self.segment_field,
+        )
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
@@ -103,14 +131,24 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             base_url=_from_env("ZENDESK_BASE_URL", zendesk.base_url),
             land_free_text=settings.land_free_text,
         )
-    if settings.hubspot is not None:
+    hubspot = settings.hubspot
+    if hubspot is not None:
         resources["hubspot"] = HubSpotResource(
-            access_token=_from_env("HUBSPOT_ACCESS_TOKEN", settings.hubspot.access_token),
-            base_url=_from_env("HUBSPOT_BASE_URL", settings.hubspot.base_url),
+            access_token=_from_env("HUBSPOT_ACCESS_TOKEN", hubspot.access_token),
+            base_url=_from_env("HUBSPOT_BASE_URL", hubspot.base_url),
+            close_date_property=hubspot.close_date_property,
+            contract_term_property=hubspot.contract_term_property,
+            mrr_property=hubspot.mrr_property,
+            amount_property=hubspot.amount_property,
+            won_stages=list(hubspot.won_stages),
+            segment_property=hubspot.segment_property,
         )
-    if settings.salesforce is not None:
+    salesforce = settings.salesforce
+    if salesforce is not None:
         resources["salesforce"] = SalesforceResource(
-            instance_url=_from_env("SALESFORCE_INSTANCE_URL", settings.salesforce.instance_url),
-            access_token=_from_env("SALESFORCE_ACCESS_TOKEN", settings.salesforce.access_token),
+            instance_url=_from_env("SALESFORCE_INSTANCE_URL", salesforce.instance_url),
+            access_token=_from_env("SALESFORCE_ACCESS_TOKEN", salesforce.access_token),
+            contract_term_field=salesforce.contract_term_field,
+            segment_field=salesforce.segment_field,
         )
     return resources

@@ -7,6 +7,7 @@ time: `Settings.from_env()` is called when the Dagster definitions or the CLI ar
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -46,26 +47,93 @@ class ZendeskSettings:
         return cls(subdomain, email, token, oauth, base_url)
 
 
+#: A CRM property / field name as a setting (checked again by the connector).
+_PROPERTY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A HubSpot deal stage id (`closedwon`; custom pipelines' ids are numbers).
+_STAGE_ID = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _parse_name(
+    env: Mapping[str, str], name: str, default: str, lower_case: bool = False
+) -> str:
+    """A property / field name from `name` (default when unset or empty).
+
+    HubSpot's internal property names are lower case (`lower_case=True`); Salesforce API
+    names are not.
+    """
+    value = (env.get(name) or "").strip()
+    if not value:
+        return default
+    if not _PROPERTY_NAME.fullmatch(value) or (lower_case and value != value.lower()):
+        case = "lower-case " if lower_case else ""
+        raise ConfigurationError(
+            f"{name}={value!r} is not a {case}property name (letters, digits and _, not "
+            "starting with a digit)"
+        )
+    return value
+
+
+def _parse_stages(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Comma-separated stage ids from `name` (default when unset or empty)."""
+    value = env.get(name) or ""
+    stages = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    if not stages:
+        return default
+    bad = [stage for stage in stages if not _STAGE_ID.fullmatch(stage)]
+    if bad:
+        raise ConfigurationError(
+            f"{name}: {bad[0]!r} is not a deal stage id (comma-separated ids such as closedwon)"
+        )
+    return stages
+
+
 @dataclass(frozen=True)
 class HubSpotSettings:
-    """A HubSpot private-app token (and an optional base URL override)."""
+    """A HubSpot private-app token (and an optional base URL override), and the properties
+    staging reads (DESIGN.md "Contracts from the CRM"; each lands under the default's column)."""
 
     access_token: str = field(repr=False)
     base_url: str | None = None
+    close_date_property: str = "closedate"
+    contract_term_property: str = "contract_term_months"
+    mrr_property: str = "hs_mrr"
+    amount_property: str = "amount"
+    won_stages: tuple[str, ...] = ("closedwon",)
+    segment_property: str = "industry"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> HubSpotSettings | None:
         """The HubSpot settings, or None when no token is configured."""
         token = env.get("HUBSPOT_ACCESS_TOKEN") or None
-        return cls(token, env.get("HUBSPOT_BASE_URL") or None) if token else None
+        if not token:
+            return None
+
+        def hubspot_name(variable: str, default: str) -> str:
+            return _parse_name(env, variable, default, lower_case=True)
+
+        return cls(
+            token,
+            env.get("HUBSPOT_BASE_URL") or None,
+            close_date_property=hubspot_name("HUBSPOT_CLOSE_DATE_PROPERTY", "closedate"),
+            contract_term_property=hubspot_name(
+                "HUBSPOT_CONTRACT_TERM_PROPERTY", "contract_term_months"
+            ),
+            mrr_property=hubspot_name("HUBSPOT_MRR_PROPERTY", "hs_mrr"),
+            amount_property=hubspot_name("HUBSPOT_AMOUNT_PROPERTY", "amount"),
+            won_stages=_parse_stages(env, "HUBSPOT_WON_STAGES", ("closedwon",)),
+            segment_property=hubspot_name("HUBSPOT_SEGMENT_PROPERTY", "industry"),
+        )
 
 
 @dataclass(frozen=True)
 class SalesforceSettings:
-    """A Salesforce org's instance URL and OAuth access token."""
+    """A Salesforce org's instance URL and OAuth access token, and the fields staging reads
+    that are settings (each lands under the default's column)."""
 
     instance_url: str
     access_token: str = field(repr=False)
+    contract_term_field: str = "Contract_Term_Months__c"
+    segment_field: str = "Industry"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SalesforceSettings | None:
@@ -77,7 +145,14 @@ class SalesforceSettings:
         if not (url and token):
             missing = "SALESFORCE_ACCESS_TOKEN" if url else "SALESFORCE_INSTANCE_URL"
             raise ConfigurationError(f"Salesforce is half configured: set {missing} too")
-        return cls(url, token)
+        return cls(
+            url,
+            token,
+            contract_term_field=_parse_name(
+                env, "SALESFORCE_CONTRACT_TERM_FIELD", "Contract_Term_Months__c"
+            ),
+            segment_field=_parse_name(env, "SALESFORCE_SEGMENT_FIELD", "Industry"),
+        )
 
 
 def _parse_fraction(env: Mapping[str, str], name: str, default: float) -> float:

@@ -20,7 +20,14 @@ from dlt.sources import DltResource, DltSource
 
 from connectors.http import ApiClient, RetryPolicy, prefetch
 from connectors.hubspot import settings
-from connectors.hubspot.helpers import ObjectTable, build_client, object_pages, property_types
+from connectors.hubspot.helpers import (
+    ObjectTable,
+    build_client,
+    check_won_stages,
+    object_pages,
+    property_sources,
+    property_types,
+)
 from connectors.hubspot.settings import DEFAULT_COMPANY_PROPERTIES, DEFAULT_DEAL_PROPERTIES
 
 __all__ = ["DEFAULT_COMPANY_PROPERTIES", "DEFAULT_DEAL_PROPERTIES", "hubspot_source"]
@@ -39,6 +46,12 @@ def hubspot_source(
     retry: RetryPolicy | None = None,
     deal_properties: Sequence[str] | Mapping[str, str] = DEFAULT_DEAL_PROPERTIES,
     company_properties: Sequence[str] | Mapping[str, str] = DEFAULT_COMPANY_PROPERTIES,
+    close_date_property: str = settings.DEFAULT_CLOSE_DATE_PROPERTY,
+    contract_term_property: str = settings.DEFAULT_CONTRACT_TERM_PROPERTY,
+    mrr_property: str = settings.DEFAULT_MRR_PROPERTY,
+    amount_property: str = settings.DEFAULT_AMOUNT_PROPERTY,
+    won_stages: Sequence[str] = settings.DEFAULT_WON_STAGES,
+    segment_property: str = settings.DEFAULT_SEGMENT_PROPERTY,
 ) -> DltSource:
     """The HubSpot dlt source for the extract window [start, end).
 
@@ -48,7 +61,12 @@ def hubspot_source(
     state between runs). Properties are HubSpot internal names; a list lands known ones
     typed (`amount` decimal, `closedate` timestamp, ...) and others as text, a mapping
     name -> type (`text`, `decimal`, `double`, `bigint`, `bool`, `timestamp`, `date`) says
-    how each lands. The default `retry` waits out a 429 for HubSpot's 10-second window
+    how each lands. The properties staging reads are settings that keep their canonical
+    column: `closedate`, `contract_term_months`, `hs_mrr`, `amount` (deals) and `industry`
+    (companies) are filled from `close_date_property`, `contract_term_property`,
+    `mrr_property`, `amount_property` and `segment_property`, typed as the canonical
+    property (when that column is landed at all). Deals land `is_won`: their `dealstage` is
+    one of `won_stages`. The default `retry` waits out a 429 for HubSpot's 10-second window
     unless `Retry-After` says otherwise. Nothing is fetched until the source is extracted.
     """
     if start.tzinfo is None or (end is not None and end.tzinfo is None):
@@ -57,15 +75,29 @@ def hubspot_source(
         raise ValueError(f"hubspot_source: end ({end}) must be after start ({start})")
     if not 1 <= page_size <= settings.MAX_PAGE_SIZE:
         raise ValueError(f"hubspot_source: page_size must be 1..{settings.MAX_PAGE_SIZE}")
+    company_types = property_types(company_properties, settings.OBJECT_COLUMNS)
     companies_table = ObjectTable(
         settings.COMPANIES_PATH,
         "company",
         settings.OBJECT_COLUMNS,
-        property_types(company_properties, settings.OBJECT_COLUMNS),
+        company_types,
+        property_sources(company_types, {"industry": segment_property}),
     )
     deal_columns = {**settings.OBJECT_COLUMNS, **settings.DEAL_COLUMNS}
+    deal_types = property_types(deal_properties, deal_columns)
+    deal_sources = {
+        "closedate": close_date_property,
+        "contract_term_months": contract_term_property,
+        "hs_mrr": mrr_property,
+        "amount": amount_property,
+    }
     deals_table = ObjectTable(
-        settings.DEALS_PATH, "deal", deal_columns, property_types(deal_properties, deal_columns)
+        settings.DEALS_PATH,
+        "deal",
+        deal_columns,
+        deal_types,
+        property_sources(deal_types, deal_sources),
+        check_won_stages(won_stages),
     )
     client = build_client(access_token, base_url, retry)
     # Everything is passed explicitly, so dlt never fills an argument from the environment.
@@ -111,7 +143,7 @@ def _window_pages(
     pages = object_pages(
         client,
         table.endpoint,
-        list(table.properties),
+        table.requested,
         page_size=page_size,
         associations=associations,
     )

@@ -55,8 +55,7 @@ def property_types(
     else:
         typed = {name: settings.PROPERTY_TYPES.get(name, "text") for name in properties}
     for name, data_type in typed.items():
-        if not name or not name.replace("_", "").isalnum() or name != name.lower():
-            raise ValueError(f"HubSpot property names are lower-case internal names, got {name!r}")
+        check_property_name(name)
         if name in reserved:
             raise ValueError(f"HubSpot property {name!r} clashes with the landed column {name!r}")
         if data_type not in settings.PROPERTY_TYPE_NAMES:
@@ -65,6 +64,43 @@ def property_types(
                 f"{sorted(settings.PROPERTY_TYPE_NAMES)}"
             )
     return typed
+
+
+def check_property_name(name: Any) -> str:
+    """A HubSpot internal property name (lower-case letters, digits, `_`), or ValueError."""
+    if (
+        not isinstance(name, str)
+        or not name
+        or not name.replace("_", "").isalnum()
+        or not name.isascii()
+        or name != name.lower()
+    ):
+        raise ValueError(f"HubSpot property names are lower-case internal names, got {name!r}")
+    return name
+
+
+def property_sources(
+    typed: Mapping[str, str], configured: Mapping[str, str]
+) -> dict[str, str]:
+    """Landed column -> the HubSpot property it is filled from: each column from the property
+    of its own name, except the canonical columns in `configured` (column -> property) that
+    are landed. Raises ValueError for a bad property name."""
+    sources = {column: column for column in typed}
+    for column, name in configured.items():
+        check_property_name(name)
+        if column in sources:
+            sources[column] = name
+    return sources
+
+
+def check_won_stages(won_stages: Sequence[str]) -> tuple[str, ...]:
+    """The won deal stage ids as a tuple: at least one, each a non-empty string."""
+    if isinstance(won_stages, str):
+        raise ValueError("HubSpot won_stages must be a list of deal stage ids, not one string")
+    stages = tuple(won_stages)
+    if not stages or not all(isinstance(s, str) and s.strip() == s and s for s in stages):
+        raise ValueError(f"HubSpot won_stages must be non-empty stage ids, got {stages!r}")
+    return stages
 
 
 # --- paging ---------------------------------------------------------------------------------
@@ -245,13 +281,25 @@ class ObjectTable(TypedTable):
 
     def __init__(
         self, endpoint: str, object_name: str, columns: Mapping[str, str],
-        properties: Mapping[str, str],
+        properties: Mapping[str, str], sources: Mapping[str, str] | None = None,
+        won_stages: Sequence[str] = (),
     ) -> None:
         super().__init__({**columns, **properties})
         self.endpoint = endpoint
         self.object_name = object_name
         self.columns = dict(columns)
         self.properties = dict(properties)
+        #: Landed property column -> the HubSpot property it is filled from.
+        self.sources = {name: (sources or {}).get(name, name) for name in self.properties}
+        self.won_stages = frozenset(won_stages)
+
+    @property
+    def requested(self) -> list[str]:
+        """The HubSpot properties to ask for (each once; `dealstage` for `is_won`)."""
+        names = list(dict.fromkeys(self.sources.values()))
+        if "is_won" in self.columns and settings.STAGE_PROPERTY not in names:
+            names.append(settings.STAGE_PROPERTY)
+        return names
 
     def row(self, record: Any) -> Record:
         """The landed row of one API object (its `company_id`, for deals, included)."""
@@ -270,8 +318,11 @@ class ObjectTable(TypedTable):
                 record, "associations.companies", primary_company_id(record), "bigint"
             )
         values = record.get("properties") or {}
+        if "is_won" in self.columns:
+            row["is_won"] = values.get(settings.STAGE_PROPERTY) in self.won_stages
         for name, data_type in self.properties.items():
-            row[name] = self._parse(record, name, values.get(name), data_type)
+            source = self.sources[name]
+            row[name] = self._parse(record, source, values.get(source), data_type)
         return row
 
     def _parse(self, record: Any, name: str, value: Any, data_type: str) -> Any:

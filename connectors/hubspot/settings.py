@@ -36,6 +36,20 @@ DEFAULT_DEAL_PROPERTIES = (
 #: Company properties landed by default.
 DEFAULT_COMPANY_PROPERTIES = ("name", "domain", "industry")
 
+#: The properties staging reads, by the column they land in (DESIGN.md "Contracts from the
+#: CRM"). Each is a setting: a configured property lands under this canonical column, so
+#: staging's SQL never changes (e.g. a `term_length` property lands in
+#: `contract_term_months`). The column's type is the canonical property's.
+DEFAULT_CLOSE_DATE_PROPERTY = "closedate"
+DEFAULT_CONTRACT_TERM_PROPERTY = "contract_term_months"
+DEFAULT_MRR_PROPERTY = "hs_mrr"
+DEFAULT_AMOUNT_PROPERTY = "amount"
+DEFAULT_SEGMENT_PROPERTY = "industry"
+#: Deal stage ids that make a deal a contract (`is_won`): `closedwon` of the default pipeline.
+DEFAULT_WON_STAGES = ("closedwon",)
+#: The deal property `is_won` is computed from (always requested).
+STAGE_PROPERTY = "dealstage"
+
 #: How known properties land (HubSpot sends every property value as a string). A property
 #: not listed here lands as text unless the caller gives its type.
 PROPERTY_TYPES = {
@@ -69,7 +83,9 @@ OBJECT_COLUMNS = {
     "archived_at": "timestamp",
     "changed_at": "timestamp",
 }
-#: Extra columns of `deals`: the primary associated company.
+#: Extra columns of `deals`: the primary associated company, and whether the deal's stage
+#: is one of the won stages (a setting).
 DEAL_COLUMNS = {
     "company_id": "bigint",
+    "is_won": "bool",
 }

@@ -24,6 +24,7 @@ from connectors.salesforce.helpers import (
     SObjectTable,
     build_client,
     check_batch_size,
+    field_sources,
     field_types,
     query_all_pages,
     validate_api_version,
@@ -48,6 +49,8 @@ def salesforce_source(
     opportunity_fields: Sequence[str] | Mapping[str, str] = DEFAULT_OPPORTUNITY_FIELDS,
     account_fields: Sequence[str] | Mapping[str, str] = DEFAULT_ACCOUNT_FIELDS,
     batch_size: int | None = None,
+    contract_term_field: str = settings.DEFAULT_CONTRACT_TERM_FIELD,
+    segment_field: str = settings.DEFAULT_SEGMENT_FIELD,
 ) -> DltSource:
     """The Salesforce dlt source for the extract window [start, end).
 
@@ -57,7 +60,10 @@ def salesforce_source(
     runs). Fields are API names; a list lands known ones typed (`Amount` decimal,
     `CloseDate` date, `IsWon` bool, `Contract_Term_Months__c` bigint) and others as text,
     a mapping name -> type says how each lands; `Id`, `IsDeleted`, `SystemModstamp`,
-    `CreatedDate` (and an Opportunity's `AccountId`) always land. `batch_size` (200..2000)
+    `CreatedDate` (and an Opportunity's `AccountId`) always land. The fields staging reads
+    that are settings keep their canonical column and type: `contract_term_months_c` is
+    filled from `contract_term_field`, an Account's `industry` from `segment_field` (when
+    that column is landed at all). `batch_size` (200..2000)
     asks for smaller pages (`Sforce-Query-Options`). 503s and 403 `REQUEST_LIMIT_EXCEEDED`
     are retried with backoff up to `retry.max_attempts`. Nothing is fetched until the
     source is extracted.
@@ -68,13 +74,21 @@ def salesforce_source(
         raise ValueError(f"salesforce_source: end ({end}) must be after start ({start})")
     check_batch_size(batch_size)
     api_version = validate_api_version(api_version)
+    account_types = field_types(account_fields, settings.ACCOUNT_REQUIRED_FIELDS)
     accounts_table = SObjectTable(
-        api_version, "Account", field_types(account_fields, settings.ACCOUNT_REQUIRED_FIELDS)
+        api_version,
+        "Account",
+        account_types,
+        field_sources(account_types, {settings.DEFAULT_SEGMENT_FIELD: segment_field}),
     )
+    opportunity_types = field_types(opportunity_fields, settings.OPPORTUNITY_REQUIRED_FIELDS)
     opportunities_table = SObjectTable(
         api_version,
         "Opportunity",
-        field_types(opportunity_fields, settings.OPPORTUNITY_REQUIRED_FIELDS),
+        opportunity_types,
+        field_sources(
+            opportunity_types, {settings.DEFAULT_CONTRACT_TERM_FIELD: contract_term_field}
+        ),
     )
     client = build_client(instance_url, access_token, retry, batch_size)
     # Everything is passed explicitly, so dlt never fills an argument from the environment.
@@ -115,7 +129,7 @@ def _window_pages(
 ) -> Iterator[Any]:
     """Arrow pages of the records whose `SystemModstamp` falls in the window (deleted ones
     included); one empty page if none does, so the table exists anyway."""
-    soql = window_soql(table.sobject, list(table.fields), changed.start_value, changed.end_value)
+    soql = window_soql(table.sobject, table.queried, changed.start_value, changed.end_value)
     landed = False
     for page in prefetch(query_all_pages(client, api_version, soql)):
         landed = True

@@ -99,8 +99,7 @@ def field_types(
     }
     typed = {name: settings.FIELD_TYPES[name] for name in required}
     for name, data_type in asked.items():
-        if not _FIELD_NAME.fullmatch(name):
-            raise ValueError(f"Salesforce field {name!r} is not a plain field API name")
+        check_field_name(name)
         if data_type not in settings.FIELD_TYPE_NAMES:
             raise ValueError(
                 f"Salesforce field {name!r}: type {data_type!r} is not one of "
@@ -112,6 +111,25 @@ def field_types(
     if clashes:
         raise ValueError(f"Salesforce fields land in the same column(s) {sorted(clashes)}")
     return typed
+
+
+def check_field_name(name: Any) -> str:
+    """A plain field API name (`Amount`, `Term__c`), or ValueError."""
+    if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
+        raise ValueError(f"Salesforce field {name!r} is not a plain field API name")
+    return name
+
+
+def field_sources(typed: Mapping[str, str], configured: Mapping[str, str]) -> dict[str, str]:
+    """Canonical field -> the field its column is filled from: each from itself, except the
+    canonical fields in `configured` (canonical -> field) that are landed. ValueError for
+    a bad name."""
+    sources = {field: field for field in typed}
+    for canonical, name in configured.items():
+        check_field_name(name)
+        if canonical in sources:
+            sources[canonical] = name
+    return sources
 
 
 def column_name(field: str) -> str:
@@ -188,12 +206,27 @@ class SObjectTable(TypedTable):
     stops the run with an `ApiRecordError` naming the sObject, the record's Id and the field.
     """
 
-    def __init__(self, api_version: str, sobject: str, fields: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        api_version: str,
+        sobject: str,
+        fields: Mapping[str, str],
+        sources: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__({column_name(field): data_type for field, data_type in fields.items()})
         self.endpoint = settings.QUERY_ALL_PATH.format(api_version=api_version)
         self.sobject = sobject
         self.fields = dict(fields)
-        self._columns = [(field, column_name(field), t) for field, t in self.fields.items()]
+        #: Canonical field (whose column lands) -> the field queried for it.
+        self.sources = {field: (sources or {}).get(field, field) for field in self.fields}
+        self._columns = [
+            (self.sources[field], column_name(field), t) for field, t in self.fields.items()
+        ]
+
+    @property
+    def queried(self) -> list[str]:
+        """The fields to SELECT, each once."""
+        return list(dict.fromkeys(self.sources.values()))
 
     def row(self, record: Any) -> Record:
         """The landed row of one record."""

@@ -34,6 +34,12 @@ DEFAULT_OPPORTUNITY_FIELDS = (
     "Contract_Term_Months__c",
 )
 
+#: The fields staging reads that are settings, by their default (canonical) field: a
+#: configured field lands under the canonical field's column and type, so staging's SQL
+#: never changes (e.g. `Term__c` lands in `contract_term_months_c`; DESIGN.md).
+DEFAULT_CONTRACT_TERM_FIELD = "Contract_Term_Months__c"
+DEFAULT_SEGMENT_FIELD = "Industry"
+
 #: How known fields land (the API sends JSON numbers, booleans and ISO text). A field not
 #: listed here lands as text unless the caller gives its type.
 FIELD_TYPES = {

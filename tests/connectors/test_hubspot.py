@@ -22,8 +22,13 @@ from connectors.http import (
     BearerAuth,
     RetryPolicy,
 )
-from connectors.hubspot import DEFAULT_DEAL_PROPERTIES, hubspot_source
-from connectors.hubspot.helpers import build_client
+from connectors.hubspot import DEFAULT_DEAL_PROPERTIES, hubspot_source, settings
+from connectors.hubspot.helpers import (
+    ObjectTable,
+    build_client,
+    property_sources,
+    property_types,
+)
 from sandbox import Sandbox
 from sandbox.world import DEAL_STAGES, CrmCompany, Deal, World
 
@@ -241,6 +246,63 @@ def test_property_lists_and_types_are_settings(sandbox, world, tmp_path):
     assert won == [(sum(d.stage == "closedwon" for d in world.deals),)]
 
 
+def test_staging_properties_are_settings_landing_under_their_canonical_columns(
+    sandbox, world, tmp_path
+):
+    # The sandbox serves only its own properties, so the configured names are ones it has:
+    # the segment from `domain`, the MRR from `amount`; each lands in the default's column.
+    pipeline = new_pipeline(tmp_path)
+    source = source_for(
+        sandbox,
+        segment_property="domain",
+        mrr_property="amount",
+        won_stages=["closedwon", "closedlost"],
+    )
+    pipeline.run(source)
+
+    companies = query(pipeline, "SELECT id, industry, domain FROM companies")
+    assert companies and all(industry == domain for _, industry, domain in companies)
+    deal_columns = columns(pipeline, "deals")
+    assert deal_columns["hs_mrr"].startswith("DECIMAL") and deal_columns["is_won"] == "BOOLEAN"
+    landed = dict(query(pipeline, "SELECT id, hs_mrr FROM deals"))
+    assert landed == {
+        d.id: None if d.amount is None else Decimal(str(d.amount)) for d in world.deals
+    }
+    won = {row[0] for row in query(pipeline, "SELECT id FROM deals WHERE is_won")}
+    assert won == {d.id for d in world.deals if d.stage in ("closedwon", "closedlost")}
+    asked = [r.query.get("properties", "").split(",") for r in sandbox.requests]
+    company_asks = [
+        a for r, a in zip(sandbox.requests, asked, strict=True)
+        if r.path == "/crm/v3/objects/companies"
+    ]
+    assert company_asks
+    assert all("industry" not in a and a.count("domain") == 1 for a in company_asks)
+
+
+def test_is_won_defaults_to_the_closedwon_stage(sandbox, world, tmp_path):
+    pipeline = new_pipeline(tmp_path)
+    pipeline.run(source_for(sandbox, deal_properties=["dealname"]))
+    won = {row[0] for row in query(pipeline, "SELECT id FROM deals WHERE is_won")}
+    assert won == {d.id for d in world.deals if d.stage == "closedwon"}
+    assert "dealstage" not in columns(pipeline, "deals")  # asked for is_won, not landed
+
+
+def test_a_custom_term_property_lands_in_contract_term_months_typed():
+    deal_columns = {**settings.OBJECT_COLUMNS, **settings.DEAL_COLUMNS}
+    typed = property_types(DEFAULT_DEAL_PROPERTIES, deal_columns)
+    table = ObjectTable(
+        settings.DEALS_PATH, "deal", deal_columns, typed,
+        property_sources(typed, {"contract_term_months": "term_length"}), ("won_9",),
+    )
+    assert "term_length" in table.requested and "contract_term_months" not in table.requested
+    row = table.row({
+        "id": "7", "updatedAt": "2024-03-01T00:00:00Z",
+        "properties": {"term_length": "24", "contract_term_months": "6", "dealstage": "won_9"},
+    })
+    assert row["contract_term_months"] == 24 and row["is_won"] is True
+    assert "term_length" not in row
+
+
 # --- windows ----------------------------------------------------------------------------------
 
 
@@ -370,4 +432,12 @@ def test_bad_arguments_are_refused():
         hubspot_source("pat-x", start=BEGINNING, deal_properties=["company_id"])
     with pytest.raises(ValueError, match="not one of"):
         hubspot_source("pat-x", start=BEGINNING, deal_properties={"amount": "money"})
+    with pytest.raises(ValueError, match="lower-case internal names"):
+        hubspot_source("pat-x", start=BEGINNING, contract_term_property="term length")
+    with pytest.raises(ValueError, match="won_stages"):
+        hubspot_source("pat-x", start=BEGINNING, won_stages="closedwon")
+    with pytest.raises(ValueError, match="won_stages"):
+        hubspot_source("pat-x", start=BEGINNING, won_stages=[])
+    with pytest.raises(ValueError, match="clashes"):
+        hubspot_source("pat-x", start=BEGINNING, deal_properties=["is_won"])
     assert "contract_term_months" in DEFAULT_DEAL_PROPERTIES

@@ -20,7 +20,14 @@ from connectors.http import (
     RetryPolicy,
 )
 from connectors.salesforce import DEFAULT_OPPORTUNITY_FIELDS, salesforce_source
-from connectors.salesforce.helpers import soql_datetime, window_soql
+from connectors.salesforce.helpers import (
+    SObjectTable,
+    field_sources,
+    field_types,
+    soql_datetime,
+    window_soql,
+)
+from connectors.salesforce.settings import OPPORTUNITY_REQUIRED_FIELDS
 from sandbox import Sandbox
 from sandbox.salesforce_api import STAGE_NAMES, salesforce_id
 from sandbox.world import World
@@ -167,6 +174,34 @@ def test_field_lists_are_settings(sandbox, tmp_path):
     assert set(columns(pipeline, "accounts")) == {
         "id", "is_deleted", "system_modstamp", "created_date"
     }
+
+
+def test_staging_fields_are_settings_landing_under_their_canonical_columns(
+    sandbox, world, tmp_path
+):
+    # The sandbox serves only its own fields: the segment from `Name` proves the rename.
+    pipeline = new_pipeline(tmp_path)
+    pipeline.run(source_for(sandbox, segment_field="Name"))
+    accounts = query(pipeline, "SELECT name, industry FROM accounts")
+    assert accounts and all(name == industry for name, industry in accounts)
+    soql = [r.query["q"] for r in sandbox.requests if r.path == QUERY_ALL]
+    account_soql = [q for q in soql if "FROM Account" in q]
+    assert account_soql and all(
+        "Industry" not in q and q.count("Name") == 1 for q in account_soql
+    )
+
+
+def test_a_custom_term_field_lands_in_contract_term_months_c_typed():
+    typed = field_types(DEFAULT_OPPORTUNITY_FIELDS, OPPORTUNITY_REQUIRED_FIELDS)
+    table = SObjectTable(
+        "v60.0", "Opportunity", typed,
+        field_sources(typed, {"Contract_Term_Months__c": "Term__c"}),
+    )
+    assert "Term__c" in table.queried and "Contract_Term_Months__c" not in table.queried
+    row = table.row({
+        "Id": "006A", "SystemModstamp": "2024-03-01T00:00:00.000+0000", "Term__c": 24.0,
+    })
+    assert row["contract_term_months_c"] == 24 and "term_c" not in row
 
 
 # --- windows ----------------------------------------------------------------------------------
@@ -333,3 +368,7 @@ def test_bad_arguments_are_refused():
         salesforce_source(ok, "tok-x", start=BEGINNING, account_fields=["Name FROM User --"])
     with pytest.raises(ValueError, match="same column"):
         salesforce_source(ok, "tok-x", start=BEGINNING, account_fields=["IsDeleted", "Is_Deleted"])
+    with pytest.raises(ValueError, match="plain field API name"):
+        salesforce_source(ok, "tok-x", start=BEGINNING, segment_field="Industry, Name")
+    with pytest.raises(ValueError, match="plain field API name"):
+        salesforce_source(ok, "tok-x", start=BEGINNING, contract_term_field="Term__c--")

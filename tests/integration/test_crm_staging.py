@@ -52,7 +52,7 @@ RAW_DDL = [
         id bigint, created_at timestamptz, updated_at timestamptz, archived boolean,
         archived_at timestamptz, changed_at timestamptz, company_id bigint, dealname text,
         pipeline text, dealstage text, closedate timestamptz, amount decimal(38, 9),
-        hs_mrr decimal(38, 9), contract_term_months bigint)""",
+        hs_mrr decimal(38, 9), contract_term_months bigint, is_won boolean)""",
     """CREATE TABLE raw_salesforce.accounts (
         id text, is_deleted boolean, system_modstamp timestamptz, created_date timestamptz,
         name text, website text, industry text)""",
@@ -162,10 +162,11 @@ def hand_built(warehouse_url) -> Warehouse:
         for did, company, archived, stage, closed, amount, mrr, term in HUBSPOT_DEALS:
             connection.execute(sa.text(
                 "INSERT INTO raw_hubspot.deals (id, company_id, archived, dealname, pipeline, "
-                "dealstage, closedate, amount, hs_mrr, contract_term_months) VALUES (:id, "
-                ":company, :archived, 'deal', 'default', :stage, :closed, "
-                "CAST(:amount AS decimal(38, 9)), CAST(:mrr AS decimal(38, 9)), :term)"),
+                "dealstage, closedate, amount, hs_mrr, contract_term_months, is_won) VALUES "
+                "(:id, :company, :archived, 'deal', 'default', :stage, :closed, "
+                "CAST(:amount AS decimal(38, 9)), CAST(:mrr AS decimal(38, 9)), :term, :won)"),
                 {"id": did, "company": company, "archived": archived, "stage": stage,
+                 "won": stage == "closedwon",
                  "closed": datetime(closed.year, closed.month, closed.day, tzinfo=UTC),
                  "amount": amount, "mrr": mrr, "term": term})
         for aid, deleted, name, site, industry in SALESFORCE_ACCOUNTS:

@@ -19,6 +19,49 @@ def test_defaults():
     assert settings.land_free_text is False
 
 
+def test_crm_property_settings_default_to_designs_names_and_are_read():
+    from connectors.hubspot import settings as hubspot
+    from connectors.salesforce import settings as salesforce
+
+    sf_env = {
+        "SALESFORCE_INSTANCE_URL": "https://a.my.salesforce.com",
+        "SALESFORCE_ACCESS_TOKEN": "t",
+    }
+    settings = Settings.from_env({"HUBSPOT_ACCESS_TOKEN": "t", **sf_env})
+    assert settings.hubspot is not None and settings.salesforce is not None
+    assert (
+        settings.hubspot.close_date_property,
+        settings.hubspot.contract_term_property,
+        settings.hubspot.mrr_property,
+        settings.hubspot.amount_property,
+        settings.hubspot.won_stages,
+        settings.hubspot.segment_property,
+    ) == (
+        hubspot.DEFAULT_CLOSE_DATE_PROPERTY,
+        hubspot.DEFAULT_CONTRACT_TERM_PROPERTY,
+        hubspot.DEFAULT_MRR_PROPERTY,
+        hubspot.DEFAULT_AMOUNT_PROPERTY,
+        hubspot.DEFAULT_WON_STAGES,
+        hubspot.DEFAULT_SEGMENT_PROPERTY,
+    ) == ("closedate", "contract_term_months", "hs_mrr", "amount", ("closedwon",), "industry")
+    assert (settings.salesforce.contract_term_field, settings.salesforce.segment_field) == (
+        salesforce.DEFAULT_CONTRACT_TERM_FIELD,
+        salesforce.DEFAULT_SEGMENT_FIELD,
+    ) == ("Contract_Term_Months__c", "Industry")
+
+    custom = Settings.from_env({
+        "HUBSPOT_ACCESS_TOKEN": "t",
+        "HUBSPOT_CONTRACT_TERM_PROPERTY": " term_length ",
+        "HUBSPOT_WON_STAGES": "closedwon, 12345678,,",
+        "SALESFORCE_SEGMENT_FIELD": "Sector__c",
+        **sf_env,
+    })
+    assert custom.hubspot is not None and custom.salesforce is not None
+    assert custom.hubspot.contract_term_property == "term_length"
+    assert custom.hubspot.won_stages == ("closedwon", "12345678")
+    assert custom.salesforce.segment_field == "Sector__c"
+
+
 def test_default_start_is_the_first_of_the_previous_month():
     assert default_pipeline_start_date(date(2026, 11, 23)) == date(2026, 10, 1)
     assert default_pipeline_start_date(date(2026, 1, 5)) == date(2025, 12, 1)
@@ -32,6 +75,26 @@ def test_default_start_is_the_first_of_the_previous_month():
         ({"LAND_FREE_TEXT": "maybe"}, "LAND_FREE_TEXT"),
         ({"ZENDESK_API_TOKEN": "tok-123", "ZENDESK_SUBDOMAIN": "acme"}, "ZENDESK_EMAIL"),
         ({"ZENDESK_API_TOKEN": "tok-123", "ZENDESK_EMAIL": "a@b.c"}, "ZENDESK_SUBDOMAIN"),
+        (
+            {"HUBSPOT_ACCESS_TOKEN": "tok-123", "HUBSPOT_CONTRACT_TERM_PROPERTY": "term length"},
+            "HUBSPOT_CONTRACT_TERM_PROPERTY",
+        ),
+        (
+            {"HUBSPOT_ACCESS_TOKEN": "tok-123", "HUBSPOT_SEGMENT_PROPERTY": "1industry"},
+            "HUBSPOT_SEGMENT_PROPERTY",
+        ),
+        (
+            {"HUBSPOT_ACCESS_TOKEN": "tok-123", "HUBSPOT_WON_STAGES": "closedwon,won stage"},
+            "HUBSPOT_WON_STAGES",
+        ),
+        (
+            {
+                "SALESFORCE_INSTANCE_URL": "https://acme.my.salesforce.com",
+                "SALESFORCE_ACCESS_TOKEN": "tok-123",
+                "SALESFORCE_CONTRACT_TERM_FIELD": "Term__c; DROP",
+            },
+            "SALESFORCE_CONTRACT_TERM_FIELD",
+        ),
     ],
 )
 def test_bad_settings_name_the_variable(env, message):
@@ -74,3 +137,8 @@ def test_duckdb_warehouse_creates_its_folder(tmp_path):
     assert (tmp_path / "nested" / "w.duckdb").exists()
     assert warehouse.table_exists("marts", "nothing") is False
     warehouse.dispose()
+
+
+def test_hubspot_property_names_must_be_lower_case():
+    with pytest.raises(ConfigurationError, match="HUBSPOT_MRR_PROPERTY"):
+        Settings.from_env({"HUBSPOT_ACCESS_TOKEN": "t", "HUBSPOT_MRR_PROPERTY": "Term"})

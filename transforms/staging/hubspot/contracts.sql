@@ -1,6 +1,6 @@
--- Contracts from HubSpot deals (DESIGN.md "Contracts from the CRM"): won deals (stage
--- `closedwon` of the default pipeline), not archived, with an associated company and a close
--- date. Grain: (source, contract_id). Active from start_date (the close date, a UTC day)
+-- Contracts from HubSpot deals (DESIGN.md "Contracts from the CRM"): won deals (`is_won`: the
+-- deal's stage is one of HUBSPOT_WON_STAGES, default `closedwon`), not archived, with an
+-- associated company and a close date. Grain: (source, contract_id). Active from start_date (the close date, a UTC day)
 -- inclusive to end_date = start_date + term_months months exclusive; term_months is
 -- `contract_term_months`, 12 when empty or <= 0. monthly_value is `hs_mrr` when set, else
 -- amount / term_months (NULL when both are empty). Whether the company itself is archived is
@@ -16,7 +16,7 @@ WITH won AS (
         CAST(amount AS double precision) AS amount
     FROM raw_hubspot.deals
     WHERE NOT coalesce(archived, false)
-        AND dealstage = 'closedwon'
+        AND coalesce(is_won, false)
         AND company_id IS NOT NULL
         AND closedate IS NOT NULL
 )

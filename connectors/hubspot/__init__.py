@@ -29,6 +29,7 @@ from connectors.hubspot.helpers import (
     property_types,
 )
 from connectors.hubspot.settings import DEFAULT_COMPANY_PROPERTIES, DEFAULT_DEAL_PROPERTIES
+from connectors.window import extract_window
 
 __all__ = ["DEFAULT_COMPANY_PROPERTIES", "DEFAULT_DEAL_PROPERTIES", "hubspot_source"]
 
@@ -116,13 +117,7 @@ def _hubspot(
     """The resources of one HubSpot account for one window."""
 
     def window() -> dlt.sources.incremental[datetime]:
-        return dlt.sources.incremental(
-            "changed_at",
-            initial_value=start,
-            end_value=end,
-            range_start="closed",
-            range_end="open",
-        )
+        return extract_window("changed_at", start, end)
 
     return (
         companies(client, companies_table, page_size, window()),

@@ -31,6 +31,7 @@ from connectors.salesforce.helpers import (
     window_soql,
 )
 from connectors.salesforce.settings import DEFAULT_ACCOUNT_FIELDS, DEFAULT_OPPORTUNITY_FIELDS
+from connectors.window import extract_window
 
 __all__ = ["DEFAULT_ACCOUNT_FIELDS", "DEFAULT_OPPORTUNITY_FIELDS", "salesforce_source"]
 
@@ -107,13 +108,7 @@ def _salesforce(
     """The resources of one Salesforce org for one window."""
 
     def window() -> dlt.sources.incremental[datetime]:
-        return dlt.sources.incremental(
-            "system_modstamp",
-            initial_value=start,
-            end_value=end,
-            range_start="closed",
-            range_end="open",
-        )
+        return extract_window("system_modstamp", start, end)
 
     return (
         accounts(client, api_version, accounts_table, window()),

@@ -19,6 +19,7 @@ import dlt
 from dlt.sources import DltResource, DltSource
 
 from connectors.http import ApiClient, RetryPolicy, prefetch
+from connectors.window import extract_window
 from connectors.zendesk import settings
 from connectors.zendesk.helpers import (
     LandedColumns,
@@ -94,13 +95,7 @@ def _zendesk(
 
     def window(cursor: str, as_epoch: bool = False) -> dlt.sources.incremental[Any]:
         convert = epoch_seconds if as_epoch else (lambda moment: moment)
-        return dlt.sources.incremental(
-            cursor,
-            initial_value=convert(start),
-            end_value=convert(end) if end is not None else None,
-            range_start="closed",
-            range_end="open",
-        )
+        return extract_window(cursor, convert(start), convert(end) if end is not None else None)
 
     free = land_free_text
     ticket_resource = tickets(client, free, page_size, window("generated_timestamp", as_epoch=True))

@@ -8,10 +8,8 @@ import traceback
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import dlt
 import pytest
 
 from connectors.http import (
@@ -31,13 +29,13 @@ from connectors.hubspot.helpers import (
 )
 from sandbox import Sandbox
 from sandbox.world import DEAL_STAGES, CrmCompany, Deal, World
+from tests.connectors.landing import columns, counts, new_pipeline, query
 
 DATASET = "raw_hubspot"
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
 #: The test world's changes happen from T0 on, a few hours apart.
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 QUICK_RETRY = RetryPolicy(max_attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05)
-_pipeline_names = itertools.count()
 
 
 def crm_world(companies: int = 23, deals: int = 41) -> World:
@@ -100,46 +98,6 @@ def source_for(sb: Sandbox, **overrides: Any) -> Any:
     return hubspot_source(**arguments)
 
 
-def new_pipeline(tmp_path: Path, dataset: str = DATASET) -> dlt.Pipeline:
-    """A dlt pipeline into a DuckDB file under `tmp_path` (shared with the Salesforce tests)."""
-    return dlt.pipeline(
-        pipeline_name=f"{dataset}_test_{next(_pipeline_names)}",
-        pipelines_dir=str(tmp_path / "dlt"),
-        destination=dlt.destinations.duckdb(str(tmp_path / "warehouse.duckdb")),
-        dataset_name=dataset,
-    )
-
-
-def query(pipeline: dlt.Pipeline, sql: str, *params: Any) -> list[tuple]:
-    """Rows of `sql` run in the dataset."""
-    with pipeline.sql_client() as client:
-        return [tuple(row) for row in client.execute_sql(sql, *params)]
-
-
-def counts(pipeline: dlt.Pipeline) -> dict[str, int]:
-    """Row count of every landed table."""
-    tables = query(
-        pipeline,
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-        "AND NOT starts_with(table_name, '_dlt')",
-        pipeline.dataset_name,
-    )
-    return {t: query(pipeline, f'SELECT count(*) FROM "{t}"')[0][0] for (t,) in tables}  # noqa: S608
-
-
-def columns(pipeline: dlt.Pipeline, table: str) -> dict[str, str]:
-    """Column name -> DuckDB type of a landed table."""
-    return dict(
-        query(
-            pipeline,
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = %s AND table_name = %s",
-            pipeline.dataset_name,
-            table,
-        )
-    )
-
-
 def api_error_in(exc: BaseException) -> ApiError:
     """The connector error at the root of a failed pipeline step."""
     seen: BaseException | None = exc
@@ -161,7 +119,7 @@ def changed_at(record: CrmCompany | Deal) -> datetime:
 
 
 def test_both_endpoints_page_and_land_the_whole_world(sandbox, world, tmp_path):
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     pipeline.run(source_for(sandbox, page_size=4))
 
     assert counts(pipeline) == {"companies": len(world.crm_companies), "deals": len(world.deals)}
@@ -177,7 +135,7 @@ def test_both_endpoints_page_and_land_the_whole_world(sandbox, world, tmp_path):
 
 
 def test_values_land_typed_and_match_the_world(sandbox, world, tmp_path):
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     pipeline.run(source_for(sandbox))
 
     deal_columns = columns(pipeline, "deals")
@@ -223,7 +181,7 @@ def test_values_land_typed_and_match_the_world(sandbox, world, tmp_path):
 
 
 def test_both_tables_exist_when_the_crm_is_empty(tmp_path):
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     with Sandbox(World(), port=0) as sb:
         pipeline.run(source_for(sb))
     assert counts(pipeline) == {"companies": 0, "deals": 0}
@@ -231,7 +189,7 @@ def test_both_tables_exist_when_the_crm_is_empty(tmp_path):
 
 
 def test_property_lists_and_types_are_settings(sandbox, world, tmp_path):
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     source = source_for(
         sandbox,
         deal_properties={"amount": "double", "hs_is_closed_won": "bool"},
@@ -251,7 +209,7 @@ def test_staging_properties_are_settings_landing_under_their_canonical_columns(
 ):
     # The sandbox serves only its own properties, so the configured names are ones it has:
     # the segment from `domain`, the MRR from `amount`; each lands in the default's column.
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     source = source_for(
         sandbox,
         segment_property="domain",
@@ -280,7 +238,7 @@ def test_staging_properties_are_settings_landing_under_their_canonical_columns(
 
 
 def test_is_won_defaults_to_the_closedwon_stage(sandbox, world, tmp_path):
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     pipeline.run(source_for(sandbox, deal_properties=["dealname"]))
     won = {row[0] for row in query(pipeline, "SELECT id FROM deals WHERE is_won")}
     assert won == {d.id for d in world.deals if d.stage == "closedwon"}
@@ -308,7 +266,7 @@ def test_a_custom_term_property_lands_in_contract_term_months_typed():
 
 def test_a_window_lands_only_what_changed_inside_it(sandbox, world, tmp_path):
     low, high = T0 + timedelta(days=1), T0 + timedelta(days=3)
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     pipeline.run(source_for(sandbox, start=low, end=high, page_size=7))
 
     for table, records in (("companies", world.crm_companies), ("deals", world.deals)):
@@ -322,7 +280,7 @@ def test_an_older_window_never_overwrites_newer_rows_and_windows_add_up(
     sandbox, world, tmp_path
 ):
     edges = [BEGINNING, *(T0 + timedelta(days=k) for k in range(0, 8, 2)), None]
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     pipeline.run(source_for(sandbox, start=edges[-2]))  # the newest (open) window first
     newest = query(pipeline, "SELECT * FROM deals ORDER BY id")
     assert newest and len(newest) < len(world.deals)
@@ -341,7 +299,7 @@ def test_429_with_hubspots_body_and_5xx_are_retried(sandbox, world, tmp_path, ca
     sandbox.inject_fault(path_prefix="/crm/v3/objects/companies", status=429, times=1)
     sandbox.inject_fault(path_prefix="/crm/v3/objects/deals", status=502, times=1)
     sandbox.inject_fault(path_prefix="/crm/v3/objects/deals", status=503, times=1)
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     with caplog.at_level(logging.WARNING, logger="connectors.http"):
         pipeline.run(source_for(sandbox, page_size=10))
 
@@ -369,7 +327,7 @@ def test_a_bare_429_waits_out_hubspots_ten_second_window(sandbox):
 def test_the_real_rate_limit_is_survived(world, tmp_path, caplog):
     """A burst limit of 5 requests per 10 s: the run waits (`Retry-After`) and completes."""
     with Sandbox(world, port=0, hubspot_rate_limit_per_10s=5) as sb:
-        pipeline = new_pipeline(tmp_path)
+        pipeline = new_pipeline(tmp_path, DATASET)
         with caplog.at_level(logging.WARNING, logger="connectors.http"):
             pipeline.run(source_for(sb, page_size=20))
     assert any("HTTP 429" in r.getMessage() for r in caplog.records)
@@ -379,7 +337,7 @@ def test_the_real_rate_limit_is_survived(world, tmp_path, caplog):
 def test_401_is_clear_and_never_shows_the_token(sandbox, tmp_path):
     token = "pat-na1-wrong-5b1d9e77c2"  # noqa: S105 - a fake credential
     with pytest.raises(Exception) as failure:
-        new_pipeline(tmp_path).run(source_for(sandbox, access_token=token))
+        new_pipeline(tmp_path, DATASET).run(source_for(sandbox, access_token=token))
     error = api_error_in(failure.value)
     assert isinstance(error, ApiAuthError) and error.status == 401
     assert "HUBSPOT_ACCESS_TOKEN" in str(error) and "/crm/v3/objects/" in str(error)
@@ -396,7 +354,7 @@ def test_an_unparsable_property_names_record_and_property(sandbox, tmp_path):
         '"archived": false}]}',
     )
     with pytest.raises(Exception) as failure:
-        new_pipeline(tmp_path).run(source_for(sandbox).with_resources("deals"))
+        new_pipeline(tmp_path, DATASET).run(source_for(sandbox).with_resources("deals"))
     error = api_error_in(failure.value)
     assert isinstance(error, ApiRecordError)
     message = str(error)

@@ -31,15 +31,9 @@ from connectors.salesforce.settings import OPPORTUNITY_REQUIRED_FIELDS
 from sandbox import Sandbox
 from sandbox.salesforce_api import STAGE_NAMES, salesforce_id
 from sandbox.world import World
-from tests.connectors.test_hubspot import (
-    T0,
-    api_error_in,
-    columns,
-    counts,
-    crm_world,
-    query,
-)
-from tests.connectors.test_hubspot import new_pipeline as new_crm_pipeline
+from tests.connectors.landing import columns, counts, query
+from tests.connectors.landing import new_pipeline as new_crm_pipeline
+from tests.connectors.test_hubspot import T0, api_error_in, crm_world
 
 DATASET = "raw_salesforce"
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)

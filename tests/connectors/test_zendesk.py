@@ -7,7 +7,6 @@ import logging
 import traceback
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import dlt
@@ -27,6 +26,7 @@ from sandbox import Sandbox, User, World, generate_world
 from sandbox.timeline import derive_ticket, epoch
 from sandbox.world import Comment, Schedule, Ticket, Update
 from sandbox.zendesk_api import WorldIndex
+from tests.connectors.landing import columns, counts, new_pipeline, query
 
 DATASET = "raw_zendesk"
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
@@ -35,7 +35,6 @@ FIRST_DAY = datetime(2024, 3, 5, tzinfo=UTC)
 LAST_DAY = date(2024, 3, 10)
 #: Short waits, so retry tests stay fast (a Retry-After header still wins).
 QUICK_RETRY = RetryPolicy(max_attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05)
-_pipeline_names = itertools.count()
 
 
 @pytest.fixture(scope="module")
@@ -66,45 +65,6 @@ def source_for(sb: Sandbox, **overrides: Any) -> Any:
     }
     arguments.update(overrides)
     return zendesk_source(**arguments)
-
-
-def new_pipeline(tmp_path: Path) -> dlt.Pipeline:
-    """A dlt pipeline into a DuckDB file under `tmp_path`."""
-    return dlt.pipeline(
-        pipeline_name=f"zendesk_test_{next(_pipeline_names)}",
-        pipelines_dir=str(tmp_path / "dlt"),
-        destination=dlt.destinations.duckdb(str(tmp_path / "warehouse.duckdb")),
-        dataset_name=DATASET,
-    )
-
-
-def query(pipeline: dlt.Pipeline, sql: str, *params: Any) -> list[tuple]:
-    """Rows of `sql` (`%s` placeholders for `params`), run in the dataset `raw_zendesk`."""
-    with pipeline.sql_client() as client:
-        return [tuple(row) for row in client.execute_sql(sql, *params)]
-
-
-def counts(pipeline: dlt.Pipeline) -> dict[str, int]:
-    """Row count of every landed table."""
-    tables = query(
-        pipeline,
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-        "AND NOT starts_with(table_name, '_dlt')",
-        DATASET,
-    )
-    return {t: query(pipeline, f'SELECT count(*) FROM "{t}"')[0][0] for (t,) in tables}  # noqa: S608
-
-
-def columns(pipeline: dlt.Pipeline, table: str) -> dict[str, str]:
-    """Column name -> DuckDB type of a landed table."""
-    rows = query(
-        pipeline,
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = %s AND table_name = %s",
-        DATASET,
-        table,
-    )
-    return dict(rows)
 
 
 def expected_counts(world: World) -> dict[str, int]:
@@ -140,7 +100,7 @@ def api_error_in(exc: BaseException) -> ApiError:
 
 
 def test_every_endpoint_pages_and_lands_the_whole_world(sandbox, world, tmp_path):
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     pipeline.run(source_for(sandbox, page_size=3))
 
     assert counts(pipeline) == expected_counts(world)
@@ -162,7 +122,7 @@ def test_every_endpoint_pages_and_lands_the_whole_world(sandbox, world, tmp_path
 
 
 def test_landed_types_are_stable(sandbox, tmp_path):
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     pipeline.run(source_for(sandbox))
 
     tickets = columns(pipeline, "tickets")
@@ -181,7 +141,7 @@ def test_landed_types_are_stable(sandbox, tmp_path):
 
 
 def test_child_events_give_status_history_and_messages(sandbox, world, tmp_path):
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     pipeline.run(source_for(sandbox).with_resources("ticket_events", "users"))
 
     landed_status = Counter(
@@ -249,7 +209,7 @@ def landed_metric_sets(pipeline: dlt.Pipeline) -> dict[int, dict[str, Any]]:
 
 
 def test_metric_sets_land_with_their_tickets_matched_by_ticket_id(sandbox, world, tmp_path):
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     pipeline.run(source_for(sandbox, page_size=3).with_resources("tickets"))
 
     index = WorldIndex(world)
@@ -322,7 +282,7 @@ def metrics_world() -> World:
 
 
 def test_metric_sets_land_flat_with_hand_computed_values(tmp_path):
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     with Sandbox(metrics_world(), port=0, incremental_rate_limit_per_minute=None) as sb:
         pipeline.run(source_for(sb).with_resources("tickets"))
 
@@ -347,14 +307,14 @@ def test_a_metric_set_of_a_ticket_not_on_its_page_is_refused(sandbox, tmp_path):
         '"metric_sets": [{"id": 77, "ticket_id": 6}], "end_of_stream": true}',
     )
     with pytest.raises(Exception) as failure:
-        new_pipeline(tmp_path).run(source_for(sandbox).with_resources("tickets"))
+        new_pipeline(tmp_path, DATASET).run(source_for(sandbox).with_resources("tickets"))
     error = api_error_in(failure.value)
     assert isinstance(error, ApiRecordError)
     assert "id=77" in str(error) and "ticket 6" in str(error)
 
 
 def test_free_text_lands_only_when_asked(sandbox, tmp_path):
-    private = new_pipeline(tmp_path / "private")
+    private = new_pipeline(tmp_path / "private", DATASET)
     private.run(source_for(sandbox).with_resources("tickets", "ticket_events", "users"))
     assert "subject" not in columns(private, "tickets")
     assert "description" not in columns(private, "tickets")
@@ -370,7 +330,7 @@ def test_free_text_lands_only_when_asked(sandbox, tmp_path):
         "SELECT count(*) FROM ticket_child_events WHERE field_name = 'status' AND value IS NULL",
     ) == [(0,)]
 
-    full = new_pipeline(tmp_path / "full")
+    full = new_pipeline(tmp_path / "full", DATASET)
     full.run(source_for(sandbox, land_free_text=True).with_resources("tickets", "ticket_events"))
     assert query(full, "SELECT count(*) FROM tickets WHERE subject IS NULL") == [(0,)]
     assert query(
@@ -382,7 +342,7 @@ def test_free_text_lands_only_when_asked(sandbox, tmp_path):
 def test_every_table_exists_even_when_the_account_has_no_such_data(tmp_path):
     """No calls (no Talk), no ratings, no schedules, no tickets: the tables still exist."""
     empty = World(users=[User(id=1, name="Admin", email="admin@sandbox.example", role="admin")])
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     with Sandbox(empty, port=0, incremental_rate_limit_per_minute=None) as sb:
         pipeline.run(source_for(sb))
     landed = counts(pipeline)
@@ -391,7 +351,7 @@ def test_every_table_exists_even_when_the_account_has_no_such_data(tmp_path):
 
 
 def test_oauth_token_authenticates(sandbox, world, tmp_path):
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     source = source_for(
         sandbox, email=None, api_token=None, oauth_token=sandbox.credentials["oauth_token"]
     )
@@ -400,7 +360,7 @@ def test_oauth_token_authenticates(sandbox, world, tmp_path):
 
 
 def test_deleted_holidays_disappear(world, tmp_path):
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     with Sandbox(world, port=0) as sb:
         pipeline.run(source_for(sb).with_resources("schedules", "schedule_holidays"))
     before = counts(pipeline)["schedule_holidays"]
@@ -423,7 +383,7 @@ def test_deleted_holidays_disappear(world, tmp_path):
 
 def test_a_window_lands_only_what_changed_inside_it(sandbox, tmp_path):
     window = (FIRST_DAY + timedelta(days=1), FIRST_DAY + timedelta(days=3))
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     pipeline.run(source_for(sandbox, start=window[0], end=window[1], page_size=5))
 
     low, high = epoch(window[0]), epoch(window[1])
@@ -457,7 +417,7 @@ def test_an_older_window_never_overwrites_newer_rows(sandbox, tmp_path):
     older = (FIRST_DAY + timedelta(days=1), FIRST_DAY + timedelta(days=3))
     newer = (FIRST_DAY + timedelta(days=3), FIRST_DAY + timedelta(days=5))
     windowed = ("tickets", "ticket_events", "satisfaction_ratings", "calls")
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
 
     pipeline.run(source_for(sandbox, start=newer[0], end=newer[1]).with_resources(*windowed))
     before = {table: query(pipeline, f"SELECT * FROM {table}") for table in counts(pipeline)}  # noqa: S608
@@ -472,7 +432,7 @@ def test_an_older_window_never_overwrites_newer_rows(sandbox, tmp_path):
 def test_expected_counts_over_consecutive_windows(sandbox, world, tmp_path):
     """Daily windows from the beginning of history, the last one open, add up to the world."""
     edges = [BEGINNING, *(FIRST_DAY + timedelta(days=k) for k in range(7)), None]
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     for start, end in itertools.pairwise(edges):
         pipeline.run(
             source_for(sandbox, start=start, end=end).with_resources("tickets", "ticket_events")
@@ -499,7 +459,7 @@ def test_429_and_5xx_are_retried_honouring_retry_after(sandbox, world, tmp_path,
         times=1,
         body='{"satisfaction_ratings": [{"id": 1',
     )  # a truncated body
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     with caplog.at_level(logging.WARNING, logger="connectors.http"):
         pipeline.run(source_for(sandbox, page_size=25))
 
@@ -513,7 +473,7 @@ def test_429_and_5xx_are_retried_honouring_retry_after(sandbox, world, tmp_path,
 
 def test_exhausted_retries_raise_a_specific_error(sandbox, tmp_path):
     sandbox.inject_fault(path_prefix="/api/v2/channels/voice", status=503, times=10)
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     retry = RetryPolicy(max_attempts=3, backoff_seconds=0.01)
     with pytest.raises(Exception) as failure:
         pipeline.run(source_for(sandbox, retry=retry).with_resources("calls"))
@@ -536,7 +496,7 @@ def test_unreachable_api_is_a_connection_error_after_retries(tmp_path):
         retry=RetryPolicy(max_attempts=2, backoff_seconds=0.01),
     )
     with pytest.raises(Exception) as failure:
-        new_pipeline(tmp_path).run(source.with_resources("groups"))
+        new_pipeline(tmp_path, DATASET).run(source.with_resources("groups"))
     error = api_error_in(failure.value)
     assert isinstance(error, ApiRetriesExhaustedError)
     assert "ConnectionError" in str(error)
@@ -544,7 +504,7 @@ def test_unreachable_api_is_a_connection_error_after_retries(tmp_path):
 
 def test_401_is_clear_and_never_shows_the_token(sandbox, tmp_path):
     token = "wrong-token-5b1d9e77c2"  # noqa: S105 - a fake credential
-    pipeline = new_pipeline(tmp_path)
+    pipeline = new_pipeline(tmp_path, DATASET)
     with pytest.raises(Exception) as failure:
         pipeline.run(source_for(sandbox, api_token=token).with_resources("groups"))
 
@@ -564,7 +524,7 @@ def test_secrets_echoed_by_the_api_are_redacted(sandbox, tmp_path):
         body=f'{{"error": "Forbidden", "description": "token {token} lacks scope"}}',
     )
     with pytest.raises(Exception) as failure:
-        new_pipeline(tmp_path).run(source_for(sandbox).with_resources("groups"))
+        new_pipeline(tmp_path, DATASET).run(source_for(sandbox).with_resources("groups"))
     error = api_error_in(failure.value)
     assert isinstance(error, ApiAuthError)
     assert "***" in str(error)
@@ -579,7 +539,7 @@ def test_a_record_that_cannot_land_names_endpoint_and_record(sandbox, tmp_path):
         '"meta": {"has_more": false}, "links": {}}',
     )
     with pytest.raises(Exception) as failure:
-        new_pipeline(tmp_path).run(source_for(sandbox).with_resources("groups"))
+        new_pipeline(tmp_path, DATASET).run(source_for(sandbox).with_resources("groups"))
     error = api_error_in(failure.value)
     assert isinstance(error, ApiRecordError)
     assert "/api/v2/groups.json" in str(error) and "id=42" in str(error)

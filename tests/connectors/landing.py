@@ -1,0 +1,51 @@
+"""Shared by the connector tests: a dlt pipeline into a throw-away DuckDB, and queries on it."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import dlt
+
+_pipeline_names = itertools.count()
+
+
+def new_pipeline(tmp_path: Path, dataset: str) -> dlt.Pipeline:
+    """A dlt pipeline into a DuckDB file under `tmp_path`, landing in schema `dataset`."""
+    return dlt.pipeline(
+        pipeline_name=f"{dataset}_test_{next(_pipeline_names)}",
+        pipelines_dir=str(tmp_path / "dlt"),
+        destination=dlt.destinations.duckdb(str(tmp_path / "warehouse.duckdb")),
+        dataset_name=dataset,
+    )
+
+
+def query(pipeline: dlt.Pipeline, sql: str, *params: Any) -> list[tuple]:
+    """Rows of `sql` (`%s` placeholders for `params`), run in the pipeline's dataset."""
+    with pipeline.sql_client() as client:
+        return [tuple(row) for row in client.execute_sql(sql, *params)]
+
+
+def counts(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Row count of every landed table."""
+    tables = query(
+        pipeline,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+        "AND NOT starts_with(table_name, '_dlt')",
+        pipeline.dataset_name,
+    )
+    return {t: query(pipeline, f'SELECT count(*) FROM "{t}"')[0][0] for (t,) in tables}
+
+
+def columns(pipeline: dlt.Pipeline, table: str) -> dict[str, str]:
+    """Column name -> DuckDB type of a landed table."""
+    return dict(
+        query(
+            pipeline,
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s",
+            pipeline.dataset_name,
+            table,
+        )
+    )

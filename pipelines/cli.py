@@ -92,9 +92,13 @@ def _raise_on_failure(result) -> None:
     """Turn a failed run into a one-line CommandError naming the failed step."""
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
+        error = failures[0].step_failure_data.error if failures else None
+        # Dagster and dlt wrap the real cause (e.g. the API's 401): report the innermost one.
+        while error is not None and error.cause is not None:
+            error = error.cause
         reason = (
-            failures[0].step_failure_data.error.message.strip().splitlines()[-1]
-            if failures and failures[0].step_failure_data.error
+            error.message.strip().splitlines()[0]
+            if error is not None and error.message.strip()
             else "the run failed (see the Dagster logs above)"
         )
         step = failures[0].step_key if failures else "run"

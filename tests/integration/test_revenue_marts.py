@@ -153,3 +153,25 @@ def test_tickets_carry_their_crm_account(loaded):
     )
     # Acme (organization 100) has tickets 1, 3, 5; Globex (101) tickets 2, 4, 6.
     assert accounts == {"1": "1", "3": "1", "5": "1", "2": "2", "4": "2", "6": "2"}
+
+
+def test_a_crm_without_a_helpdesk(monkeypatch, tmp_path, duckdb_url):
+    """HubSpot alone: the helpdesk-side tables are built empty, the revenue marts in full."""
+    import dagster as dg
+
+    from pipelines.cli import run_partitions
+    from sandbox import Sandbox
+    from tests.integration.pipeline_runner import configure
+    from warehouse import Warehouse
+
+    with Sandbox(crm_world(), port=0) as sandbox:
+        configure(monkeypatch, tmp_path, sandbox, duckdb_url, START, crm=True)
+        for name in ("ZENDESK_API_TOKEN", "ZENDESK_EMAIL", "ZENDESK_SUBDOMAIN",
+                     "ZENDESK_BASE_URL"):
+            monkeypatch.delenv(name)
+        with dg.DagsterInstance.ephemeral() as instance:
+            run_partitions(START, END, instance=instance)
+    warehouse = Warehouse(duckdb_url)
+    assert warehouse.scalar("SELECT count(*) FROM marts.ticket_metrics") == 0
+    assert warehouse.scalar("SELECT count(*) FROM marts.account_mrr_monthly") == 13
+    assert warehouse.scalar("SELECT count(*) FROM marts.customer_lifetime_value") == 3

@@ -1,0 +1,12 @@
+-- staging.schedules with no rows, because no configured source feeds it (e.g. a CRM without a
+-- helpdesk). The columns are the canonical ones every source's schedules.sql returns.
+SELECT
+    CAST(NULL AS text) AS source,
+    CAST(NULL AS text) AS schedule_id,
+    CAST(NULL AS text) AS name,
+    CAST(NULL AS text) AS rails_time_zone,
+    CAST(NULL AS text) AS time_zone,
+    CAST(NULL AS boolean) AS is_default,
+    CAST(NULL AS timestamptz) AS created_at,
+    CAST(NULL AS timestamptz) AS updated_at
+WHERE false

@@ -14,6 +14,8 @@ from warehouse import Warehouse
 GRAIN_IS_UNIQUE = "grain_is_unique"
 DURATIONS_NOT_NEGATIVE = "durations_not_negative"
 CALENDAR_METRICS_MATCH_HELPDESK = "calendar_metrics_match_helpdesk"
+MRR_MOVEMENTS_RECONCILE = "mrr_movements_reconcile"
+ORGANIZATIONS_MAPPED_TO_ACCOUNTS = "organizations_mapped_to_accounts"
 
 #: Duration columns of ticket_metrics that can never be negative.
 TICKET_METRICS_DURATIONS = (
@@ -107,10 +109,6 @@ def calendar_metrics_match_helpdesk(warehouse: WarehouseResource) -> dg.AssetChe
     return dg.AssetCheckResult(
         passed=not mismatched, severity=dg.AssetCheckSeverity.WARN, metadata=metadata
     )
-
-
-MRR_MOVEMENTS_RECONCILE = "mrr_movements_reconcile"
-ORGANIZATIONS_MAPPED_TO_ACCOUNTS = "organizations_mapped_to_accounts"
 
 
 def unbalanced_churn_months(warehouse: Warehouse) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 import dlt
+import sqlalchemy as sa
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
@@ -94,10 +95,10 @@ def record_loaded_window(
             f"CREATE TABLE IF NOT EXISTS {table} (window_start timestamptz NOT NULL, "
             "window_end timestamptz NOT NULL, loaded_at timestamptz NOT NULL, run_id text)"
         )
-    warehouse.execute(
-        f"INSERT INTO {table} VALUES (:start, :end, :loaded_at, :run_id)",
-        {"start": start, "end": end, "loaded_at": datetime.now(UTC), "run_id": run_id},
-    )
+        connection.execute(
+            sa.text(f"INSERT INTO {table} VALUES (:start, :end, :loaded_at, :run_id)"),
+            {"start": start, "end": end, "loaded_at": datetime.now(UTC), "run_id": run_id},
+        )
 
 
 def loaded_as_of(warehouse: Warehouse, sources: list[str]) -> datetime:

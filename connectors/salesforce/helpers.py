@@ -19,8 +19,8 @@ from connectors.http import (
     RetryPolicy,
     validate_base_url,
 )
-from connectors.hubspot.helpers import TypedTable, parse_value
 from connectors.salesforce import settings
+from connectors.typed_rows import TypedTable, parse_value
 
 Record = dict[str, Any]
 

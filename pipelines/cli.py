@@ -218,15 +218,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def cmd_sandbox(args: argparse.Namespace) -> None:
     """Serve the simulated vendor APIs until interrupted."""
-    from sandbox.cli import serve
+    from sandbox.cli import serve, service_options
 
-    serve(
-        port=args.port,
-        seed=args.seed,
-        tickets=args.tickets,
-        days=args.days,
-        incremental_rate_limit_per_minute=args.incremental_rate_limit,
-    )
+    serve(port=args.port, seed=args.seed, tickets=args.tickets, days=args.days,
+          **service_options(args))
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -278,9 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = commands.add_parser("sandbox", help="serve the simulated vendor APIs")
     sandbox.add_argument("--port", type=int, default=8765)
-    sandbox.add_argument("--incremental-rate-limit", type=int, default=10,
-                         help="incremental-export requests per minute (Zendesk's default: 10)")
     _add_world_options(sandbox)
+    # The rate-limit and --fault options are the sandbox's own (python -m sandbox has them too).
+    from sandbox.cli import add_service_arguments
+
+    add_service_arguments(sandbox)
     sandbox.set_defaults(func=cmd_sandbox)
 
     run = commands.add_parser("run", help="materialise every asset for [--start, --end)")

@@ -1,4 +1,12 @@
-"""Command line for the sandbox: build a seeded world and serve it until Ctrl-C."""
+"""Command line for the sandbox: build a seeded world and serve it until Ctrl-C.
+
+Every vendor's rate limits are switchable per run (``--rate-limit``,
+``--incremental-rate-limit``, ``--hubspot-rate-limit``, ``--hubspot-daily-limit``,
+``--hubspot-search-rate-limit``, ``--salesforce-daily-limit``; ``none`` disables one)
+and faults can be queued from the start (``--fault KIND:PATH_PREFIX[:key=value,...]``,
+repeatable). ``helpdesk-etl sandbox`` takes the same options
+(:func:`add_service_arguments`, :func:`service_options`).
+"""
 
 from __future__ import annotations
 
@@ -7,23 +15,37 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sandbox.generate import generate_world
+from sandbox.limits import FAULT_KINDS, Fault, parse_fault_option
 from sandbox.server import Sandbox
 
 
 def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
           end_date: date | str | None = None, rate_limit_per_minute: int | None = 700,
           incremental_rate_limit_per_minute: int | None = 10, host: str = "127.0.0.1",
-          stop_event: threading.Event | None = None) -> None:
+          stop_event: threading.Event | None = None, *,
+          hubspot_rate_limit_per_10s: int | None = 100, hubspot_daily_limit: int | None = None,
+          hubspot_search_rate_limit_per_second: int | None = 5,
+          salesforce_daily_request_limit: int | None = 100_000,
+          salesforce_batch_size: int = 2000, faults: Sequence[Fault] = ()) -> None:
     """Generate a world and serve it, printing the URL and (fake) credentials.
 
-    Blocks until Ctrl-C (or until ``stop_event`` is set, for embedding and tests).
+    ``faults`` are queued before the first request. Blocks until Ctrl-C (or until
+    ``stop_event`` is set, for embedding and tests).
     """
     started = time.monotonic()
     world = generate_world(seed=seed, tickets=tickets, days=days, end_date=end_date)
     sandbox = Sandbox(world, host=host, port=port, rate_limit_per_minute=rate_limit_per_minute,
-                      incremental_rate_limit_per_minute=incremental_rate_limit_per_minute)
+                      incremental_rate_limit_per_minute=incremental_rate_limit_per_minute,
+                      hubspot_rate_limit_per_10s=hubspot_rate_limit_per_10s,
+                      hubspot_daily_limit=hubspot_daily_limit,
+                      hubspot_search_rate_limit_per_second=hubspot_search_rate_limit_per_second,
+                      salesforce_daily_request_limit=salesforce_daily_request_limit,
+                      salesforce_batch_size=salesforce_batch_size)
+    for fault in faults:
+        sandbox.faults.add(fault)
     with sandbox:
         creds = sandbox.credentials
         print(f"Zendesk sandbox: {len(world.tickets)} tickets, {len(world.users)} users "
@@ -39,6 +61,13 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
         print(f"  HUBSPOT_ACCESS_TOKEN={creds['hubspot_access_token']}")
         print(f"  SALESFORCE_INSTANCE_URL={creds['salesforce_instance_url']}")
         print(f"  SALESFORCE_ACCESS_TOKEN={creds['salesforce_access_token']}")
+        print(f"Rate limits: Zendesk {_show(rate_limit_per_minute)}/min "
+              f"(incremental {_show(incremental_rate_limit_per_minute)}/min), HubSpot "
+              f"{_show(hubspot_rate_limit_per_10s)}/10 s (daily {_show(hubspot_daily_limit)}, "
+              f"search {_show(hubspot_search_rate_limit_per_second)}/s), Salesforce "
+              f"{_show(salesforce_daily_request_limit)}/24 h")
+        for fault in sandbox.faults.pending():
+            print(f"Fault queued: {fault.kind} on {fault.path_prefix} x{fault.times}")
         print("Press Ctrl-C to stop.", flush=True)
         waiter = stop_event or threading.Event()
         try:
@@ -48,12 +77,72 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
             print("\nStopping the sandbox.")
 
 
+def _show(limit: int | None) -> str:
+    return "unlimited" if limit is None else f"{limit:,}"
+
+
 def _limit(value: str) -> int | None:
-    return None if value.lower() in ("none", "off", "0") else int(value)
+    """A limit from the command line: a positive count, or ``none``/``off``/``0`` for none."""
+    if value.lower() in ("none", "off", "0"):
+        return None
+    try:
+        limit = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'none', got {value!r}") from None
+    if limit < 0:
+        raise argparse.ArgumentTypeError(f"a limit cannot be negative, got {value!r}")
+    return limit
+
+
+def _fault(value: str) -> Fault:
+    try:
+        return parse_fault_option(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_service_arguments(parser: argparse.ArgumentParser) -> None:
+    """The rate-limit and fault options, shared with ``helpdesk-etl sandbox``."""
+    limits = parser.add_argument_group("rate limits ('none' disables one)")
+    limits.add_argument("--rate-limit", type=_limit, default=700,
+                        help="Zendesk requests per minute, account-wide (default 700)")
+    limits.add_argument("--incremental-rate-limit", type=_limit, default=10,
+                        help="Zendesk incremental-export requests per minute (default 10)")
+    limits.add_argument("--hubspot-rate-limit", type=_limit, default=100,
+                        help="HubSpot requests per rolling 10 seconds (default 100; 190 on "
+                             "Professional/Enterprise)")
+    limits.add_argument("--hubspot-daily-limit", type=_limit, default=None,
+                        help="HubSpot requests per day (default none)")
+    limits.add_argument("--hubspot-search-rate-limit", type=_limit, default=5,
+                        help="HubSpot search requests per second (default 5)")
+    limits.add_argument("--salesforce-daily-limit", type=_limit, default=100_000,
+                        help="Salesforce API requests per rolling 24 hours (default 100000)")
+    limits.add_argument("--salesforce-batch-size", type=int, default=2000,
+                        help="records per Salesforce query batch (default 2000)")
+    parser.add_argument(
+        "--fault", dest="faults", type=_fault, action="append", default=[],
+        metavar="KIND:PATH_PREFIX[:key=value,...]",
+        help=f"queue a fault (repeatable); KIND is one of {', '.join(FAULT_KINDS)}; e.g. "
+             "status:/api/v2/incremental/tickets:status=429,retry_after=1,times=2 or "
+             "bad_record:/crm/v3/objects/deals:mode=missing_id (see docs/sandbox.md)")
+
+
+def service_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The :func:`serve` keyword arguments of the options :func:`add_service_arguments` adds."""
+    return {
+        "rate_limit_per_minute": args.rate_limit,
+        "incremental_rate_limit_per_minute": args.incremental_rate_limit,
+        "hubspot_rate_limit_per_10s": args.hubspot_rate_limit,
+        "hubspot_daily_limit": args.hubspot_daily_limit,
+        "hubspot_search_rate_limit_per_second": args.hubspot_search_rate_limit,
+        "salesforce_daily_request_limit": args.salesforce_daily_limit,
+        "salesforce_batch_size": args.salesforce_batch_size,
+        "faults": list(args.faults),
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Argument parser for ``helpdesk-etl sandbox`` / ``python -m sandbox``."""
+    """Argument parser for ``python -m sandbox``."""
     parser = argparse.ArgumentParser(
         prog="sandbox", description="Serve simulated Zendesk, HubSpot and Salesforce APIs.")
     parser.add_argument("--host", default="127.0.0.1")
@@ -63,10 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--end-date", type=date.fromisoformat, default=None,
                         help="last day of data (YYYY-MM-DD); default yesterday (UTC)")
-    parser.add_argument("--rate-limit", type=_limit, default=700,
-                        help="requests per minute, or 'none'")
-    parser.add_argument("--incremental-rate-limit", type=_limit, default=10,
-                        help="incremental-export requests per minute, or 'none'")
+    add_service_arguments(parser)
     return parser
 
 
@@ -74,6 +160,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and serve; returns the exit code."""
     args = build_parser().parse_args(argv)
     serve(port=args.port, seed=args.seed, tickets=args.tickets, days=args.days,
-          end_date=args.end_date, rate_limit_per_minute=args.rate_limit,
-          incremental_rate_limit_per_minute=args.incremental_rate_limit, host=args.host)
+          end_date=args.end_date, host=args.host, **service_options(args))
     return 0

@@ -178,6 +178,11 @@ class HubSpotApi:
             if d.company_id is not None and not d.archived:
                 self.deals_by_company.setdefault(d.company_id, []).append(d.id)
         self.fault_bodies = {
+            401: self.unauthorized().body,
+            403: error_body("This app hasn't been granted all required scopes to make this "
+                            "call. Read more about required scopes here: "
+                            "https://developers.hubspot.com/scopes.", "MISSING_SCOPES"),
+            404: error_body("Resource not found", "OBJECT_NOT_FOUND"),
             429: error_body("You have reached your ten_secondly_rolling limit.", "RATE_LIMITS",
                             errorType="RATE_LIMIT", policyName="TEN_SECONDLY_ROLLING"),
             500: error_body("internal error", "INTERNAL_ERROR"),

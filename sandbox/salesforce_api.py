@@ -420,6 +420,8 @@ class SalesforceApi:
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
         self.fault_bodies: dict[int, Any] = {
+            401: errors("INVALID_SESSION_ID", "Session expired or invalid"),
+            404: errors("NOT_FOUND", "The requested resource does not exist"),
             500: errors("UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include "
                         "this ErrorId if you contact support: 1234567890-12345 (-123456789)"),
             502: errors("SERVER_UNAVAILABLE", "Bad gateway"),

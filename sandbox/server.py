@@ -14,25 +14,43 @@ Auth is HTTP Basic ``{email}/token:{api_token}`` or ``Authorization: Bearer
 ``POST /__sandbox/faults`` (JSON with the fields of :meth:`Sandbox.inject_fault`)
 queues a fault over HTTP; ``GET`` lists them, ``DELETE`` clears them. Control
 requests need no auth and are neither recorded nor rate limited.
+
+Faults (:mod:`sandbox.limits`) apply to every vendor's paths alike, each with the
+vendor's own error bodies, record lists and cursors (the ``*_FAULTS`` profiles
+below). ``status``, ``reset``, ``timeout`` and ``expired_cursor`` answer before
+auth and rate limits; ``truncated``, ``repeat_page`` and ``bad_record`` alter the
+real answer (which went through auth and limits as usual).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 import logging
+import re
+import socket
+import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.crm_common import CrmRequest, VendorApi, VendorResponse
-from sandbox.hubspot_api import DEFAULT_HUBSPOT_TOKEN, HubSpotApi
-from sandbox.limits import Fault, FaultRegistry, SlidingWindowLimiter
-from sandbox.salesforce_api import DEFAULT_SALESFORCE_TOKEN, SalesforceApi
+from sandbox.hubspot_api import DEFAULT_HUBSPOT_TOKEN, HubSpotApi, error_body
+from sandbox.limits import (
+    DEFAULT_TIMEOUT_DELAY,
+    IMMEDIATE_KINDS,
+    Fault,
+    FaultProfile,
+    FaultRegistry,
+    SlidingWindowLimiter,
+    alter_record,
+)
+from sandbox.salesforce_api import DEFAULT_SALESFORCE_TOKEN, SalesforceApi, errors
 from sandbox.world import World
 from sandbox.zendesk_api import ApiResponse, ZendeskApi, is_incremental
 
@@ -42,6 +60,82 @@ CONTROL_PREFIX = "/__sandbox/"
 DEFAULT_EMAIL = "admin@sandbox.example"
 DEFAULT_API_TOKEN = "sandbox-api-token-6f1c2b7e9d"  # noqa: S105 - a fake sandbox credential
 DEFAULT_OAUTH_TOKEN = "sandbox-oauth-token-3a8e5d0c41"  # noqa: S105 - a fake sandbox credential
+
+
+def _first(query: Mapping[str, list[str]], name: str) -> str:
+    values = query.get(name) or [""]
+    return values[-1]
+
+
+def _zendesk_cursor(path: str, query: Mapping[str, list[str]], body: bytes) -> bool:
+    """Cursor-based exports (``cursor=``) and cursor-paginated lists (``page[after]=``)."""
+    return bool(_first(query, "cursor") or _first(query, "page[after]"))
+
+
+def _zendesk_expired(path: str) -> tuple[int, Any]:
+    """422 on the incremental exports, 400 on the lists (same error body)."""
+    return (422 if is_incremental(path) else 400), {
+        "error": "InvalidPaginationParameter",
+        "description": "The cursor has expired or is invalid. Restart the export from a "
+                       "start_time."}
+
+
+def _hubspot_cursor(path: str, query: Mapping[str, list[str]], body: bytes) -> bool:
+    """``after=`` on the list endpoints, ``"after"`` in a search request's JSON body."""
+    if _first(query, "after"):
+        return True
+    if not body:
+        return False
+    try:
+        spec = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(spec, dict) and bool(spec.get("after"))
+
+
+def _hubspot_expired(path: str) -> tuple[int, Any]:
+    return 400, error_body("Invalid paging cursor", "VALIDATION_ERROR")
+
+
+_SALESFORCE_MORE = re.compile(r"/services/data/v\d+\.\d+/(?:query|queryAll)/[^/]+/?")
+
+
+def _salesforce_cursor(path: str, query: Mapping[str, list[str]], body: bytes) -> bool:
+    """A ``nextRecordsUrl`` (``/query/<locator>-<offset>``)."""
+    return _SALESFORCE_MORE.fullmatch(path) is not None
+
+
+def _salesforce_expired(path: str) -> tuple[int, Any]:
+    return 400, errors("INVALID_QUERY_LOCATOR", "invalid query locator")
+
+
+def _salesforce_stream(path: str, records: list[Any]) -> str:
+    """Pages of one sObject form a stream: the first comes from ``/queryAll``, the rest
+    from ``/query/<locator>``."""
+    first = records[0] if records else None
+    kind = first.get("attributes", {}).get("type") if isinstance(first, dict) else None
+    return f"salesforce:{kind}" if kind else path
+
+
+ZENDESK_FAULTS = FaultProfile(
+    vendor="zendesk",
+    record_keys=("tickets", "ticket_events", "users", "organizations", "groups",
+                 "satisfaction_ratings", "calls", "schedules", "holidays"),
+    id_field="id", timestamp_field="created_at",
+    wrong_type_fields=("requester_id", "ticket_id", "organization_id", "user_id"),
+    wrong_type_value={"unexpected": "object"},
+    expired_cursor=_zendesk_expired, carries_cursor=_zendesk_cursor)
+HUBSPOT_FAULTS = FaultProfile(
+    vendor="hubspot", record_keys=("results",), id_field="id",
+    timestamp_field="properties.createdate",
+    wrong_type_fields=("properties.amount", "properties.hs_mrr", "archived"),
+    wrong_type_value="twelve", expired_cursor=_hubspot_expired,
+    carries_cursor=_hubspot_cursor)
+SALESFORCE_FAULTS = FaultProfile(
+    vendor="salesforce", record_keys=("records",), id_field="Id",
+    timestamp_field="CreatedDate", wrong_type_fields=("Amount", "IsDeleted"),
+    wrong_type_value="twelve", expired_cursor=_salesforce_expired,
+    carries_cursor=_salesforce_cursor, stream_key=_salesforce_stream)
 
 
 class RecordedRequest(NamedTuple):
@@ -83,7 +177,13 @@ class Sandbox:
                                         salesforce_daily_request_limit, salesforce_batch_size)
         self.vendors: list[VendorApi] = [self.hubspot, self.salesforce]
         self.faults = FaultRegistry()
+        self._fault_profiles: list[tuple[VendorApi, FaultProfile]] = [
+            (self.hubspot, HUBSPOT_FAULTS), (self.salesforce, SALESFORCE_FAULTS)]
         self.requests: list[RecordedRequest] = []
+        #: The last page (real records) served per stream, for ``repeat_page``.
+        self._last_pages: dict[str, list[Any]] = {}
+        self._pages_lock = threading.Lock()
+        self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -93,6 +193,7 @@ class Sandbox:
         """Bind the port and serve on a daemon thread (idempotent)."""
         if self._server is not None:
             return self
+        self._stopping.clear()
         handler = type("SandboxHandler", (_Handler,), {"sandbox": self})
         server = ThreadingHTTPServer((self.host, self.port), handler)
         server.daemon_threads = True
@@ -107,6 +208,7 @@ class Sandbox:
         """Stop serving and release the port."""
         if self._server is None:
             return
+        self._stopping.set()  # ends the wait of any `timeout` fault in progress
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -141,11 +243,22 @@ class Sandbox:
                 "salesforce_access_token": self.salesforce.token,
                 "salesforce_instance_url": self.url}
 
-    def inject_fault(self, path_prefix: str, status: int, times: int = 1,
-                     retry_after: int | None = None, body: str | None = None) -> Fault:
-        """Make the next ``times`` requests whose path starts with ``path_prefix`` fail."""
-        return self.faults.add(Fault(path_prefix=path_prefix, status=status, times=times,
-                                     retry_after=retry_after, body=body))
+    def inject_fault(self, path_prefix: str, status: int | None = None, times: int = 1,
+                     retry_after: int | None = None, body: str | None = None, *,
+                     kind: str = "status", delay: float = DEFAULT_TIMEOUT_DELAY,
+                     mode: str | None = None, field: str | None = None, value: Any = None,
+                     record_index: int = 0) -> Fault:
+        """Give the next ``times`` requests whose path starts with ``path_prefix`` a fault.
+
+        ``kind`` is one of :data:`sandbox.limits.FAULT_KINDS` (default ``status``: answer
+        ``status`` with the vendor's error body, or ``body``, plus ``Retry-After:
+        retry_after`` when given). See docs/sandbox.md for each kind's fields. A bad
+        combination raises ``ValueError``.
+        """
+        return self.faults.add(Fault(
+            path_prefix=path_prefix, status=status, times=times, retry_after=retry_after,
+            body=body, kind=kind, delay=delay, mode=mode, field=field, value=value,
+            record_index=record_index))
 
     def clear_faults(self) -> None:
         """Drop all queued faults."""
@@ -161,6 +274,45 @@ class Sandbox:
     def vendor_for(self, path: str) -> VendorApi | None:
         """The CRM API serving ``path``, or ``None`` for Zendesk."""
         return next((v for v in self.vendors if path.startswith(v.prefixes)), None)
+
+    def fault_profile(self, vendor: VendorApi | None) -> FaultProfile:
+        """How faults see the answers of ``vendor`` (``None``: Zendesk)."""
+        return next((profile for api, profile in self._fault_profiles if api is vendor),
+                    ZENDESK_FAULTS)
+
+    def wait_or_stop(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if the sandbox stops meanwhile."""
+        self._stopping.wait(seconds)
+
+    def faulted_body(self, fault: Fault | None, profile: FaultProfile, path: str,
+                     body: Any) -> Any:
+        """Remember a successful answer's records (for ``repeat_page``) and apply a
+        ``repeat_page`` or ``bad_record`` fault to a copy of the body.
+
+        The API's own objects are never altered (Salesforce keeps query snapshots).
+        """
+        records = profile.record_list(body)
+        if records is None:
+            return body
+        key = profile.stream_key(path, records)
+        with self._pages_lock:
+            previous = self._last_pages.get(key)
+            self._last_pages[key] = list(records)
+        if fault is None or fault.kind not in ("repeat_page", "bad_record"):
+            return body
+        body = copy.deepcopy(body)
+        altered = profile.record_list(body)
+        assert altered is not None  # same shape as before the copy
+        if fault.kind == "repeat_page":
+            repeated = copy.deepcopy(previous if previous is not None else records)
+            altered[:0] = repeated
+            log.info("sandbox fault: %s repeats %d records", path, len(repeated))
+        elif altered:
+            index = min(fault.record_index, len(altered) - 1)
+            if isinstance(altered[index], dict):
+                done = alter_record(altered[index], fault, profile)
+                log.info("sandbox fault: %s record %d: %s", path, index, done)
+        return body
 
     # -- request handling (called from handler threads) ---------------------------------------
 
@@ -216,13 +368,13 @@ class Sandbox:
         if method != "POST":
             return ApiResponse(405, {"error": "MethodNotAllowed", "description": method})
         try:
-            spec: dict[str, Any] = json.loads(body or b"{}")
-            fault = self.inject_fault(
-                path_prefix=str(spec["path_prefix"]), status=int(spec["status"]),
-                times=int(spec.get("times", 1)),
-                retry_after=None if spec.get("retry_after") is None else int(spec["retry_after"]),
-                body=spec.get("body"))
-        except (ValueError, KeyError, TypeError) as exc:
+            spec = json.loads(body or b"{}")
+        except ValueError as exc:
+            return ApiResponse(400, {"error": "InvalidValue",
+                                     "description": f"the body is not JSON: {exc}"})
+        try:
+            fault = self.faults.add(Fault.from_spec(spec))
+        except (ValueError, TypeError) as exc:
             return ApiResponse(400, {"error": "InvalidValue", "description": str(exc)})
         return ApiResponse(201, {"fault": fault.to_json()})
 
@@ -262,24 +414,55 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(parts.query, keep_blank_values=True)
         sb.requests.append(RecordedRequest(method, path, {k: v[-1] for k, v in query.items()}))
         vendor = sb.vendor_for(path)
-        fault = sb.faults.take(path)
-        if fault is not None:
+        profile = sb.fault_profile(vendor)
+        fault = sb.faults.take(path, profile.carries_cursor(path, query, body))
+        if fault is not None and fault.kind in IMMEDIATE_KINDS:
+            self._immediate_fault(fault, vendor, profile, path)
+            return
+        if vendor is not None:
+            response = self._vendor(vendor, method, path, query, body)
+        else:
+            response = self._zendesk(method, path, query)
+        if response.status == 200:
+            response.body = sb.faulted_body(fault, profile, path, response.body)
+        if fault is not None and fault.kind == "truncated":
+            self._send_truncated(response)
+            return
+        self._send(response)
+
+    def _immediate_fault(self, fault: Fault, vendor: VendorApi | None, profile: FaultProfile,
+                         path: str) -> None:
+        """Faults answered without asking the API: status, reset, timeout, expired cursor."""
+        if fault.kind in ("reset", "timeout"):
+            self.close_connection = True
+        if fault.kind == "status":
+            status = fault.status or 500
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None \
                 else {}
             defaults = vendor.fault_bodies if vendor is not None else None
-            self._send_raw(fault.status, fault.response_body(defaults), headers)
-            return
-        if vendor is not None:
-            self._vendor(vendor, method, path, query, body)
-            return
+            self._send_raw(status, fault.response_body(defaults), headers)
+        elif fault.kind == "expired_cursor":
+            status, body = profile.expired_cursor(path)
+            self._send(ApiResponse(status, body))
+        elif fault.kind == "reset":
+            # SO_LINGER on with a zero timeout: close() discards the connection with a RST
+            # instead of the orderly FIN, as a crashed proxy or load balancer does.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+        else:  # timeout: the request was read; answer nothing, then hang up
+            self.sandbox.wait_or_stop(fault.delay)
+
+    def _zendesk(self, method: str, path: str,
+                 query: dict[str, list[str]]) -> ApiResponse:
+        """A Zendesk request: auth, limits, routes."""
+        sb = self.sandbox
         if not sb.authenticate(self.headers.get("Authorization")):
-            self._send(ApiResponse(401, {"error": "Couldn't authenticate you"},
-                                   {"WWW-Authenticate": 'Basic realm="Web Password"'}))
-            return
+            return ApiResponse(401, {"error": "Couldn't authenticate you"},
+                               {"WWW-Authenticate": 'Basic realm="Web Password"'})
         limited, headers = sb.rate_limit(path)
         if limited is not None:
-            self._send(limited)
-            return
+            return limited
         host = self.headers.get("Host") or f"{sb.host}:{sb.port}"
         try:
             response = sb.api.handle(method, path, query, f"http://{host}")
@@ -288,35 +471,42 @@ class _Handler(BaseHTTPRequestHandler):
             response = ApiResponse(500, {"error": "InternalServerError",
                                          "description": "Sandbox error"})
         response.headers = {**headers, **response.headers}
-        self._send(response)
+        return response
 
     def _vendor(self, vendor: VendorApi, method: str, path: str,
-                query: dict[str, list[str]], body: bytes) -> None:
+                query: dict[str, list[str]], body: bytes) -> VendorResponse:
         """A CRM request: the vendor's auth, limits and routes."""
         if not vendor.authenticate(self.headers.get("Authorization")):
-            self._send(vendor.unauthorized())
-            return
+            return vendor.unauthorized()
         sb = self.sandbox
         host = self.headers.get("Host") or f"{sb.host}:{sb.port}"
         request = CrmRequest(method, path, query, body, dict(self.headers.items()),
                              f"http://{host}")
         limited, headers = vendor.rate_limit(request)
         if limited is not None:
-            self._send(limited)
-            return
+            return limited
         try:
             response = vendor.handle(request)
         except Exception:  # pragma: no cover - a sandbox bug must not kill the thread
             log.exception("sandbox failed on %s %s", method, self.path)
             response = VendorResponse(500, vendor.fault_bodies.get(500, {"error": "internal"}))
         response.headers = {**headers, **response.headers}
-        self._send(response)
+        return response
+
+    def _send_truncated(self, response: ApiResponse | VendorResponse) -> None:
+        """The real answer with its full ``Content-Length``, but only the first half of the
+        body before the connection closes."""
+        payload = json.dumps(response.body, separators=(",", ":")).encode()
+        self.close_connection = True
+        self._send_raw(response.status, payload, response.headers, send=len(payload) // 2)
 
     def _send(self, response: ApiResponse | VendorResponse) -> None:
         payload = json.dumps(response.body, separators=(",", ":")).encode()
         self._send_raw(response.status, payload, response.headers)
 
-    def _send_raw(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
+    def _send_raw(self, status: int, payload: bytes, headers: dict[str, str],
+                  send: int | None = None) -> None:
+        """Send an answer; ``send`` (bytes) cuts the body short of its ``Content-Length``."""
         self.send_response(status)
         looks_json = payload[:1] in (b"{", b"[")
         self.send_header("Content-Type", "application/json; charset=utf-8" if looks_json
@@ -324,5 +514,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         for name, value in headers.items():
             self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(payload)
+        self.wfile.write(payload if send is None else payload[:send])

@@ -34,16 +34,33 @@ RETRYABLE_STATUSES = frozenset({408, 429, *range(500, 600)})
 #: How much of an error body goes into an exception message (after redaction).
 ERROR_BODY_EXCERPT_CHARS = 300
 REDACTED = "***"
+#: Seconds to wait for a connection, and by default for each read of an answer (a source's
+#: `timeout_seconds` / `HTTP_TIMEOUT_SECONDS` sets the latter; a read that times out is
+#: retried like a dropped connection).
+CONNECT_TIMEOUT_SECONDS = 10.0
+DEFAULT_READ_TIMEOUT_SECONDS = 120.0
 
 
 class ApiError(RuntimeError):
     """A vendor API request failed; the message names source, endpoint and cause."""
 
-    def __init__(self, message: str, *, source: str, endpoint: str, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str,
+        endpoint: str,
+        status: int | None = None,
+        error_code: str | None = None,
+    ):
         super().__init__(message)
         self.source = source
         self.endpoint = endpoint
         self.status = status
+        #: The vendor's short error identifier from the error body, when it has one (Zendesk
+        #: `error`, Salesforce `errorCode`, HubSpot `category`): lets a connector react to
+        #: one kind of 4xx (an expired cursor) without parsing the message.
+        self.error_code = error_code
 
 
 class ApiAuthError(ApiError):
@@ -56,10 +73,6 @@ class ApiRetriesExhaustedError(ApiError):
 
 class ApiResponseError(ApiError):
     """The API answered successfully but with a body the connector cannot use."""
-
-
-class ApiRecordError(ApiResponseError):
-    """One record in an otherwise good response cannot be landed (e.g. an unparsable time)."""
 
 
 @dataclass(frozen=True)
@@ -189,7 +202,7 @@ class ApiClient:
         secrets: Iterable[str] = (),
         credentials_hint: str = "the credentials",
         retry: RetryPolicy | None = None,
-        timeout: tuple[float, float] = (10.0, 120.0),
+        timeout: tuple[float, float] = (CONNECT_TIMEOUT_SECONDS, DEFAULT_READ_TIMEOUT_SECONDS),
         headers: Mapping[str, str] | None = None,
         retryable_error: Callable[[requests.Response], str | None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -307,6 +320,7 @@ class ApiClient:
             )
         if status >= 400:
             detail = self._excerpt(response)
+            code = error_code(response)
             raise ApiError(
                 self._redact(
                     f"{self.source}: GET {endpoint} failed with HTTP {status} {reason}. "
@@ -315,6 +329,7 @@ class ApiClient:
                 source=self.source,
                 endpoint=endpoint,
                 status=status,
+                error_code=self._redact(code) if code else None,
             )
         try:
             content = response.content
@@ -340,6 +355,25 @@ class ApiClient:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         return text
+
+
+def error_code(response: requests.Response) -> str | None:
+    """The vendor's error identifier in an error body, if any: Zendesk's `error` (e.g.
+    `InvalidPaginationParameter`), Salesforce's `errorCode` (first of the list, e.g.
+    `INVALID_QUERY_LOCATOR`), HubSpot's `category` (e.g. `VALIDATION_ERROR`)."""
+    try:
+        body = orjson.loads(response.content)
+    except (orjson.JSONDecodeError, requests.exceptions.RequestException):
+        return None
+    if isinstance(body, list) and body:
+        body = body[0]
+    if not isinstance(body, dict):
+        return None
+    for key in ("errorCode", "error", "category", "code"):
+        value = body.get(key)
+        if isinstance(value, str) and value and len(value) <= 100:
+            return value
+    return None
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -1,17 +1,39 @@
-"""Typed rows for the CRM connectors: API values parsed into fixed landed types, and Arrow
-pages of them (HubSpot sends every property as a string; Salesforce sends JSON scalars)."""
+"""Typed pages and the quarantine, for every connector.
+
+Each connector turns an API page into one Arrow table per landed table (dlt writes Arrow
+straight to Parquet, without row-by-row normalisation). This module is the single home of
+that step:
+
+- `TypedTable`: fixed landed columns and types; a page is converted column by column (the
+  fast path), and only when that fails are the culprit rows found one by one.
+- `Rejected`: what a connector's row shaping raises for a record that cannot land.
+- `Quarantine`: records that cannot land (not an object, no primary key, an unparsable
+  time, a value of the wrong type, ...) go to the source's `_quarantine` table with the
+  reason, instead of stopping the run; the rest of the page lands.
+- `NewFields`: top-level API fields the connector does not know land as new columns (dlt
+  schema evolution), except the fields it knows and leaves out (free text above all).
+- `Landing`: the three together, for one endpoint and one table.
+
+Value parsers for the CRMs (HubSpot sends every property as a string; Salesforce sends JSON
+scalars) live here too; Zendesk passes its own converters.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import dlt
 import orjson
 import pyarrow as pa
+from dlt.sources import DltResource
 
 Record = dict[str, Any]
+Converter = Callable[[Any], Any]
 
 
 def parse_timestamp(value: str) -> datetime:
@@ -58,6 +80,13 @@ def as_text(value: Any) -> str:
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
+def json_text(value: Any) -> str | None:
+    """A JSON value (list, object, ...) as compact JSON text with sorted keys; None stays NULL."""
+    if value is None:
+        return None
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "text": as_text,
     "decimal": parse_decimal,
@@ -67,9 +96,11 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "timestamp": parse_timestamp,
     "date": parse_date,
 }
-#: The Arrow type each landed type is built as.
+#: The Arrow type each landed type is built as (`json` is JSON text: it reads as text on
+#: DuckDB and PostgreSQL alike; cast with ::json where needed).
 ARROW_TYPES = {
     "text": pa.string(),
+    "json": pa.string(),
     "decimal": pa.decimal128(38, 9),
     "double": pa.float64(),
     "bigint": pa.int64(),
@@ -77,6 +108,12 @@ ARROW_TYPES = {
     "timestamp": pa.timestamp("us", tz="UTC"),
     "date": pa.date32(),
 }
+#: The dlt data type of each landed type (where they differ).
+_DLT_TYPES = {"json": "text"}
+#: Arrow conversion failures that mean "a value of the wrong type".
+ARROW_VALUE_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError)
+#: Parse failures that mean "a value that is not of its column's type".
+PARSE_ERRORS = (TypeError, ValueError, ArithmeticError, OverflowError)
 
 
 def parse_value(value: Any, data_type: str) -> Any:
@@ -90,21 +127,397 @@ def parse_value(value: Any, data_type: str) -> Any:
     return _PARSERS[data_type](value if isinstance(value, str) else as_text(value))
 
 
-class TypedTable:
-    """Landed columns with fixed types (name -> type of `ARROW_TYPES`), and Arrow pages of
-    rows in them: dlt writes Arrow straight to Parquet, without row-by-row normalisation."""
+def column_hints(*column_sets: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """dlt column hints fixing the type (and order) of every landed column."""
+    hints: dict[str, dict[str, Any]] = {}
+    for columns in column_sets:
+        for name, data_type in columns.items():
+            hints[name] = {
+                "data_type": _DLT_TYPES.get(data_type, data_type),
+                "nullable": name != "id",
+            }
+    return hints
 
-    def __init__(self, columns: Mapping[str, str]) -> None:
+
+def describe(value: Any, limit: int = 60) -> str:
+    """A short repr of an offending value for a quarantine reason (never a free-text
+    column's: those are text and always land)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Rejected(ValueError):
+    """A record cannot land: `reason` says why (a sentence fragment), `column` names the
+    landed column at fault (None when it is the record as a whole)."""
+
+    def __init__(self, reason: str, column: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.column = column
+
+
+def bad_value(
+    column: str, value: Any, data_type: str, exc: BaseException | None = None
+) -> Rejected:
+    """The rejection of a value that is not of its column's type."""
+    detail = str(exc) if exc is not None else ""
+    cause = f" ({detail})" if detail and not detail.startswith("[<class") else ""
+    return Rejected(f"{column} = {describe(value)} is not a valid {data_type}{cause}", column)
+
+
+class TypedTable:
+    """Landed columns with fixed types (name -> a type of `ARROW_TYPES`), and Arrow pages of
+    rows in them.
+
+    `converters` (type -> function) say how an API value becomes its column's value; types
+    without one go to Arrow as they are (Arrow checks them). `required` columns must not be
+    NULL (the primary key, a window cursor): a row without one is rejected.
+    """
+
+    def __init__(
+        self,
+        columns: Mapping[str, str],
+        *,
+        converters: Mapping[str, Converter] | None = None,
+        required: Sequence[str] = ("id",),
+    ) -> None:
+        self.columns = dict(columns)
         self.schema = pa.schema(
             pa.field(name, ARROW_TYPES[data_type], nullable=name != "id")
-            for name, data_type in columns.items()
+            for name, data_type in self.columns.items()
         )
+        converters = converters or {}
+        self._plain = tuple(name for name, t in self.columns.items() if t not in converters)
+        self._converted = tuple(
+            (name, converters[t], t) for name, t in self.columns.items() if t in converters
+        )
+        self.required = tuple(required)
 
-    def page(self, rows: list[Record]) -> pa.Table:
-        """Rows (dicts with every column) as one Arrow table with the landed types."""
-        arrays = [pa.array([row[f.name] for row in rows], type=f.type) for f in self.schema]
+    def convert(self, record: Any) -> Record:
+        """The landed columns of one API record (same-named fields), converted; raises
+        `Rejected` for a record that is not an object or a value that does not convert."""
+        try:
+            get = record.get
+        except AttributeError:
+            raise Rejected("the record is not a JSON object") from None
+        row = {name: get(name) for name in self._plain}
+        for name, convert, data_type in self._converted:
+            value = get(name)
+            try:
+                row[name] = convert(value)
+            except PARSE_ERRORS as exc:
+                raise bad_value(name, value, data_type, exc) from None
+        return row
+
+    def check_required(self, row: Mapping[str, Any]) -> None:
+        """Raise `Rejected` if a required column (primary key, cursor) is NULL."""
+        for name in self.required:
+            if row.get(name) is None:
+                what = "its primary key" if name == "id" else "a key or the window cursor"
+                raise Rejected(f"{name} is missing ({what})", name)
+
+    def page(self, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+        """Rows (dicts with the columns) as one Arrow table; raises an Arrow error if a
+        value does not fit its column (`unfit_rows` then names the culprits)."""
+        # Column by column: several times faster than Table.from_pylist.
+        arrays = [pa.array([row.get(f.name) for row in rows], type=f.type) for f in self.schema]
         return pa.Table.from_arrays(arrays, schema=self.schema)
+
+    def columns_page(self, columns: Mapping[str, Sequence[Any]]) -> pa.Table:
+        """A page given column by column (name -> values) as one Arrow table."""
+        arrays = [pa.array(columns[f.name], type=f.type) for f in self.schema]
+        return pa.Table.from_arrays(arrays, schema=self.schema)
+
+    def unfit_rows(self, columns: Mapping[str, Sequence[Any]]) -> dict[int, Rejected]:
+        """Row index -> why, for the values (given column by column) that do not fit their
+        column's Arrow type. Only a column that fails as a whole is checked value by value."""
+        unfit: dict[int, Rejected] = {}
+        for field in self.schema:
+            values = columns[field.name]
+            try:
+                pa.array(values, type=field.type)
+            except ARROW_VALUE_ERRORS:
+                for index, value in enumerate(values):
+                    if index not in unfit and not _fits(value, field.type):
+                        data_type = self.columns[field.name]
+                        unfit[index] = Rejected(
+                            f"{field.name} = {describe(value)} is not a valid {data_type}",
+                            field.name,
+                        )
+        return unfit
 
     def empty(self) -> pa.Table:
         """No rows, but the landed columns (dlt still creates the table)."""
         return self.schema.empty_table()
+
+
+def _fits(value: Any, arrow_type: pa.DataType) -> bool:
+    try:
+        pa.array([value], type=arrow_type)
+    except ARROW_VALUE_ERRORS:
+        return False
+    return True
+
+
+def rows_as_columns(rows: Sequence[Mapping[str, Any]], names: Iterable[str]) -> dict[str, list]:
+    """Rows as name -> values (for `TypedTable.unfit_rows`)."""
+    return {name: [row.get(name) for row in rows] for name in names}
+
+
+# --- quarantine -----------------------------------------------------------------------------
+
+#: The table (in each source's raw schema) where records that cannot land go.
+QUARANTINE_TABLE = "_quarantine"
+QUARANTINE_COLUMNS = {
+    "quarantine_id": {"data_type": "text", "nullable": False},
+    "source": {"data_type": "text", "nullable": False},
+    "endpoint": {"data_type": "text", "nullable": False},
+    "table_name": {"data_type": "text", "nullable": False},
+    "record_id": {"data_type": "text", "nullable": True},
+    "column_name": {"data_type": "text", "nullable": True},
+    "reason": {"data_type": "text", "nullable": False},
+    "record": {"data_type": "text", "nullable": True},
+    "loaded_at": {"data_type": "timestamp", "nullable": False},
+}
+
+
+def with_quarantine(resources: Iterable[DltResource]) -> None:
+    """Give each resource its `_quarantine` table (merged on `quarantine_id`).
+
+    A table variant starts as a copy of the resource's hints: its columns and merge key are
+    dropped first, so the quarantine never inherits a landed table's.
+    """
+    for resource in resources:
+        for columns in ({}, QUARANTINE_COLUMNS):
+            resource.apply_hints(
+                table_name=QUARANTINE_TABLE,
+                primary_key="quarantine_id",
+                merge_key="",
+                write_disposition="merge",
+                columns=columns,
+                create_table_variant=True,
+            )
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One record that cannot land, where it would have landed and why."""
+
+    endpoint: str
+    table_name: str
+    record: Any
+    reason: str
+    column: str | None = None
+
+
+class Quarantine:
+    """The quarantine of one source: rows of `_quarantine` for records that cannot land.
+
+    `quarantine_id` is a hash of source, endpoint and the record's canonical JSON, and the
+    table is merged on it, so re-running a window never duplicates a row. The stored record
+    has its free-text fields (`private_fields`, removed at any depth) taken out unless
+    `land_free_text`: privacy by default, like the landed tables. `redact`, if given, further
+    cleans a record (e.g. Zendesk's field-change values) when free text is off.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        id_field: str = "id",
+        private_fields: Iterable[str] = (),
+        land_free_text: bool = False,
+        redact: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.source = source
+        self.id_field = id_field
+        self.private_fields = frozenset(private_fields)
+        self.land_free_text = land_free_text
+        self._redact = redact
+
+    def row(self, rejection: Rejection, loaded_at: datetime) -> Record:
+        """The `_quarantine` row of one rejected record."""
+        record = rejection.record
+        canonical = orjson.dumps(record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+        digest = hashlib.sha256(
+            b"\0".join([self.source.encode(), rejection.endpoint.encode(), canonical])
+        ).hexdigest()
+        record_id = record.get(self.id_field) if isinstance(record, dict) else None
+        reason = rejection.reason.rstrip(".")
+        return {
+            "quarantine_id": digest,
+            "source": self.source,
+            "endpoint": rejection.endpoint,
+            "table_name": rejection.table_name,
+            "record_id": None if record_id is None else as_text(record_id),
+            "column_name": rejection.column,
+            "reason": f"{reason}.",
+            "record": json_text(self.stored(record)),
+            "loaded_at": loaded_at,
+        }
+
+    def stored(self, record: Any) -> Any:
+        """The record as stored: without free text unless `land_free_text`."""
+        if self.land_free_text:
+            return record
+        if self._redact is not None:
+            record = self._redact(record)
+        return _without(record, self.private_fields)
+
+    def item(self, rejections: Sequence[Rejection]) -> Any:
+        """The rejections as one dlt item for the `_quarantine` table (merged on its id; the
+        resource needs `with_quarantine`)."""
+        now = datetime.now(UTC)
+        rows = {row["quarantine_id"]: row for row in (self.row(r, now) for r in rejections)}
+        return dlt.mark.with_table_name(list(rows.values()), QUARANTINE_TABLE)
+
+
+def _without(value: Any, keys: frozenset[str]) -> Any:
+    if not keys:
+        return value
+    if isinstance(value, dict):
+        return {k: _without(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [_without(v, keys) for v in value]
+    return value
+
+
+# --- new fields -----------------------------------------------------------------------------
+
+
+class NewFields:
+    """Top-level API fields the connector does not know, landed as new columns.
+
+    `known` are the fields the connector lands or reads (and the vendor's documented fields
+    it deliberately leaves out); `private` are free-text fields, skipped unless
+    `land_free_text`. Any other field lands under its own name (dlt adds the column):
+    scalars as they are, objects and lists as JSON text.
+    """
+
+    def __init__(
+        self, known: Iterable[str], private: Iterable[str] = (), land_free_text: bool = False
+    ) -> None:
+        self.skip = frozenset(known) | (frozenset() if land_free_text else frozenset(private))
+
+    def add(self, page: pa.Table, records: Sequence[Any]) -> pa.Table:
+        """`page` (one row per record, same order) with a column for each new field."""
+        skip = self.skip
+        found: dict[str, None] = {}
+        for record in records:
+            extra = record.keys() - skip
+            if extra:
+                found.update(dict.fromkeys(sorted(extra)))
+        for name in found:
+            if name in page.column_names:
+                continue
+            page = page.append_column(name, _new_column([r.get(name) for r in records]))
+        return page
+
+
+def _new_column(values: list[Any]) -> pa.Array:
+    if all(v is None or isinstance(v, bool | int | float | str) for v in values):
+        try:
+            array = pa.array(values)
+            if not pa.types.is_null(array.type):
+                return array
+        except ARROW_VALUE_ERRORS:
+            pass
+    return pa.array([json_text(v) for v in values], type=pa.string())
+
+
+# --- landing --------------------------------------------------------------------------------
+
+
+class Landing:
+    """Lands one endpoint's records in one table: a typed Arrow page per API page, the
+    records that cannot land sent to the quarantine, new top-level fields as new columns.
+
+    `shape` makes a record's row (default: `table.convert`) and raises `Rejected` for a
+    record that cannot land; required columns are checked after it. Pages are converted in
+    one go; only when that fails are the culprits looked for, row by row.
+    """
+
+    def __init__(
+        self,
+        quarantine: Quarantine,
+        endpoint: str,
+        table_name: str,
+        table: TypedTable,
+        *,
+        shape: Callable[[Any], Record] | None = None,
+        new_fields: NewFields | None = None,
+    ) -> None:
+        self.quarantine = quarantine
+        self.endpoint = endpoint
+        self.table_name = table_name
+        self.table = table
+        self.shape = shape or table.convert
+        self.new_fields = new_fields
+
+    def reject(self, record: Any, rejected: Rejected) -> Rejection:
+        """The `Rejection` of one record of this landing."""
+        return Rejection(self.endpoint, self.table_name, record, rejected.reason, rejected.column)
+
+    def split(
+        self, records: Iterable[Any], shape: Callable[[Any], Record] | None = None
+    ) -> tuple[list[Any], list[Record], list[Rejection]]:
+        """Records shaped into rows (by `shape`, default the landing's): (kept records, their
+        rows, rejections)."""
+        kept: list[Any] = []
+        rows: list[Record] = []
+        rejections: list[Rejection] = []
+        shape, check = shape or self.shape, self.table.check_required
+        for record in records:
+            try:
+                row = shape(record)
+                check(row)
+            except Rejected as rejected:
+                rejections.append(self.reject(record, rejected))
+                continue
+            kept.append(record)
+            rows.append(row)
+        return kept, rows, rejections
+
+    def build(
+        self, kept: list[Any], rows: list[Record], rejections: list[Rejection]
+    ) -> tuple[pa.Table, list[Any]]:
+        """The Arrow page of shaped rows (moving unfit rows to `rejections`), with new
+        fields added; also the records that landed, in page order."""
+        try:
+            page = self.table.page(rows)
+        except ARROW_VALUE_ERRORS:
+            unfit = self.table.unfit_rows(rows_as_columns(rows, self.table.columns))
+            rejections += [self.reject(kept[i], unfit[i]) for i in sorted(unfit)]
+            kept = [r for i, r in enumerate(kept) if i not in unfit]
+            page = self.table.page([r for i, r in enumerate(rows) if i not in unfit])
+        if self.new_fields is not None and kept:
+            page = self.new_fields.add(page, kept)
+        return page, kept
+
+    def items(
+        self, records: Iterable[Any], shape: Callable[[Any], Record] | None = None
+    ) -> Iterator[Any]:
+        """dlt items for one API page: its Arrow page (to `table_name`) and, if any records
+        cannot land, their quarantine rows. `shape` overrides the landing's for this page."""
+        kept, rows, rejections = self.split(records, shape)
+        page, _ = self.build(kept, rows, rejections)
+        if page.num_rows:
+            yield dlt.mark.with_table_name(page, self.table_name)
+        if rejections:
+            yield self.quarantine.item(rejections)
+
+    def pages(self, pages: Iterable[Iterable[Any]]) -> Iterator[Any]:
+        """`items` of every page; one empty page if none landed a row, so the table exists
+        even for an unused feature."""
+        landed = False
+        for records in pages:
+            for item in self.items(records):
+                landed = landed or is_page(item)
+                yield item
+        if not landed:
+            yield dlt.mark.with_table_name(self.table.empty(), self.table_name)
+
+
+def is_page(item: Any) -> bool:
+    """Whether a dlt item of a `Landing` is a landed page (not quarantine rows)."""
+    return isinstance(getattr(item, "data", None), pa.Table)

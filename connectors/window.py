@@ -9,7 +9,9 @@ def extract_window(cursor: str, start: Any, end: Any | None) -> dlt.sources.incr
     """`dlt.sources.incremental` on `cursor` for the window [start, end).
 
     With an `end` the window is stateless (a backfill re-extracts exactly it and never moves
-    dlt's saved cursor); with `end=None` dlt keeps the cursor between runs.
+    dlt's saved cursor); with `end=None` dlt keeps the cursor between runs. Items without
+    the cursor pass through: those are the quarantine rows a resource yields beside its
+    pages (a landed row without its cursor is quarantined by the connector, never landed).
     """
     return dlt.sources.incremental(
         cursor,
@@ -17,4 +19,5 @@ def extract_window(cursor: str, start: Any, end: Any | None) -> dlt.sources.incr
         end_value=end,
         range_start="closed",
         range_end="open",
+        on_cursor_value_missing="include",
     )

@@ -2,6 +2,8 @@
 
 
 import hashlib
+import logging
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import sqlalchemy as sa
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
+from connectors.typed_rows import QUARANTINE_TABLE
 from pipelines.partitions import BEGINNING_OF_HISTORY, extraction_window
 from pipelines.resources import (
     HubSpotResource,
@@ -62,7 +65,9 @@ class RawTranslator(DagsterDltTranslator):
             kinds={"dlt", self.warehouse_kind},
             description=(
                 f"`{dataset}.{data.resource.name}`: {self.source} data as the API returns it "
-                "(merged on its primary key). Daily partitions extract what changed that day."
+                "(merged on its primary key). Daily partitions extract what changed that day. "
+                f"Records that cannot land go to `{dataset}.{QUARANTINE_TABLE}` (metadata "
+                f"`{QUARANTINED}`)."
             ),
         )
 
@@ -113,6 +118,63 @@ def loaded_as_of(warehouse: Warehouse, sources: list[str]) -> datetime:
     return max(ends, default=BEGINNING_OF_HISTORY).astimezone(UTC)
 
 
+#: Materialization metadata of a raw asset: records of its tables quarantined by the load.
+QUARANTINED = "quarantined_records"
+
+
+def quarantined_counts(
+    warehouse: Warehouse, source: str, load_ids: Iterable[str]
+) -> dict[str, int]:
+    """Landed table -> records of `source` sent to `_quarantine` by the loads `load_ids`."""
+    load_ids = list(load_ids)
+    schema = raw_dataset(source)
+    if not load_ids or not warehouse.table_exists(schema, QUARANTINE_TABLE):
+        return {}
+    table = f"{warehouse.quote(schema)}.{warehouse.quote(QUARANTINE_TABLE)}"
+    placeholders = ", ".join(f":load_{i}" for i in range(len(load_ids)))
+    rows = warehouse.query(
+        f"SELECT table_name, count(*) AS n FROM {table} "
+        f"WHERE _dlt_load_id IN ({placeholders}) GROUP BY table_name ORDER BY table_name",
+        {f"load_{i}": load_id for i, load_id in enumerate(load_ids)},
+    )
+    return {row["table_name"]: int(row["n"]) for row in rows}
+
+
+def with_quarantine_counts(
+    events: Iterable[object],
+    warehouse: Warehouse,
+    source: str,
+    pipeline: dlt.Pipeline,
+    log: logging.Logger | dg.DagsterLogManager,
+) -> Iterator[object]:
+    """The materializations of one dlt run, each with `quarantined_records`: how many
+    records of its tables this load sent to `_quarantine` (0 when none). A warning names
+    the counts per table (never a record's contents) when there are any."""
+    by_asset: dict[dg.AssetKey, int] | None = None
+    for event in events:
+        if by_asset is None:  # the dlt run is over once it reports its first asset
+            load_info = pipeline.last_trace.last_load_info if pipeline.last_trace else None
+            counts = quarantined_counts(
+                warehouse, source, load_info.loads_ids if load_info else ()
+            )
+            by_asset = {}
+            for table, count in counts.items():
+                # A nested table (`schedules__intervals`) belongs to its parent's asset.
+                key = raw_asset_key(raw_dataset(source), table.split("__", 1)[0])
+                by_asset[key] = by_asset.get(key, 0) + count
+            if counts:
+                detail = ", ".join(f"{table} {count}" for table, count in counts.items())
+                log.warning(
+                    f"{source}: {sum(counts.values())} records quarantined ({detail}); "
+                    f"see {raw_dataset(source)}.{QUARANTINE_TABLE}"
+                )
+        if isinstance(event, dg.MaterializeResult | dg.AssetMaterialization):
+            count = dg.MetadataValue.int(by_asset.get(event.asset_key, 0))
+            # Both event types are immutable records: `_replace` copies with new metadata.
+            event = event._replace(metadata={**(event.metadata or {}), QUARANTINED: count})
+        yield event
+
+
 def _raw_dlt_assets(source: str, template, partitions_def, warehouse_kind: str):
     """The `@dlt_assets` decorator for one source: keys raw_<source>/<table>, daily partitions,
     one run per backfill range."""
@@ -140,11 +202,11 @@ def _load_window(
     start, end = extraction_window(context, settings)
     context.log.info(f"{source} window [{start.isoformat()}, {end.isoformat()})")
     wh = warehouse.get()
-    yield from dlt_resource.run(
-        context=context,
-        dlt_source=make_source(start, end),
-        dlt_pipeline=dlt_pipeline_for(source, wh),
+    pipeline = dlt_pipeline_for(source, wh)
+    events = dlt_resource.run(
+        context=context, dlt_source=make_source(start, end), dlt_pipeline=pipeline
     )
+    yield from with_quarantine_counts(events, wh, source, pipeline, context.log)
     record_loaded_window(wh, source, start, end, context.run.run_id)
 
 

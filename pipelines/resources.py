@@ -12,6 +12,7 @@ from datetime import datetime
 import dagster as dg
 from dlt.extract.source import DltSource
 
+from connectors.http import DEFAULT_READ_TIMEOUT_SECONDS
 from pipelines.settings import Settings
 from warehouse import Warehouse
 
@@ -42,6 +43,7 @@ class ZendeskResource(dg.ConfigurableResource):
     oauth_token: str | None = None
     base_url: str | None = None
     land_free_text: bool = False
+    timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS
 
     def source(self, start: datetime, end: datetime | None) -> DltSource:
         """The Zendesk dlt source for the extraction window [start, end)."""
@@ -56,6 +58,7 @@ class ZendeskResource(dg.ConfigurableResource):
             start=start,
             end=end,
             land_free_text=self.land_free_text,
+            timeout_seconds=self.timeout_seconds,
         )
 
 
@@ -71,6 +74,7 @@ class HubSpotResource(dg.ConfigurableResource):
     amount_property: str = "amount"
     won_stages: list[str] = ["closedwon"]
     segment_property: str = "industry"
+    timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS
 
     def source(self, start: datetime, end: datetime | None) -> DltSource:
         """The HubSpot dlt source (companies, deals) for the window [start, end)."""
@@ -87,6 +91,7 @@ class HubSpotResource(dg.ConfigurableResource):
             amount_property=self.amount_property,
             won_stages=self.won_stages,
             segment_property=self.segment_property,
+            timeout_seconds=self.timeout_seconds,
         )
 
 
@@ -98,6 +103,7 @@ class SalesforceResource(dg.ConfigurableResource):
     access_token: str
     contract_term_field: str = "Contract_Term_Months__c"
     segment_field: str = "Industry"
+    timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS
 
     def source(self, start: datetime, end: datetime | None) -> DltSource:
         """The Salesforce dlt source (accounts, opportunities) for the window [start, end)."""
@@ -110,6 +116,7 @@ class SalesforceResource(dg.ConfigurableResource):
             end=end,
             contract_term_field=self.contract_term_field,
             segment_field=self.segment_field,
+            timeout_seconds=self.timeout_seconds,
         )
 
 
@@ -130,6 +137,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             oauth_token=_from_env("ZENDESK_OAUTH_TOKEN", zendesk.oauth_token),
             base_url=_from_env("ZENDESK_BASE_URL", zendesk.base_url),
             land_free_text=settings.land_free_text,
+            timeout_seconds=settings.http_timeout_seconds,
         )
     hubspot = settings.hubspot
     if hubspot is not None:
@@ -142,6 +150,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             amount_property=hubspot.amount_property,
             won_stages=list(hubspot.won_stages),
             segment_property=hubspot.segment_property,
+            timeout_seconds=settings.http_timeout_seconds,
         )
     salesforce = settings.salesforce
     if salesforce is not None:
@@ -150,5 +159,6 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             access_token=_from_env("SALESFORCE_ACCESS_TOKEN", salesforce.access_token),
             contract_term_field=salesforce.contract_term_field,
             segment_field=salesforce.segment_field,
+            timeout_seconds=settings.http_timeout_seconds,
         )
     return resources

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from connectors.http import DEFAULT_READ_TIMEOUT_SECONDS
 from warehouse import DEFAULT_WAREHOUSE_URL
 
 
@@ -155,7 +156,11 @@ class SalesforceSettings:
         )
 
 
-def _parse_fraction(env: Mapping[str, str], name: str, default: float) -> float:
+def _parse_number(
+    env: Mapping[str, str], name: str, default: float, high: float, what: str
+) -> float:
+    """A number in (0, `high`] from `env[name]` (`default` if unset); `what` names it in
+    the error (`a fraction`, `a number of seconds`)."""
     value = env.get(name)
     if not value:
         return default
@@ -163,9 +168,17 @@ def _parse_fraction(env: Mapping[str, str], name: str, default: float) -> float:
         number = float(value)
     except ValueError as exc:
         raise ConfigurationError(f"{name}={value!r} is not a number") from exc
-    if not 0 < number <= 1:
-        raise ConfigurationError(f"{name}={value!r} must be a fraction in (0, 1]")
+    if not 0 < number <= high:
+        raise ConfigurationError(f"{name}={value!r} must be {what} in (0, {high:g}]")
     return number
+
+
+def _parse_fraction(env: Mapping[str, str], name: str, default: float) -> float:
+    return _parse_number(env, name, default, 1, "a fraction")
+
+
+def _parse_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    return _parse_number(env, name, default, 3600, "a number of seconds")
 
 
 def _parse_date(env: Mapping[str, str], name: str) -> date | None:
@@ -208,6 +221,8 @@ class Settings:
     land_free_text: bool = False
     gross_margin: float = 0.8
     clv_min_churn_rate: float = 0.0167
+    #: Seconds each API read may take (`HTTP_TIMEOUT_SECONDS`); a timed-out read is retried.
+    http_timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS
     zendesk: ZendeskSettings | None = None
     hubspot: HubSpotSettings | None = None
     salesforce: SalesforceSettings | None = None
@@ -236,6 +251,9 @@ class Settings:
             land_free_text=_parse_bool(env, "LAND_FREE_TEXT"),
             gross_margin=_parse_fraction(env, "GROSS_MARGIN", 0.8),
             clv_min_churn_rate=_parse_fraction(env, "CLV_MIN_CHURN_RATE", 0.0167),
+            http_timeout_seconds=_parse_seconds(
+                env, "HTTP_TIMEOUT_SECONDS", DEFAULT_READ_TIMEOUT_SECONDS
+            ),
             zendesk=ZendeskSettings.from_env(env),
             hubspot=HubSpotSettings.from_env(env),
             salesforce=SalesforceSettings.from_env(env),

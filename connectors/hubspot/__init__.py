@@ -18,17 +18,20 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource, DltSource
 
-from connectors.http import ApiClient, RetryPolicy, prefetch
+from connectors.http import DEFAULT_READ_TIMEOUT_SECONDS, ApiClient, RetryPolicy, prefetch
 from connectors.hubspot import settings
 from connectors.hubspot.helpers import (
     ObjectTable,
     build_client,
     check_won_stages,
+    new_fields,
+    new_quarantine,
     object_pages,
     property_sources,
     property_types,
 )
 from connectors.hubspot.settings import DEFAULT_COMPANY_PROPERTIES, DEFAULT_DEAL_PROPERTIES
+from connectors.typed_rows import Landing, with_quarantine
 from connectors.window import extract_window
 
 __all__ = ["DEFAULT_COMPANY_PROPERTIES", "DEFAULT_DEAL_PROPERTIES", "hubspot_source"]
@@ -53,6 +56,7 @@ def hubspot_source(
     amount_property: str = settings.DEFAULT_AMOUNT_PROPERTY,
     won_stages: Sequence[str] = settings.DEFAULT_WON_STAGES,
     segment_property: str = settings.DEFAULT_SEGMENT_PROPERTY,
+    timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS,
 ) -> DltSource:
     """The HubSpot dlt source for the extract window [start, end).
 
@@ -68,7 +72,10 @@ def hubspot_source(
     `mrr_property`, `amount_property` and `segment_property`, typed as the canonical
     property (when that column is landed at all). Deals land `is_won`: their `dealstage` is
     one of `won_stages`. The default `retry` waits out a 429 for HubSpot's 10-second window
-    unless `Retry-After` says otherwise. Nothing is fetched until the source is extracted.
+    unless `Retry-After` says otherwise; `timeout_seconds` bounds each read (a timeout is
+    retried). An object that cannot land goes to `_quarantine` with the reason (the rest of
+    its page lands); a new top-level object field lands as a new column. Nothing is fetched
+    until the source is extracted.
     """
     if start.tzinfo is None or (end is not None and end.tzinfo is None):
         raise ValueError("hubspot_source: start and end must be timezone-aware datetimes")
@@ -100,7 +107,7 @@ def hubspot_source(
         property_sources(deal_types, deal_sources),
         check_won_stages(won_stages),
     )
-    client = build_client(access_token, base_url, retry)
+    client = build_client(access_token, base_url, retry, timeout_seconds)
     # Everything is passed explicitly, so dlt never fills an argument from the environment.
     return _hubspot(client, start, end, page_size, companies_table, deals_table)
 
@@ -119,22 +126,33 @@ def _hubspot(
     def window() -> dlt.sources.incremental[datetime]:
         return extract_window("changed_at", start, end)
 
-    return (
+    resources = (
         companies(client, companies_table, page_size, window()),
         deals(client, deals_table, page_size, window()),
     )
+    with_quarantine(resources)
+    return resources
 
 
 def _window_pages(
     client: ApiClient,
+    table_name: str,
     table: ObjectTable,
     page_size: int,
     changed: dlt.sources.incremental[datetime],
     associations: str | None = None,
 ) -> Iterator[Any]:
     """Arrow pages of the objects whose `changed_at` falls in the window; one empty page if
-    none does, so the table exists anyway."""
+    none does, so the table exists anyway. Objects that cannot land are quarantined."""
     low, high = changed.start_value, changed.end_value
+    landing = Landing(
+        new_quarantine(),
+        table.endpoint,
+        table_name,
+        table,
+        shape=table.row,
+        new_fields=new_fields(),
+    )
     pages = object_pages(
         client,
         table.endpoint,
@@ -144,13 +162,21 @@ def _window_pages(
     )
     landed = False
     for page in prefetch(pages):
-        rows = [table.row(record) for record in page]
-        rows = [r for r in rows if low <= r["changed_at"] and (not high or r["changed_at"] < high)]
-        if rows:
+        kept, rows, rejections = landing.split(page)
+        inside = [
+            i for i, r in enumerate(rows)
+            if low <= r["changed_at"] and (not high or r["changed_at"] < high)
+        ]
+        if len(inside) < len(rows):
+            kept, rows = [kept[i] for i in inside], [rows[i] for i in inside]
+        arrow_page, kept = landing.build(kept, rows, rejections)
+        if arrow_page.num_rows:
             landed = True
-            yield table.page(rows)
+            yield dlt.mark.with_table_name(arrow_page, table_name)
+        if rejections:
+            yield landing.quarantine.item(rejections)
     if not landed:
-        yield table.empty()
+        yield dlt.mark.with_table_name(table.empty(), table_name)
 
 
 @dlt.resource(name="companies", primary_key="id", write_disposition="merge", max_table_nesting=0)
@@ -161,7 +187,7 @@ def companies(
     changed: dlt.sources.incremental[datetime],
 ) -> Iterator[Any]:
     """Companies (live and archived) whose last change falls in the window."""
-    yield from _window_pages(client, table, page_size, changed)
+    yield from _window_pages(client, "companies", table, page_size, changed)
 
 
 @dlt.resource(name="deals", primary_key="id", write_disposition="merge", max_table_nesting=0)
@@ -173,4 +199,4 @@ def deals(
 ) -> Iterator[Any]:
     """Deals (live and archived) whose last change falls in the window, each with its
     primary associated company (`associations=companies`)."""
-    yield from _window_pages(client, table, page_size, changed, associations="companies")
+    yield from _window_pages(client, "deals", table, page_size, changed, associations="companies")

@@ -6,15 +6,25 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from connectors.http import (
+    CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_READ_TIMEOUT_SECONDS,
     ApiClient,
-    ApiRecordError,
+    ApiError,
     ApiResponseError,
     BearerAuth,
     RetryPolicy,
     validate_base_url,
 )
 from connectors.hubspot import settings
-from connectors.typed_rows import TypedTable, parse_value
+from connectors.typed_rows import (
+    PARSE_ERRORS,
+    NewFields,
+    Quarantine,
+    Rejected,
+    TypedTable,
+    bad_value,
+    parse_value,
+)
 
 Record = dict[str, Any]
 
@@ -22,7 +32,10 @@ Record = dict[str, Any]
 
 
 def build_client(
-    access_token: str, base_url: str | None, retry: RetryPolicy | None
+    access_token: str,
+    base_url: str | None,
+    retry: RetryPolicy | None,
+    timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS,
 ) -> ApiClient:
     """An `ApiClient` for one HubSpot account; raises ValueError naming a missing setting."""
     if not access_token:
@@ -35,6 +48,7 @@ def build_client(
         secrets=[access_token],
         credentials_hint=settings.CREDENTIALS_HINT,
         retry=retry or RetryPolicy(rate_limit_wait_seconds=settings.RATE_LIMIT_WINDOW_SECONDS),
+        timeout=(CONNECT_TIMEOUT_SECONDS, timeout_seconds),
         headers={"User-Agent": "helpdesk-etl (dlt hubspot source)"},
     )
 
@@ -115,6 +129,8 @@ def object_pages(
     The list endpoint (`limit`, `after` from `paging.next.after`) returns properties and
     associations in one pass and has no result cap; search has neither associations nor
     archived objects and stops at 10,000 results, so the window is applied client-side.
+    HubSpot documents no expiry for `after` cursors: a 400 on a cursor request is an error
+    naming the cursor, not something a restart would fix.
     """
     for archived in ("false", "true"):
         query: dict[str, Any] = {
@@ -126,7 +142,21 @@ def object_pages(
         seen: set[str] = set()
         after = None
         while True:
-            body = client.get_json(path, {**query, "after": after})
+            try:
+                body = client.get_json(path, {**query, "after": after})
+            except ApiError as error:
+                if after is None or error.status != 400:
+                    raise
+                raise ApiResponseError(
+                    f"{settings.SOURCE_NAME}: GET {path} refused the paging cursor it returned "
+                    f"itself (HTTP 400 {error.error_code or ''}); HubSpot's `after` cursors "
+                    "do not expire, so the run stops rather than restart and risk a gap. "
+                    f"Re-run the window. Cause: {error}",
+                    source=settings.SOURCE_NAME,
+                    endpoint=path,
+                    status=error.status,
+                    error_code=error.error_code,
+                ) from None
             results = body.get("results") if isinstance(body, dict) else None
             if not isinstance(results, list):
                 keys = sorted(body) if isinstance(body, dict) else type(body).__name__
@@ -170,12 +200,21 @@ _TOP_LEVEL_FIELDS = {
 }
 
 
+def new_quarantine() -> Quarantine:
+    """The HubSpot quarantine (records stored without free-text properties)."""
+    return Quarantine(settings.SOURCE_NAME, private_fields=settings.PRIVATE_FIELDS)
+
+
+def new_fields() -> NewFields:
+    """Top-level object fields that are new (land as columns); properties stay as asked."""
+    return NewFields(settings.KNOWN_RECORD_FIELDS, settings.PRIVATE_FIELDS)
+
+
 class ObjectTable(TypedTable):
     """The landed columns of one object type: typed rows out of API objects, Arrow pages.
 
-    Every value HubSpot sends is a string; each lands with the type of its column. A value
-    that does not parse stops the run with an `ApiRecordError` naming the object, its id,
-    the property and the value.
+    Every value HubSpot sends is a string; each lands with the type of its column. An
+    object whose value does not parse is rejected (`Rejected`: it goes to the quarantine).
     """
 
     def __init__(
@@ -183,61 +222,59 @@ class ObjectTable(TypedTable):
         properties: Mapping[str, str], sources: Mapping[str, str] | None = None,
         won_stages: Sequence[str] = (),
     ) -> None:
-        super().__init__({**columns, **properties})
+        super().__init__({**columns, **properties}, required=("id", "changed_at"))
         self.endpoint = endpoint
         self.object_name = object_name
-        self.columns = dict(columns)
+        self.object_columns = dict(columns)
         self.properties = dict(properties)
         #: Landed property column -> the HubSpot property it is filled from.
         self.sources = {name: (sources or {}).get(name, name) for name in self.properties}
         self.won_stages = frozenset(won_stages)
+        #: Always-returned time properties that no column is filled from: still checked.
+        self._checked_times = [
+            name for name in settings.ALWAYS_RETURNED_TIMES if name not in self.sources.values()
+        ]
 
     @property
     def requested(self) -> list[str]:
         """The HubSpot properties to ask for (each once; `dealstage` for `is_won`)."""
         names = list(dict.fromkeys(self.sources.values()))
-        if "is_won" in self.columns and settings.STAGE_PROPERTY not in names:
+        if "is_won" in self.object_columns and settings.STAGE_PROPERTY not in names:
             names.append(settings.STAGE_PROPERTY)
         return names
 
     def row(self, record: Any) -> Record:
         """The landed row of one API object (its `company_id`, for deals, included)."""
         if not isinstance(record, dict) or not isinstance(record.get("properties") or {}, dict):
-            raise self._error(record, None, "is not a JSON object with 'properties'")
-        row: Record = {"id": self._parse(record, "id", record.get("id"), "bigint")}
+            raise Rejected("the record is not a JSON object with 'properties'")
+        row: Record = {"id": self._parse("id", record.get("id"), "bigint")}
+        if row["id"] is None:
+            raise Rejected("id is missing (its primary key)", "id")
         for column, field in _TOP_LEVEL_FIELDS.items():
-            row[column] = self._parse(record, field, record.get(field), "timestamp")
-        row["archived"] = bool(record.get("archived"))
+            row[column] = self._parse(field, record.get(field), "timestamp", column)
+        row["archived"] = bool(self._parse("archived", record.get("archived"), "bool", "archived"))
         changes = [moment for moment in (row["updated_at"], row["archived_at"]) if moment]
         if not changes:
-            raise self._error(record, "updatedAt", "is missing (it is the window cursor)")
+            raise Rejected("updatedAt is missing (it is the window cursor)", "updated_at")
         row["changed_at"] = max(changes)
-        if "company_id" in self.columns:
+        if "company_id" in self.object_columns:
             row["company_id"] = self._parse(
-                record, "associations.companies", primary_company_id(record), "bigint"
+                "associations.companies", primary_company_id(record), "bigint", "company_id"
             )
         values = record.get("properties") or {}
-        if "is_won" in self.columns:
+        if "is_won" in self.object_columns:
             row["is_won"] = values.get(settings.STAGE_PROPERTY) in self.won_stages
         for name, data_type in self.properties.items():
             source = self.sources[name]
-            row[name] = self._parse(record, source, values.get(source), data_type)
+            row[name] = self._parse(f"properties.{source}", values.get(source), data_type, name)
+        for name in self._checked_times:
+            self._parse(f"properties.{name}", values.get(name), "timestamp", None)
         return row
 
-    def _parse(self, record: Any, name: str, value: Any, data_type: str) -> Any:
+    def _parse(self, field: str, value: Any, data_type: str, column: str | None = None) -> Any:
         try:
             return parse_value(value, data_type)
-        except (ValueError, ArithmeticError, OverflowError) as exc:
-            problem = f"= {value!r} is not a valid {data_type} ({exc})"
-            raise self._error(record, name, problem) from None
-
-    def _error(self, record: Any, name: str | None, problem: str) -> ApiRecordError:
-        record_id = record.get("id") if isinstance(record, dict) else None
-        what = f" property {name!r}" if name else ""
-        return ApiRecordError(
-            f"{settings.SOURCE_NAME}: GET {self.endpoint} returned {self.object_name} "
-            f"id={record_id!r} whose{what} cannot be landed: {problem}. Fix the value in "
-            "HubSpot (or land that property as text); the run stops rather than land it wrong.",
-            source=settings.SOURCE_NAME,
-            endpoint=self.endpoint,
-        )
+        except PARSE_ERRORS as exc:
+            rejected = bad_value(field, value, data_type, exc)
+            rejected.column = column
+            raise rejected from None

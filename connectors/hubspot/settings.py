@@ -89,3 +89,19 @@ DEAL_COLUMNS = {
     "company_id": "bigint",
     "is_won": "bool",
 }
+
+#: HubSpot's expected top-level fields of an object (v3 objects API): landed, read for a
+#: column (`properties`, `associations`), or documented and deliberately left out (`url`,
+#: `propertiesWithHistory`, `objectWriteTraceId`). Any other top-level field is new: it
+#: lands as a new column. Properties are requested explicitly, so they stay as configured.
+KNOWN_RECORD_FIELDS = frozenset(
+    {
+        "id", "properties", "createdAt", "updatedAt", "archived", "archivedAt",
+        "associations", "url", "propertiesWithHistory", "objectWriteTraceId",
+    }
+)
+#: Free-text fields: never landed as a new column, and taken out of quarantined records.
+PRIVATE_FIELDS = frozenset({"description", "hs_notes", "notes", "hs_content"})
+#: Time properties HubSpot returns on every object whatever is asked for; a value that does
+#: not parse means a corrupt object, which is quarantined.
+ALWAYS_RETURNED_TIMES = ("createdate", "hs_lastmodifieddate")

@@ -18,7 +18,7 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource, DltSource
 
-from connectors.http import ApiClient, RetryPolicy, prefetch
+from connectors.http import DEFAULT_READ_TIMEOUT_SECONDS, ApiClient, RetryPolicy, prefetch
 from connectors.salesforce import settings
 from connectors.salesforce.helpers import (
     SObjectTable,
@@ -26,11 +26,13 @@ from connectors.salesforce.helpers import (
     check_batch_size,
     field_sources,
     field_types,
+    new_quarantine,
     query_all_pages,
     validate_api_version,
     window_soql,
 )
 from connectors.salesforce.settings import DEFAULT_ACCOUNT_FIELDS, DEFAULT_OPPORTUNITY_FIELDS
+from connectors.typed_rows import Landing, with_quarantine
 from connectors.window import extract_window
 
 __all__ = ["DEFAULT_ACCOUNT_FIELDS", "DEFAULT_OPPORTUNITY_FIELDS", "salesforce_source"]
@@ -52,6 +54,7 @@ def salesforce_source(
     batch_size: int | None = None,
     contract_term_field: str = settings.DEFAULT_CONTRACT_TERM_FIELD,
     segment_field: str = settings.DEFAULT_SEGMENT_FIELD,
+    timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS,
 ) -> DltSource:
     """The Salesforce dlt source for the extract window [start, end).
 
@@ -66,8 +69,10 @@ def salesforce_source(
     filled from `contract_term_field`, an Account's `industry` from `segment_field` (when
     that column is landed at all). `batch_size` (200..2000)
     asks for smaller pages (`Sforce-Query-Options`). 503s and 403 `REQUEST_LIMIT_EXCEEDED`
-    are retried with backoff up to `retry.max_attempts`. Nothing is fetched until the
-    source is extracted.
+    are retried with backoff up to `retry.max_attempts`; `timeout_seconds` bounds each read
+    (a timeout is retried). A record that cannot land goes to `_quarantine` with the reason
+    (the rest of its page lands); an expired query locator re-issues the query from the
+    last `SystemModstamp` landed. Nothing is fetched until the source is extracted.
     """
     if start.tzinfo is None or (end is not None and end.tzinfo is None):
         raise ValueError("salesforce_source: start and end must be timezone-aware datetimes")
@@ -91,7 +96,7 @@ def salesforce_source(
             opportunity_types, {settings.DEFAULT_CONTRACT_TERM_FIELD: contract_term_field}
         ),
     )
-    client = build_client(instance_url, access_token, retry, batch_size)
+    client = build_client(instance_url, access_token, retry, batch_size, timeout_seconds)
     # Everything is passed explicitly, so dlt never fills an argument from the environment.
     return _salesforce(client, api_version, start, end, accounts_table, opportunities_table)
 
@@ -110,27 +115,35 @@ def _salesforce(
     def window() -> dlt.sources.incremental[datetime]:
         return extract_window("system_modstamp", start, end)
 
-    return (
+    resources = (
         accounts(client, api_version, accounts_table, window()),
         opportunities(client, api_version, opportunities_table, window()),
     )
+    with_quarantine(resources)
+    return resources
 
 
 def _window_pages(
     client: ApiClient,
     api_version: str,
+    table_name: str,
     table: SObjectTable,
     changed: dlt.sources.incremental[datetime],
 ) -> Iterator[Any]:
     """Arrow pages of the records whose `SystemModstamp` falls in the window (deleted ones
-    included); one empty page if none does, so the table exists anyway."""
-    soql = window_soql(table.sobject, table.queried, changed.start_value, changed.end_value)
-    landed = False
-    for page in prefetch(query_all_pages(client, api_version, soql)):
-        landed = True
-        yield table.page([table.row(record) for record in page])
-    if not landed:
-        yield table.empty()
+    included); one empty page if none does, so the table exists anyway. Records that cannot
+    land are quarantined."""
+    start, end = changed.start_value, changed.end_value
+    soql = window_soql(table.sobject, table.queried, start, end)
+
+    def restart_soql(latest: datetime) -> str:
+        return window_soql(table.sobject, table.queried, max(start, latest), end)
+
+    landing = Landing(
+        new_quarantine(), table.endpoint, table_name, table, shape=table.row,
+        new_fields=table.new_fields(),
+    )
+    yield from landing.pages(prefetch(query_all_pages(client, api_version, soql, restart_soql)))
 
 
 @dlt.resource(name="accounts", primary_key="id", write_disposition="merge", max_table_nesting=0)
@@ -141,7 +154,7 @@ def accounts(
     changed: dlt.sources.incremental[datetime],
 ) -> Iterator[Any]:
     """Accounts (deleted ones flagged `is_deleted`) whose SystemModstamp is in the window."""
-    yield from _window_pages(client, api_version, table, changed)
+    yield from _window_pages(client, api_version, "accounts", table, changed)
 
 
 @dlt.resource(
@@ -155,4 +168,4 @@ def opportunities(
 ) -> Iterator[Any]:
     """Opportunities (deleted ones flagged `is_deleted`) whose SystemModstamp is in the
     window, with their `account_id`."""
-    yield from _window_pages(client, api_version, table, changed)
+    yield from _window_pages(client, api_version, "opportunities", table, changed)

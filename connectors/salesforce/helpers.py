@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,15 +13,27 @@ import requests
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from connectors.http import (
+    CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_READ_TIMEOUT_SECONDS,
     ApiClient,
-    ApiRecordError,
+    ApiError,
     ApiResponseError,
     BearerAuth,
     RetryPolicy,
     validate_base_url,
 )
 from connectors.salesforce import settings
-from connectors.typed_rows import TypedTable, parse_value
+from connectors.typed_rows import (
+    PARSE_ERRORS,
+    NewFields,
+    Quarantine,
+    Rejected,
+    TypedTable,
+    bad_value,
+    parse_value,
+)
+
+logger = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 
@@ -39,6 +52,7 @@ def build_client(
     access_token: str,
     retry: RetryPolicy | None,
     batch_size: int | None,
+    timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS,
 ) -> ApiClient:
     """An `ApiClient` for one Salesforce org; raises ValueError naming a missing setting."""
     if not instance_url:
@@ -57,6 +71,7 @@ def build_client(
         secrets=[access_token],
         credentials_hint=settings.CREDENTIALS_HINT,
         retry=retry,
+        timeout=(CONNECT_TIMEOUT_SECONDS, timeout_seconds),
         headers=headers,
         retryable_error=request_limit_exceeded,
     )
@@ -163,14 +178,58 @@ def window_soql(
     return f"SELECT {', '.join(fields)} FROM {sobject} WHERE {where} ORDER BY {cursor}, Id"
 
 
-def query_all_pages(client: ApiClient, api_version: str, soql: str) -> Iterator[list[Record]]:
+def query_all_pages(
+    client: ApiClient,
+    api_version: str,
+    soql: str,
+    restart_soql: Callable[[datetime], str] | None = None,
+) -> Iterator[list[Record]]:
     """The records of a SOQL query including deleted ones (`queryAll`), page by page,
-    following `nextRecordsUrl` until `done`."""
+    following `nextRecordsUrl` until `done`.
+
+    A query locator expires (HTTP 400 `INVALID_QUERY_LOCATOR`, e.g. after 15 minutes idle):
+    then the query is re-issued as `restart_soql(t)`, from `t` = the latest `SystemModstamp`
+    already yielded (the query is ordered by it; the repeats merge away on `id`), at most
+    `settings.MAX_QUERY_RESTARTS` times.
+    """
     path = settings.QUERY_ALL_PATH.format(api_version=api_version)
     url, params = path, {"q": soql}
     seen: set[str] = set()
+    restarts = 0
+    latest: datetime | None = None
     while True:
-        body = client.get_json(url, params)
+        try:
+            body = client.get_json(url, params)
+        except ApiError as error:
+            expired = (
+                url != path
+                and error.status == 400
+                and error.error_code == settings.EXPIRED_LOCATOR_ERROR
+            )
+            if not expired or restart_soql is None:
+                raise
+            if restarts >= settings.MAX_QUERY_RESTARTS:
+                raise ApiResponseError(
+                    f"{settings.SOURCE_NAME}: GET {path}: the query locator expired "
+                    f"({error.error_code}) again after {restarts} restarts; giving up. "
+                    "Re-run the window.",
+                    source=settings.SOURCE_NAME,
+                    endpoint=path,
+                    status=error.status,
+                    error_code=error.error_code,
+                ) from None
+            restarts += 1
+            logger.warning(
+                "%s: GET %s: the query locator expired (%s); re-issuing the query from "
+                "%s %s (restart %d of at most %d)",
+                settings.SOURCE_NAME, path, error.error_code, settings.CURSOR_FIELD,
+                "the window start" if latest is None else soql_datetime(latest),
+                restarts, settings.MAX_QUERY_RESTARTS,
+            )
+            url = path
+            params = {"q": soql if latest is None else restart_soql(latest)}
+            seen.clear()
+            continue
         records = body.get("records") if isinstance(body, dict) else None
         if not isinstance(records, list):
             keys = sorted(body) if isinstance(body, dict) else type(body).__name__
@@ -181,6 +240,7 @@ def query_all_pages(client: ApiClient, api_version: str, soql: str) -> Iterator[
                 endpoint=path,
             )
         if records:
+            latest = _latest_modstamp(records, latest)
             yield records
         next_url = body.get("nextRecordsUrl")
         if body.get("done", True) or not next_url:
@@ -196,14 +256,33 @@ def query_all_pages(client: ApiClient, api_version: str, soql: str) -> Iterator[
         url, params = next_url, None
 
 
+def _latest_modstamp(records: list[Any], latest: datetime | None) -> datetime | None:
+    """The latest parsable `SystemModstamp` of `records` and `latest`."""
+    for record in records:
+        if not isinstance(record, dict):
+            continue
+        try:
+            moment = parse_value(record.get(settings.CURSOR_FIELD), "timestamp")
+        except PARSE_ERRORS:
+            continue
+        if moment is not None and (latest is None or moment > latest):
+            latest = moment
+    return latest
+
+
 # --- typed rows -----------------------------------------------------------------------------
+
+
+def new_quarantine() -> Quarantine:
+    """The Salesforce quarantine (records keyed by `Id`, stored without free text)."""
+    return Quarantine(settings.SOURCE_NAME, id_field="Id", private_fields=settings.PRIVATE_FIELDS)
 
 
 class SObjectTable(TypedTable):
     """The landed columns of one sObject: typed rows out of records, Arrow pages.
 
-    Columns are the fields' snake_case names. A value that does not fit its column's type
-    stops the run with an `ApiRecordError` naming the sObject, the record's Id and the field.
+    Columns are the fields' snake_case names. A record whose value does not fit its
+    column's type is rejected (`Rejected`: it goes to the quarantine).
     """
 
     def __init__(
@@ -213,7 +292,10 @@ class SObjectTable(TypedTable):
         fields: Mapping[str, str],
         sources: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__({column_name(field): data_type for field, data_type in fields.items()})
+        super().__init__(
+            {column_name(field): data_type for field, data_type in fields.items()},
+            required=("id", column_name(settings.CURSOR_FIELD)),
+        )
         self.endpoint = settings.QUERY_ALL_PATH.format(api_version=api_version)
         self.sobject = sobject
         self.fields = dict(fields)
@@ -228,32 +310,26 @@ class SObjectTable(TypedTable):
         """The fields to SELECT, each once."""
         return list(dict.fromkeys(self.sources.values()))
 
+    def new_fields(self) -> NewFields:
+        """Top-level record fields that are new (land as columns): neither queried nor
+        `attributes`. SOQL returns what it selects, so these are rare."""
+        known = {*self.queried, *settings.KNOWN_RECORD_FIELDS}
+        return NewFields(known, settings.PRIVATE_FIELDS)
+
     def row(self, record: Any) -> Record:
         """The landed row of one record."""
         if not isinstance(record, dict):
-            raise self._error(record, None, "is not a JSON object")
+            raise Rejected("the record is not a JSON object")
         row: Record = {}
         for field, column, data_type in self._columns:
             value = record.get(field)
             try:
                 row[column] = parse_value(value, data_type)
-            except (ValueError, ArithmeticError, OverflowError) as exc:
-                problem = f"= {value!r} is not a valid {data_type} ({exc})"
-                raise self._error(record, field, problem) from None
-        if row["id"] is None or row["system_modstamp"] is None:
-            raise self._error(record, None, "has no Id or SystemModstamp")
+            except PARSE_ERRORS as exc:
+                rejected = bad_value(field, value, data_type, exc)
+                rejected.column = column
+                raise rejected from None
         return row
-
-    def _error(self, record: Any, field: str | None, problem: str) -> ApiRecordError:
-        record_id = record.get("Id") if isinstance(record, dict) else None
-        what = f" field {field!r}" if field else ""
-        return ApiRecordError(
-            f"{settings.SOURCE_NAME}: GET {self.endpoint} returned {self.sobject} "
-            f"Id={record_id!r} whose{what} cannot be landed: {problem}. Fix the record in "
-            "Salesforce (or land that field as text); the run stops rather than land it wrong.",
-            source=settings.SOURCE_NAME,
-            endpoint=self.endpoint,
-        )
 
 
 def check_batch_size(batch_size: int | None) -> None:

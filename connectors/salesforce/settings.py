@@ -66,3 +66,15 @@ FIELD_TYPES = {
 }
 #: The types a field can land as.
 FIELD_TYPE_NAMES = frozenset({"text", "decimal", "double", "bigint", "bool", "timestamp", "date"})
+
+#: How Salesforce refuses an expired query locator (a `nextRecordsUrl`): HTTP 400 with
+#: `[{"errorCode": "INVALID_QUERY_LOCATOR", ...}]`. The query is then re-issued from the
+#: last `SystemModstamp` landed, at most this many times.
+EXPIRED_LOCATOR_ERROR = "INVALID_QUERY_LOCATOR"
+MAX_QUERY_RESTARTS = 3
+#: Top-level record fields besides the queried ones that are expected and not landed
+#: (`attributes`: type and URL of the record). Any other is new: it lands as a new column.
+KNOWN_RECORD_FIELDS = frozenset({"attributes"})
+#: Free-text fields: never landed as a new column, and taken out of quarantined records
+#: (unless queried as a landed field on purpose).
+PRIVATE_FIELDS = frozenset({"Description", "Body", "Comments", "NextStep"})

@@ -18,25 +18,41 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource, DltSource
 
-from connectors.http import ApiClient, RetryPolicy, prefetch
+from connectors.http import DEFAULT_READ_TIMEOUT_SECONDS, ApiClient, RetryPolicy, prefetch
+from connectors.typed_rows import (
+    ARROW_VALUE_ERRORS,
+    Landing,
+    Rejected,
+    Rejection,
+    TypedTable,
+    column_hints,
+    is_page,
+    with_quarantine,
+)
 from connectors.window import extract_window
 from connectors.zendesk import settings
 from connectors.zendesk.helpers import (
-    LandedColumns,
+    EventColumns,
     build_client,
-    column_hints,
     cursor_list_pages,
     epoch_seconds,
+    event_epoch,
     event_time,
     incremental_cursor_bodies,
     incremental_time_pages,
+    landed_table,
+    metric_set_shaper,
+    metric_sets_of,
+    new_fields,
+    new_quarantine,
     parse_timestamp,
     passed,
-    shape_metric_sets,
-    shape_ticket,
     shape_ticket_events,
     single_page,
     ticket_change_time,
+    ticket_restart_time,
+    ticket_shaper,
+    updated_epoch,
 )
 
 __all__ = ["zendesk_source"]
@@ -57,6 +73,7 @@ def zendesk_source(
     land_free_text: bool = False,
     page_size: int = settings.DEFAULT_PAGE_SIZE,
     retry: RetryPolicy | None = None,
+    timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS,
 ) -> DltSource:
     """The Zendesk dlt source for the extract window [start, end).
 
@@ -65,7 +82,10 @@ def zendesk_source(
     be https:// unless it points at a loopback host. `start` must be timezone-aware; `end`
     None means up to now (then the windowed tables keep dlt incremental state between runs).
     Comment bodies, subjects, descriptions and other free text land only with
-    `land_free_text`. Nothing is fetched until the source is extracted.
+    `land_free_text`. A record that cannot land goes to `_quarantine` with the reason
+    (the rest of its page lands); a top-level field the connector does not know lands as a
+    new column. `timeout_seconds` bounds each read of an answer (a timeout is retried).
+    Nothing is fetched until the source is extracted.
     """
     if start.tzinfo is None or (end is not None and end.tzinfo is None):
         raise ValueError("zendesk_source: start and end must be timezone-aware datetimes")
@@ -82,6 +102,7 @@ def zendesk_source(
         oauth_token=oauth_token,
         base_url=base_url,
         retry=retry,
+        timeout_seconds=timeout_seconds,
     )
     # Everything is passed explicitly, so dlt never fills an argument from the environment.
     return _zendesk(client, start, end, land_free_text, page_size)
@@ -158,6 +179,7 @@ def _zendesk(
             free_text_columns = settings.FREE_TEXT_COLUMNS.get(resource.name)
             if free_text_columns:
                 resource.apply_hints(columns=column_hints(free_text_columns))
+    with_quarantine(resources)
     return resources
 
 
@@ -178,39 +200,54 @@ def tickets(
     arrive with status `deleted`. Cursor-based incremental export, ordered by change time,
     with `include=metric_sets`: each ticket's Ticket Metrics (Zendesk's own reply, resolution
     and wait times) land in `ticket_metric_sets`, in the same window as the ticket."""
-    columns = LandedColumns(
-        settings.INCREMENTAL_TICKETS_PATH,
+    path = settings.INCREMENTAL_TICKETS_PATH
+    ticket_columns = (
         settings.TICKET_COLUMNS,
         settings.TICKET_FREE_TEXT_COLUMNS if land_free_text else {},
     )
-    metric_set_columns = LandedColumns(
-        settings.INCREMENTAL_TICKETS_PATH, settings.METRIC_SET_COLUMNS
+    ticket_table = landed_table(*ticket_columns, cursor="generated_timestamp")
+    quarantine = new_quarantine(land_free_text)
+    ticket_landing = Landing(
+        quarantine,
+        path,
+        "tickets",
+        ticket_table,
+        shape=ticket_shaper(ticket_table),
+        new_fields=new_fields(path, land_free_text, *ticket_columns),
+    )
+    metric_set_table = landed_table(settings.METRIC_SET_COLUMNS, cursor="generated_timestamp")
+    metric_set_landing = Landing(
+        quarantine,
+        path,
+        settings.METRIC_SETS_TABLE,
+        metric_set_table,
+        new_fields=new_fields(settings.METRIC_SETS_TABLE, land_free_text,
+                              settings.METRIC_SET_COLUMNS),
     )
     bodies = incremental_cursor_bodies(
         client,
-        settings.INCREMENTAL_TICKETS_PATH,
+        path,
         "tickets",
         start_time=changed.start_value,
         page_size=page_size,
+        change_time=ticket_restart_time,
         params={"include": settings.TICKETS_INCLUDE},
         stop_after=passed(changed.end_value, ticket_change_time),
     )
     landed_tickets = landed_metric_sets = False
     for body in prefetch(bodies):
-        landed_tickets = True
-        page = [shape_ticket(columns, ticket) for ticket in body["tickets"]]
-        yield dlt.mark.with_table_name(columns.page(page), "tickets")
-        metric_sets = shape_metric_sets(metric_set_columns, body)
-        if metric_sets:
-            landed_metric_sets = True
-            yield dlt.mark.with_table_name(
-                metric_set_columns.page(metric_sets), settings.METRIC_SETS_TABLE
-            )
+        for item in ticket_landing.items(body["tickets"]):
+            landed_tickets = landed_tickets or is_page(item)
+            yield item
+        shape = metric_set_shaper(metric_set_table, body)
+        for item in metric_set_landing.items(metric_sets_of(body), shape=shape):
+            landed_metric_sets = landed_metric_sets or is_page(item)
+            yield item
     # An empty window still leaves both tables in place.
     if not landed_tickets:
-        yield dlt.mark.with_table_name(columns.empty(), "tickets")
+        yield dlt.mark.with_table_name(ticket_table.empty(), "tickets")
     if not landed_metric_sets:
-        yield dlt.mark.with_table_name(metric_set_columns.empty(), settings.METRIC_SETS_TABLE)
+        yield dlt.mark.with_table_name(metric_set_table.empty(), settings.METRIC_SETS_TABLE)
 
 
 @dlt.resource(
@@ -228,38 +265,78 @@ def ticket_events(
     """Ticket audits made in the window (`ticket_events`) and their child events, flattened
     into `ticket_child_events`: one row per Create / Change / Comment / ... with the audit's
     ticket, time, via and author copied down. Time-based export with `comment_events`."""
-    audit_columns = LandedColumns(
-        settings.INCREMENTAL_TICKET_EVENTS_PATH, settings.TICKET_EVENT_COLUMNS
-    )
-    child_columns = LandedColumns(
-        settings.INCREMENTAL_TICKET_EVENTS_PATH,
+    path = settings.INCREMENTAL_TICKET_EVENTS_PATH
+    audit_table = landed_table(settings.TICKET_EVENT_COLUMNS, cursor="created_at")
+    child_table = landed_table(
         settings.CHILD_EVENT_COLUMNS,
         settings.CHILD_EVENT_FREE_TEXT_COLUMNS if land_free_text else {},
+        cursor="created_at",
     )
+    quarantine = new_quarantine(land_free_text)
+    audit_fields = new_fields(path, land_free_text, settings.TICKET_EVENT_COLUMNS)
     pages = incremental_time_pages(
         client,
-        settings.INCREMENTAL_TICKET_EVENTS_PATH,
+        path,
         "ticket_events",
         start_time=epoch_seconds(created.start_value),
         page_size=page_size,
+        change_time=event_epoch,
         params={"include": settings.TICKET_EVENTS_INCLUDE},
         stop_after=passed(created.end_value, event_time),
     )
     landed_audits = landed_children = False
     for page in prefetch(pages):
-        audits, children = shape_ticket_events(page, land_free_text=land_free_text)
-        landed_audits = True
-        yield dlt.mark.with_table_name(audit_columns.columns_page(audits), "ticket_events")
-        if children["id"]:
-            landed_children = True
+        rejections: list[Rejection] = []
+        while True:  # at most twice: the second pass leaves out the unfit audits
+            shaped = shape_ticket_events(page, land_free_text=land_free_text)
+            rejections += [
+                Rejection(path, "ticket_events", event, why.reason, why.column)
+                for event, why in shaped.rejected
+            ]
+            try:
+                audits = audit_table.columns_page(shaped.audits)
+                children = child_table.columns_page(shaped.children)
+                break
+            except ARROW_VALUE_ERRORS:
+                unfit = _unfit_audits(shaped, audit_table, child_table)
+                if not unfit:
+                    raise
+            rejections += [
+                Rejection(path, "ticket_events", shaped.events[i], why.reason, why.column)
+                for i, why in unfit.items()
+            ]
+            page = [e for i, e in enumerate(shaped.events) if i not in unfit]
+        if audits.num_rows:
+            landed_audits = True
             yield dlt.mark.with_table_name(
-                child_columns.columns_page(children), settings.CHILD_EVENTS_TABLE
+                audit_fields.add(audits, shaped.events), "ticket_events"
             )
+        if children.num_rows:
+            landed_children = True
+            yield dlt.mark.with_table_name(children, settings.CHILD_EVENTS_TABLE)
+        if rejections:
+            yield quarantine.item(rejections)
     # An empty window still leaves both tables in place.
     if not landed_audits:
-        yield dlt.mark.with_table_name(audit_columns.empty(), "ticket_events")
+        yield dlt.mark.with_table_name(audit_table.empty(), "ticket_events")
     if not landed_children:
-        yield dlt.mark.with_table_name(child_columns.empty(), settings.CHILD_EVENTS_TABLE)
+        yield dlt.mark.with_table_name(child_table.empty(), settings.CHILD_EVENTS_TABLE)
+
+
+def _unfit_audits(
+    shaped: EventColumns, audit_table: TypedTable, child_table: TypedTable
+) -> dict[int, Rejected]:
+    """Audit index -> why, for the audits (or their children) whose values do not fit the
+    landed types. Looked for only when a whole page fails to convert (the fast path)."""
+    unfit = audit_table.unfit_rows(shaped.audits)
+    bad_children = child_table.unfit_rows(shaped.children)
+    if bad_children:
+        position = {id(event): i for i, event in enumerate(shaped.events)}
+        by_audit = {event.get("id"): position[id(event)] for event in shaped.events}
+        for child, why in bad_children.items():
+            index = by_audit[shaped.children["audit_id"][child]]
+            unfit.setdefault(index, Rejected(f"a child event's {why.reason}", "child_events"))
+    return unfit
 
 
 @dlt.resource(
@@ -271,15 +348,22 @@ def ticket_events(
 )
 def users(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[Any]:
     """Every user (agents, admins, end users; `role` tells which), loaded whole each run."""
-    columns = LandedColumns(
+    landing = _landing(
         settings.INCREMENTAL_USERS_PATH,
+        "users",
+        land_free_text,
         settings.USER_COLUMNS,
-        settings.USER_FREE_TEXT_COLUMNS if land_free_text else {},
+        settings.USER_FREE_TEXT_COLUMNS,
     )
     bodies = incremental_cursor_bodies(
-        client, settings.INCREMENTAL_USERS_PATH, "users", start_time=0, page_size=page_size
+        client,
+        settings.INCREMENTAL_USERS_PATH,
+        "users",
+        start_time=0,
+        page_size=page_size,
+        change_time=updated_epoch,
     )
-    yield from columns.pages(body["users"] for body in bodies)
+    yield from landing.pages(body["users"] for body in prefetch(bodies))
 
 
 @dlt.resource(
@@ -291,10 +375,12 @@ def users(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[A
 )
 def organizations(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[Any]:
     """Every organization, loaded whole each run (time-based incremental export from 0)."""
-    columns = LandedColumns(
+    landing = _landing(
         settings.INCREMENTAL_ORGANIZATIONS_PATH,
+        "organizations",
+        land_free_text,
         settings.ORGANIZATION_COLUMNS,
-        settings.ORGANIZATION_FREE_TEXT_COLUMNS if land_free_text else {},
+        settings.ORGANIZATION_FREE_TEXT_COLUMNS,
     )
     pages = incremental_time_pages(
         client,
@@ -302,8 +388,9 @@ def organizations(client: ApiClient, land_free_text: bool, page_size: int) -> It
         "organizations",
         start_time=0,
         page_size=page_size,
+        change_time=updated_epoch,
     )
-    yield from columns.pages(pages)
+    yield from landing.pages(prefetch(pages))
 
 
 @dlt.resource(
@@ -315,10 +402,12 @@ def organizations(client: ApiClient, land_free_text: bool, page_size: int) -> It
 )
 def groups(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[Any]:
     """Every agent group, deleted ones included (old tickets still point at them)."""
-    columns = LandedColumns(
+    landing = _landing(
         settings.GROUPS_PATH,
+        "groups",
+        land_free_text,
         settings.GROUP_COLUMNS,
-        settings.GROUP_FREE_TEXT_COLUMNS if land_free_text else {},
+        settings.GROUP_FREE_TEXT_COLUMNS,
     )
     pages = cursor_list_pages(
         client,
@@ -327,24 +416,40 @@ def groups(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[
         page_size=page_size,
         params={"exclude_deleted": "false"},
     )
-    yield from columns.pages(pages)
+    yield from landing.pages(prefetch(pages))
 
 
 @dlt.resource(name="schedules", primary_key="id", write_disposition="merge")
 def schedules(client: ApiClient) -> Iterator[Any]:
     """Business-hours schedules, and their weekly open intervals in `schedules__intervals`
     (`schedule_id`, `start_time`/`end_time` in minutes from Sunday 00:00 local time)."""
-    columns = LandedColumns(settings.SCHEDULES_PATH, settings.SCHEDULE_COLUMNS)
-    interval_columns = LandedColumns(settings.SCHEDULES_PATH, settings.SCHEDULE_INTERVAL_COLUMNS)
+    quarantine = new_quarantine(False)
+    landing = Landing(
+        quarantine,
+        settings.SCHEDULES_PATH,
+        "schedules",
+        landed_table(settings.SCHEDULE_COLUMNS),
+        new_fields=new_fields(settings.SCHEDULES_PATH, False, settings.SCHEDULE_COLUMNS),
+    )
+    interval_table = landed_table(
+        settings.SCHEDULE_INTERVAL_COLUMNS, key=("schedule_id", "start_time")
+    )
+    intervals = Landing(
+        quarantine, settings.SCHEDULES_PATH, settings.SCHEDULE_INTERVALS_TABLE, interval_table
+    )
     found = single_page(client, settings.SCHEDULES_PATH, "schedules")
-    intervals = [
-        interval_columns.row({**interval, "schedule_id": schedule.get("id")})
-        for schedule in found
-        for interval in (schedule.get("intervals") or ())
-    ]
-    yield dlt.mark.with_table_name(columns.page([columns.row(s) for s in found]), "schedules")
-    yield dlt.mark.with_table_name(
-        interval_columns.page(intervals), settings.SCHEDULE_INTERVALS_TABLE
+    yield from landing.pages([found])
+    yield from intervals.pages(
+        [
+            [
+                {**interval, "schedule_id": schedule.get("id")}
+                if isinstance(interval, dict)
+                else interval
+                for schedule in found
+                if isinstance(schedule, dict) and isinstance(schedule.get("intervals"), list)
+                for interval in schedule["intervals"]
+            ]
+        ]
     )
 
 
@@ -359,15 +464,19 @@ def schedule_holidays(client: ApiClient) -> Iterator[Any]:
     """Holidays of every schedule (whole local days without business hours). Merged on
     `schedule_id` as well: a schedule's holidays are replaced as a set, so one deleted in
     Zendesk disappears here too (unless it was the schedule's last)."""
-    columns = LandedColumns(settings.SCHEDULE_HOLIDAYS_PATH, settings.HOLIDAY_COLUMNS)
-    rows = []
+    landing = _landing(
+        settings.SCHEDULE_HOLIDAYS_PATH, "schedule_holidays", False, settings.HOLIDAY_COLUMNS
+    )
+    records: list[Any] = []
     for schedule in single_page(client, settings.SCHEDULES_PATH, "schedules"):
+        if not isinstance(schedule, dict) or schedule.get("id") is None:
+            continue  # quarantined by `schedules`
         path = settings.SCHEDULE_HOLIDAYS_PATH.format(schedule_id=schedule["id"])
-        rows += [
-            columns.row({**holiday, "schedule_id": schedule["id"]})
+        records += [
+            {**holiday, "schedule_id": schedule["id"]} if isinstance(holiday, dict) else holiday
             for holiday in single_page(client, path, "holidays")
         ]
-    yield columns.page(rows)
+    yield from landing.pages([records])
 
 
 @dlt.resource(
@@ -384,10 +493,13 @@ def satisfaction_ratings(
     updated: dlt.sources.incremental[datetime],
 ) -> Iterator[Any]:
     """CSAT ratings (offered / good / bad ...) changed in the window."""
-    columns = LandedColumns(
+    landing = _landing(
         settings.SATISFACTION_RATINGS_PATH,
+        "satisfaction_ratings",
+        land_free_text,
         settings.SATISFACTION_RATING_COLUMNS,
-        settings.SATISFACTION_RATING_FREE_TEXT_COLUMNS if land_free_text else {},
+        settings.SATISFACTION_RATING_FREE_TEXT_COLUMNS,
+        cursor="updated_at",
     )
     params: dict[str, Any] = {"start_time": epoch_seconds(updated.start_value)}
     if updated.end_value is not None:
@@ -399,7 +511,7 @@ def satisfaction_ratings(
         page_size=page_size,
         params=params,
     )
-    yield from columns.pages(pages)
+    yield from landing.pages(prefetch(pages))
 
 
 @dlt.resource(
@@ -413,13 +525,36 @@ def calls(
     client: ApiClient, page_size: int, updated: dlt.sources.incremental[datetime]
 ) -> Iterator[Any]:
     """Talk calls changed in the window, with talk / hold / wrap-up seconds (handle time)."""
-    columns = LandedColumns(settings.INCREMENTAL_CALLS_PATH, settings.CALL_COLUMNS)
+    landing = _landing(
+        settings.INCREMENTAL_CALLS_PATH, "calls", False, settings.CALL_COLUMNS, cursor="updated_at"
+    )
     pages = incremental_time_pages(
         client,
         settings.INCREMENTAL_CALLS_PATH,
         "calls",
         start_time=epoch_seconds(updated.start_value),
         page_size=page_size,
+        change_time=updated_epoch,
         stop_after=passed(updated.end_value, lambda call: parse_timestamp(call.get("updated_at"))),
     )
-    yield from columns.pages(pages)
+    yield from landing.pages(prefetch(pages))
+
+
+def _landing(
+    endpoint: str,
+    table_name: str,
+    land_free_text: bool,
+    columns: dict[str, str],
+    free_text_columns: dict[str, str] | None = None,
+    cursor: str | None = None,
+) -> Landing:
+    """The landing of a plain Zendesk table: same-named columns, free text only if asked."""
+    column_sets = (columns, free_text_columns if land_free_text and free_text_columns else {})
+    return Landing(
+        new_quarantine(land_free_text),
+        endpoint,
+        table_name,
+        landed_table(*column_sets, cursor=cursor),
+        new_fields=new_fields(endpoint, land_free_text, *column_sets),
+    )
+

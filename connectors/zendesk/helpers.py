@@ -6,22 +6,32 @@ import base64
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import orjson
-import pyarrow as pa
 
 from connectors.http import (
+    CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_READ_TIMEOUT_SECONDS,
     ApiClient,
-    ApiRecordError,
+    ApiError,
     ApiResponseError,
     BasicAuth,
     BearerAuth,
     RetryPolicy,
-    prefetch,
     validate_base_url,
+)
+from connectors.typed_rows import (
+    NewFields,
+    Quarantine,
+    Rejected,
+    TypedTable,
+    bad_value,
+    describe,
+    json_text,
 )
 from connectors.zendesk import settings
 
@@ -42,6 +52,7 @@ def build_client(
     oauth_token: str | None,
     base_url: str | None,
     retry: RetryPolicy | None = None,
+    timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS,
 ) -> ApiClient:
     """An `ApiClient` for one Zendesk account; raises ValueError naming a missing setting."""
     if base_url:
@@ -77,6 +88,7 @@ def build_client(
         secrets=secrets,
         credentials_hint=settings.CREDENTIALS_HINT,
         retry=retry,
+        timeout=(CONNECT_TIMEOUT_SECONDS, timeout_seconds),
         headers={"User-Agent": "helpdesk-etl (dlt zendesk source)"},
     )
 
@@ -91,6 +103,7 @@ def incremental_cursor_bodies(
     *,
     start_time: int,
     page_size: int,
+    change_time: Callable[[Any], int | None],
     params: Mapping[str, Any] | None = None,
     stop_after: Callable[[Page], bool] | None = None,
 ) -> Iterator[Record]:
@@ -100,16 +113,26 @@ def incremental_cursor_bodies(
 
     Stops at `end_of_stream` (the cursor left there is for the next poll, not this run), or
     after a page for which `stop_after(records)` is true (e.g. it passed the window's end).
+    An expired cursor (`InvalidPaginationParameter`) restarts the export from the latest
+    `change_time` of the records already yielded: the repeats merge away on `id`.
     """
     if _too_recent(path, start_time):
         return
     sticky = {"per_page": page_size, **(params or {})}
+    restarts = _Restarts(path, start_time)
     url, query = path, {"start_time": start_time, **sticky}
     seen_cursors: set[str] = set()
     while True:
-        body = client.get_json(url, query)
+        try:
+            body = client.get_json(url, query)
+        except ApiError as error:
+            restart = restarts.after(error, cursor_request=url != path or "cursor" in query)
+            url, query = path, {"start_time": restart, **sticky}
+            seen_cursors.clear()
+            continue
         records = _records(body, data_key, path)
         if records:
+            restarts.saw(records, change_time)
             yield body
             if stop_after is not None and stop_after(records):
                 return
@@ -132,6 +155,7 @@ def incremental_time_pages(
     *,
     start_time: int,
     page_size: int,
+    change_time: Callable[[Any], int | None],
     params: Mapping[str, Any] | None = None,
     stop_after: Callable[[Page], bool] | None = None,
 ) -> Iterator[Page]:
@@ -141,16 +165,25 @@ def incremental_time_pages(
     true (e.g. it passed the window's end), or when `next_page` stops moving forward
     (the Talk exports always return a `next_page`: a short page that does not advance the
     clock is their end). A full page that does not advance would loop forever: an error.
+    A refused `next_page` (`InvalidPaginationParameter`) restarts from the latest
+    `change_time` already yielded.
     """
     if _too_recent(path, start_time):
         return
     sticky = {"per_page": page_size, **(params or {})}
+    restarts = _Restarts(path, start_time)
     url, query = path, {"start_time": start_time, **sticky}
     current_start = start_time
     while True:
-        body = client.get_json(url, query)
+        try:
+            body = client.get_json(url, query)
+        except ApiError as error:
+            current_start = restarts.after(error, cursor_request=url != path)
+            url, query = path, {"start_time": current_start, **sticky}
+            continue
         records = _records(body, data_key, path)
         if records:
+            restarts.saw(records, change_time)
             yield records
             if stop_after is not None and stop_after(records):
                 return
@@ -179,13 +212,22 @@ def cursor_list_pages(
 ) -> Iterator[Page]:
     """Pages of a list endpoint with cursor pagination (`page[size]`, `links.next`).
 
-    Falls back to offset pagination's `next_page` when the response has no `meta`.
+    Falls back to offset pagination's `next_page` when the response has no `meta`. An
+    expired cursor (`InvalidPaginationParameter`) restarts the list from its first page:
+    these lists have no change-time order, and the repeats merge away on `id`.
     """
     sticky = {"page[size]": min(page_size, settings.MAX_CURSOR_PAGE_SIZE), **(params or {})}
+    restarts = _Restarts(path, 0)
     url, query = path, sticky
     seen_links: set[str] = set()
     while True:
-        body = client.get_json(url, query)
+        try:
+            body = client.get_json(url, query)
+        except ApiError as error:
+            restarts.after(error, cursor_request=url != path)
+            url, query = path, sticky
+            seen_links.clear()
+            continue
         records = _records(body, data_key, path)
         if records:
             yield records
@@ -204,6 +246,57 @@ def cursor_list_pages(
         url, query = next_link, sticky
 
 
+class _Restarts:
+    """Bounded restarts of one export after expired cursors, from the latest change time
+    (Unix seconds) of the records it already yielded, else from where it started."""
+
+    def __init__(self, endpoint: str, start_time: int) -> None:
+        self.endpoint = endpoint
+        self.position = start_time
+        self.count = 0
+
+    def saw(self, records: Page, change_time: Callable[[Any], int | None]) -> None:
+        """Move the restart position past a yielded page (to its latest change time)."""
+        times = [t for t in map(change_time, records) if t is not None]
+        if times:
+            self.position = max(self.position, max(times))
+
+    def after(self, error: ApiError, *, cursor_request: bool) -> int:
+        """The `start_time` to restart from after `error`; re-raises any other error, and
+        gives up with a clear error after `settings.MAX_CURSOR_RESTARTS` restarts."""
+        expired = (
+            cursor_request
+            and error.status in settings.EXPIRED_CURSOR_STATUSES
+            and error.error_code == settings.EXPIRED_CURSOR_ERROR
+        )
+        if not expired:
+            raise error
+        if self.count >= settings.MAX_CURSOR_RESTARTS:
+            raise ApiResponseError(
+                f"{settings.SOURCE_NAME}: GET {self.endpoint} refused its pagination cursor "
+                f"as expired (HTTP {error.status} {error.error_code}) again after "
+                f"{self.count} restarts from start_time; giving up. Re-run the window (the "
+                "API may be slow: a cursor lives about an hour).",
+                source=settings.SOURCE_NAME,
+                endpoint=self.endpoint,
+                status=error.status,
+                error_code=error.error_code,
+            ) from None
+        self.count += 1
+        logger.warning(
+            "%s: GET %s: the pagination cursor expired (HTTP %s %s); restarting the export "
+            "from start_time %d (restart %d of at most %d)",
+            settings.SOURCE_NAME,
+            self.endpoint,
+            error.status,
+            error.error_code,
+            self.position,
+            self.count,
+            settings.MAX_CURSOR_RESTARTS,
+        )
+        return self.position
+
+
 def passed(end: Any, value_of: Callable[[Record], Any]) -> Callable[[Page], bool] | None:
     """A `stop_after` test: has a time-ordered export's page reached `end` (None: never)?"""
     if end is None:
@@ -218,6 +311,12 @@ def passed(end: Any, value_of: Callable[[Record], Any]) -> Callable[[Page], bool
         return value is not None and value >= end
 
     return reached
+
+
+def metric_sets_of(body: Any) -> Page:
+    """The `metric_sets` sideload of a ticket-export body (an error if it is missing: the
+    request asked for it)."""
+    return _records(body, "metric_sets", settings.INCREMENTAL_TICKETS_PATH)
 
 
 def single_page(client: ApiClient, path: str, data_key: str) -> Page:
@@ -298,157 +397,78 @@ def as_text(value: Any) -> str | None:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def json_text(value: Any) -> str | None:
-    """A JSON value (list, object, ...) as compact JSON text; None stays NULL."""
-    if value is None:
-        return None
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-
-
 def epoch_seconds(moment: datetime) -> int:
     """Unix seconds of an aware datetime (never negative: the APIs reject that)."""
     return max(0, int(moment.timestamp()))
 
 
-# How each column type of settings.py lands. JSON values land as JSON text (`json` reads
-# as text on DuckDB and PostgreSQL alike; cast with ::json where needed).
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+def epoch_of(value: Any) -> int | None:
+    """Unix seconds of an API time (ISO text or Unix seconds), None if absent or unparsable:
+    used to pick a restart time, where a bad value only means "not this record"."""
+    try:
+        moment = parse_timestamp(value)
+    except (TypeError, ValueError):
+        return None
+    return None if moment is None else int(moment.timestamp())
+
+
+#: How each column type of settings.py lands; other types (bigint, bool) go to Arrow as the
+#: API sends them, and Arrow refuses a value of the wrong type.
+CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "timestamp": parse_timestamp,
     "date": parse_date,
     "text": as_text,
     "json": json_text,
 }
-_DLT_TYPES = {"json": "text"}
-_ARROW_TYPES = {
-    "bigint": pa.int64(),
-    "text": pa.string(),
-    "json": pa.string(),
-    "bool": pa.bool_(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "date": pa.date32(),
-}
-#: Arrow conversion failures that mean "a value of the wrong type".
-_ARROW_VALUE_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError)
 
 
-def column_hints(*column_sets: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """dlt column hints fixing the type (and order) of every landed column."""
-    hints: dict[str, dict[str, Any]] = {}
-    for columns in column_sets:
-        for name, data_type in columns.items():
-            hints[name] = {
-                "data_type": _DLT_TYPES.get(data_type, data_type),
-                "nullable": name != "id",
-            }
-    return hints
+def landed_table(
+    *column_sets: Mapping[str, str],
+    cursor: str | None = None,
+    key: tuple[str, ...] = ("id",),
+) -> TypedTable:
+    """The typed landed columns of one Zendesk table; the primary `key` (and the window
+    `cursor`, if any) must be present for a row to land."""
+    columns = {name: t for column_set in column_sets for name, t in column_set.items()}
+    return TypedTable(columns, converters=CONVERTERS, required=(*key, *filter(None, [cursor])))
 
 
-class LandedColumns:
-    """The landed columns of one table: picks them out of API records and builds pages.
-
-    Only the listed columns land, so a new API field never adds a column, and free text
-    lands only when asked for. Pages are Arrow tables: dlt writes them straight to Parquet
-    and skips row-by-row normalisation, which is what makes large extracts fast. A record
-    that cannot be converted raises `ApiRecordError` naming endpoint, record and column.
-    """
-
-    def __init__(self, endpoint: str, *column_sets: Mapping[str, str]) -> None:
-        self.endpoint = endpoint
-        plan = [(name, data_type) for columns in column_sets for name, data_type in columns.items()]
-        self._plain = tuple(name for name, data_type in plan if data_type not in _CONVERTERS)
-        self._converted = tuple(
-            (name, _CONVERTERS[data_type]) for name, data_type in plan if data_type in _CONVERTERS
-        )
-        self.schema = pa.schema(
-            [
-                pa.field(name, _ARROW_TYPES[data_type], nullable=name != "id")
-                for name, data_type in plan
-            ]
-        )
-
-    def row(self, record: Mapping[str, Any]) -> Record:
-        """The landed columns of one API record, converted."""
-        try:
-            get = record.get
-        except AttributeError:
-            raise record_error(self.endpoint, record, None, "is not a JSON object") from None
-        row = {name: get(name) for name in self._plain}
-        for name, convert in self._converted:
-            try:
-                row[name] = convert(get(name))
-            except (TypeError, ValueError) as exc:
-                raise record_error(self.endpoint, record, name, str(exc)) from None
-        return row
-
-    def pages(
-        self, pages: Iterator[Page], shape: Callable[[Any], Record] | None = None
-    ) -> Iterator[pa.Table]:
-        """Each API page as an Arrow table, fetched one page ahead; if there is no page at
-        all, one empty table, so the landed table exists even for an unused feature."""
-        shape = shape or self.row
-        landed = False
-        for page in prefetch(pages):
-            landed = True
-            yield self.page([shape(record) for record in page])
-        if not landed:
-            yield self.empty()
-
-    def empty(self) -> pa.Table:
-        """No rows, but the landed columns (dlt still creates the table)."""
-        return self.schema.empty_table()
-
-    def columns_page(self, columns: Mapping[str, list[Any]]) -> pa.Table:
-        """A page given column by column (name -> values) as one Arrow table."""
-        arrays = []
-        for field in self.schema:
-            values = columns[field.name]
-            try:
-                arrays.append(pa.array(values, type=field.type))
-            except _ARROW_VALUE_ERRORS as exc:
-                bad = next(i for i, v in enumerate(values) if not _fits(v, field.type))
-                record = {"id": columns["id"][bad]}
-                problem = f"has a value of the wrong type ({exc})"
-                raise record_error(self.endpoint, record, field.name, problem) from None
-        return pa.Table.from_arrays(arrays, schema=self.schema)
-
-    def page(self, rows: Page) -> pa.Table:
-        """Rows (as `row` makes them) as one Arrow table with the landed types."""
-        try:
-            # Column by column: several times faster than Table.from_pylist.
-            arrays = [
-                pa.array([row.get(field.name) for row in rows], type=field.type)
-                for field in self.schema
-            ]
-            return pa.Table.from_arrays(arrays, schema=self.schema)
-        except _ARROW_VALUE_ERRORS:
-            for row in rows:  # find the culprit, to name it
-                try:
-                    pa.Table.from_pylist([row], schema=self.schema)
-                except _ARROW_VALUE_ERRORS as exc:
-                    problem = f"has a value of the wrong type ({exc})"
-                    raise record_error(self.endpoint, row, None, problem) from None
-            raise
+def new_fields(endpoint: str, land_free_text: bool, *landed: Mapping[str, str]) -> NewFields:
+    """Which top-level fields of `endpoint` are new (land as new columns): not a landed
+    column, not read for one, not a documented field we leave out, and not free text."""
+    known = {name for columns in landed for name in columns}
+    known |= settings.KNOWN_NOT_LANDED.get(endpoint, frozenset())
+    return NewFields(known, settings.PRIVATE_FIELDS.get(endpoint, frozenset()), land_free_text)
 
 
-def _fits(value: Any, arrow_type: pa.DataType) -> bool:
-    try:
-        pa.array([value], type=arrow_type)
-    except _ARROW_VALUE_ERRORS:
-        return False
-    return True
-
-
-def record_error(endpoint: str, record: Any, column: str | None, problem: str) -> ApiRecordError:
-    """The error for one unusable record: which endpoint, which record, which column, why."""
-    record_id = record.get("id") if isinstance(record, dict) else None
-    where = f" column {column!r}" if column else ""
-    return ApiRecordError(
-        f"{settings.SOURCE_NAME}: GET {endpoint} returned a record (id={record_id!r}) whose"
-        f"{where} cannot be landed: {problem}. Check that record in Zendesk; the run stops "
-        "rather than land it wrong.",
-        source=settings.SOURCE_NAME,
-        endpoint=endpoint,
+def new_quarantine(land_free_text: bool) -> Quarantine:
+    """The Zendesk quarantine: stored records lose their free text unless asked for."""
+    return Quarantine(
+        settings.SOURCE_NAME,
+        private_fields=settings.QUARANTINE_PRIVATE_KEYS,
+        land_free_text=land_free_text,
+        redact=_redact_field_changes,
     )
+
+
+def _redact_field_changes(record: Any) -> Any:
+    """An audit without the values of its Create/Change children on fields that may hold
+    free text (the same rule as `ticket_child_events`)."""
+    if not isinstance(record, dict) or not isinstance(record.get("child_events"), list):
+        return record
+    children = []
+    for child in record["child_events"]:
+        if isinstance(child, dict) and child.get("event_type") in settings.FIELD_EVENT_TYPES:
+            field_name = child.get("field_name")
+            keep = settings.STRUCTURED_TICKET_FIELDS
+            child = {
+                k: v
+                for k, v in child.items()
+                if (k in settings.CHILD_EVENT_META_KEYS or k in keep)
+                and not (k in ("value", "previous_value") and field_name not in keep)
+            }
+        children.append(child)
+    return {**record, "child_events": children}
 
 
 def via_channel(via: Any) -> str | None:
@@ -461,52 +481,65 @@ def via_channel(via: Any) -> str | None:
     return None
 
 
-def shape_ticket(columns: LandedColumns, ticket: Mapping[str, Any]) -> Record:
-    """A `tickets` row: the landed columns plus flattened via and satisfaction score."""
-    row = columns.row(ticket)
-    via = ticket.get("via")
-    row["via_channel"] = via_channel(via)
-    source = via.get("source") if isinstance(via, dict) else None
-    row["via_source_rel"] = source.get("rel") if isinstance(source, dict) else None
-    rating = ticket.get("satisfaction_rating")
-    row["satisfaction_score"] = rating.get("score") if isinstance(rating, dict) else None
-    if row["generated_timestamp"] is None:
-        row["generated_timestamp"] = ticket_change_time(ticket)
-    return row
+def ticket_shaper(table: TypedTable) -> Callable[[Any], Record]:
+    """`tickets` rows: the landed columns plus flattened via and satisfaction score."""
+    convert = table.convert
+
+    def shape(ticket: Any) -> Record:
+        row = convert(ticket)
+        via = ticket.get("via")
+        row["via_channel"] = via_channel(via)
+        source = via.get("source") if isinstance(via, dict) else None
+        row["via_source_rel"] = source.get("rel") if isinstance(source, dict) else None
+        rating = ticket.get("satisfaction_rating")
+        row["satisfaction_score"] = rating.get("score") if isinstance(rating, dict) else None
+        if row["generated_timestamp"] is None:
+            try:
+                row["generated_timestamp"] = ticket_change_time(ticket)
+            except (TypeError, ValueError) as exc:
+                raise bad_value("updated_at", ticket.get("updated_at"), "timestamp", exc) from None
+        return row
+
+    return shape
 
 
-def shape_metric_sets(columns: LandedColumns, body: Mapping[str, Any]) -> Page:
-    """`ticket_metric_sets` rows from a ticket-export body with `include=metric_sets`.
+def metric_set_shaper(table: TypedTable, body: Mapping[str, Any]) -> Callable[[Any], Record]:
+    """`ticket_metric_sets` rows for one ticket-export body with `include=metric_sets`.
 
     Each Ticket Metrics duration `{calendar, business}` lands as two flat columns, and each
     row carries its ticket's change time (the window cursor), so a metric set lands in the
     same window as its ticket. The sideload is matched to tickets by `ticket_id`, not by
-    position; a ticket may have none (Zendesk keeps no metrics for deleted tickets).
+    position; a ticket may have none (Zendesk keeps no metrics for deleted tickets). A
+    metric set of a ticket not on its page is rejected.
     """
-    endpoint = settings.INCREMENTAL_TICKETS_PATH
-    change_times = {
-        ticket.get("id"): ticket_change_time(ticket)
-        for ticket in body["tickets"]
-        if isinstance(ticket, dict)
-    }
-    rows = []
-    for metric_set in _records(body, "metric_sets", endpoint):
-        row = columns.row(metric_set)
+    change_times = {}
+    for ticket in body["tickets"]:
+        if isinstance(ticket, dict):
+            try:
+                change_times[ticket.get("id")] = ticket_change_time(ticket)
+            except (TypeError, ValueError):
+                continue  # the ticket itself is quarantined, and its metric set with it
+    convert = table.convert
+
+    def shape(metric_set: Any) -> Record:
+        row = convert(metric_set)
         if row["ticket_id"] not in change_times:
-            problem = f"is the metric set of ticket {row['ticket_id']!r}, which is not on its page"
-            raise record_error(endpoint, metric_set, "ticket_id", problem)
+            raise Rejected(
+                f"it is the metric set of ticket {describe(row['ticket_id'])}, which is not "
+                "on its page (or could not land)",
+                "ticket_id",
+            )
         row["generated_timestamp"] = change_times[row["ticket_id"]]
         for duration in settings.METRIC_SET_DURATIONS:
             minutes = metric_set.get(f"{duration}_in_minutes")
             if minutes is not None and not isinstance(minutes, dict):
-                raise record_error(
-                    endpoint, metric_set, f"{duration}_in_minutes", "is not a JSON object"
-                )
+                raise Rejected(f"{duration}_in_minutes is not a JSON object", None)
             minutes = minutes or {}
             row[f"{duration}_calendar_minutes"] = minutes.get("calendar")
             row[f"{duration}_business_minutes"] = minutes.get("business")
-        rows.append(row)
-    return rows
+        return row
+
+    return shape
 
 
 def ticket_change_time(ticket: Mapping[str, Any]) -> int | None:
@@ -518,23 +551,58 @@ def ticket_change_time(ticket: Mapping[str, Any]) -> int | None:
     return None if updated_at is None else int(updated_at.timestamp())
 
 
+def ticket_restart_time(ticket: Any) -> int | None:
+    """A ticket's change time for restarting an export, None if it has no usable one."""
+    if not isinstance(ticket, dict):
+        return None
+    try:
+        value = ticket_change_time(ticket)
+    except (TypeError, ValueError):
+        return None
+    return value if isinstance(value, int) else None
+
+
+def updated_epoch(record: Any) -> int | None:
+    """`updated_at` in Unix seconds, for restarting an export (users, organizations, calls)."""
+    return epoch_of(record.get("updated_at")) if isinstance(record, dict) else None
+
+
 def event_time(event: Mapping[str, Any]) -> datetime | None:
     """When a ticket event (audit) happened."""
     return parse_timestamp(event.get("created_at") or event.get("timestamp"))
 
 
-def shape_ticket_events(
-    events: Page, *, land_free_text: bool
-) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+def event_epoch(event: Any) -> int | None:
+    """An audit's time in Unix seconds, for restarting the export."""
+    if not isinstance(event, dict):
+        return None
+    return epoch_of(event.get("created_at") or event.get("timestamp"))
+
+
+@dataclass
+class EventColumns:
+    """One page of ticket events shaped column by column: the audits that can land (in
+    `ticket_events` order), their columns and their children's, and the rejected audits."""
+
+    events: list[Record]
+    audits: dict[str, list[Any]]
+    children: dict[str, list[Any]]
+    rejected: list[tuple[Any, Rejected]]
+
+
+def shape_ticket_events(events: Page, *, land_free_text: bool) -> EventColumns:
     """Split a page of ticket events into `ticket_events` and flat child-event columns.
 
     Each child carries its audit's ticket, time and via (and author: for non-comment events
     the audit's updater), so staging reads one table without joins. Create/Change children
     get `field_name`, `value` and `previous_value` as text, whichever of the two shapes the
     API uses (`field_name`/`value`, or the field's own name as the key). Columns, not rows:
-    a page holds tens of thousands of children, and lists go to Arrow fastest.
+    a page holds tens of thousands of children, and lists go to Arrow fastest. An audit
+    that cannot land (not an object, no id, no or a bad time, a child event that is not an
+    object or has no id) is rejected whole, children included.
     """
-    endpoint = settings.INCREMENTAL_TICKET_EVENTS_PATH
+    kept: list[Record] = []
+    rejected: list[tuple[Any, Rejected]] = []
     audits: dict[str, list[Any]] = {name: [] for name in settings.TICKET_EVENT_COLUMNS}
     children: dict[str, list[Any]] = {name: [] for name in settings.CHILD_EVENT_COLUMNS}
     if land_free_text:
@@ -558,16 +626,16 @@ def shape_ticket_events(
     c_body = children["body"].append if land_free_text else None
 
     for event in events:
-        if not isinstance(event, dict):
-            raise record_error(endpoint, event, None, "is not a JSON object")
-        try:
-            created_at = event_time(event)
-        except (TypeError, ValueError) as exc:
-            raise record_error(endpoint, event, "created_at", str(exc)) from None
+        problem = _audit_problem(event)
+        if problem is not None:
+            rejected.append((event, problem))
+            continue
+        created_at = event_time(event)
         audit_via = via_channel(event.get("via"))
         updater_id = event.get("updater_id")
         audit_id = event.get("id")
         ticket_id = event.get("ticket_id")
+        kept.append(event)
         audits["id"].append(audit_id)
         audits["ticket_id"].append(ticket_id)
         audits["created_at"].append(created_at)
@@ -576,8 +644,6 @@ def shape_ticket_events(
         audits["event_type"].append(event.get("event_type"))
 
         for child in event.get("child_events") or ():
-            if not isinstance(child, dict):
-                raise record_error(endpoint, event, "child_events", "has a non-object child")
             event_type = child.get("event_type") or child.get("type")
             is_comment = event_type == "Comment"
             field_name = value = previous_value = None
@@ -605,4 +671,27 @@ def shape_ticket_events(
             if c_body is not None:
                 body = child.get("body") if "body" in child else child.get("plain_body")
                 c_body(body if is_comment else None)
-    return audits, children
+    return EventColumns(kept, audits, children, rejected)
+
+
+def _audit_problem(event: Any) -> Rejected | None:
+    """Why an audit cannot land (checked before it is shaped), or None."""
+    if not isinstance(event, dict):
+        return Rejected("the record is not a JSON object")
+    if event.get("id") is None:
+        return Rejected("id is missing (its primary key)", "id")
+    try:
+        created_at = event_time(event)
+    except (TypeError, ValueError) as exc:
+        return bad_value("created_at", event.get("created_at"), "timestamp", exc)
+    if created_at is None:
+        return Rejected("created_at is missing (the window cursor)", "created_at")
+    child_events = event.get("child_events") or ()
+    if not isinstance(child_events, list):
+        return Rejected("child_events is not a list", "child_events")
+    for child in child_events:
+        if not isinstance(child, dict):
+            return Rejected("a child event is not a JSON object", "child_events")
+        if child.get("id") is None:
+            return Rejected("a child event has no id", "child_events")
+    return None

@@ -314,3 +314,80 @@ FREE_TEXT_COLUMNS = {
     "groups": GROUP_FREE_TEXT_COLUMNS,
     "satisfaction_ratings": SATISFACTION_RATING_FREE_TEXT_COLUMNS,
 }
+
+# --- faults ---------------------------------------------------------------------------------
+
+#: How Zendesk refuses an expired or invalid pagination cursor: HTTP 422 on the incremental
+#: exports, 400 on cursor-paginated lists, with `{"error": "InvalidPaginationParameter"}`.
+EXPIRED_CURSOR_STATUSES = frozenset({400, 422})
+EXPIRED_CURSOR_ERROR = "InvalidPaginationParameter"
+#: How often one export restarts from a start_time after expired cursors before giving up.
+MAX_CURSOR_RESTARTS = 3
+
+# --- new fields and the quarantine ----------------------------------------------------------
+
+#: Per endpoint: documented fields the connector knows and deliberately does not land as
+#: columns (links, id lists staging does not read, channel-specific settings, fields read
+#: only to fill another column, e.g. `via` -> `via_channel`). Any other top-level field not
+#: landed is new: it lands as a new column (free text excepted, see PRIVATE_FIELDS).
+KNOWN_NOT_LANDED: dict[str, frozenset[str]] = {
+    INCREMENTAL_TICKETS_PATH: frozenset(
+        {
+            "url", "via", "satisfaction_rating", "raw_subject", "recipient", "fields",
+            "collaborator_ids", "follower_ids", "email_cc_ids", "followup_ids",
+            "sharing_agreement_ids", "forum_topic_id", "allow_attachments",
+            "allow_channelback", "from_messaging_channel", "encoded_id", "dates",
+            "metric_set", "metric_sets", "comment_count",
+        }
+    ),
+    # A metric set's durations `{name}_in_minutes` land flat; `url` is a link.
+    METRIC_SETS_TABLE: frozenset(
+        {"url", "generated_timestamp", *(f"{d}_in_minutes" for d in METRIC_SET_DURATIONS)}
+    ),
+    INCREMENTAL_TICKET_EVENTS_PATH: frozenset(
+        {"child_events", "timestamp", "via", "metadata", "system", "merged_ticket_ids"}
+    ),
+    INCREMENTAL_USERS_PATH: frozenset(
+        {
+            "url", "alias", "photo", "signature", "shared", "shared_agent",
+            "shared_phone_number", "moderator", "only_private_comments", "restricted_agent",
+            "ticket_restriction", "two_factor_auth_enabled", "verified", "report_csv",
+            "last_login_at", "locale_id", "tags", "user_fields",
+        }
+    ),
+    INCREMENTAL_ORGANIZATIONS_PATH: frozenset({"url", "shared_tickets", "shared_comments"}),
+    GROUPS_PATH: frozenset({"url"}),
+    SCHEDULES_PATH: frozenset({"intervals"}),
+    SATISFACTION_RATINGS_PATH: frozenset({"url", "reason_id"}),
+    INCREMENTAL_CALLS_PATH: frozenset(
+        {
+            "call_charge", "call_recording_consent", "call_recording_consent_action",
+            "call_recording_consent_keypress", "callback_source",
+            "customer_requested_voicemail", "default_group", "ivr_action",
+            "ivr_destination_group_name", "ivr_hops", "ivr_routed_to", "ivr_time_spent",
+            "minutes_billed", "not_recording_time", "outside_business_hours", "overflowed",
+            "overflowed_to", "phone_number", "phone_number_id", "quality_issues",
+            "recording_control_interactions", "recording_time", "time_to_answer",
+        }
+    ),
+}
+
+#: Per endpoint: free-text fields, never landed (not even as a new column) unless
+#: land_free_text: the free-text columns, and free text the connector never lands.
+PRIVATE_FIELDS: dict[str, frozenset[str]] = {
+    INCREMENTAL_TICKETS_PATH: frozenset({*TICKET_FREE_TEXT_COLUMNS, "raw_subject"}),
+    INCREMENTAL_USERS_PATH: frozenset({*USER_FREE_TEXT_COLUMNS, "alias", "signature"}),
+    INCREMENTAL_ORGANIZATIONS_PATH: frozenset(ORGANIZATION_FREE_TEXT_COLUMNS),
+    GROUPS_PATH: frozenset(GROUP_FREE_TEXT_COLUMNS),
+    SATISFACTION_RATINGS_PATH: frozenset(SATISFACTION_RATING_FREE_TEXT_COLUMNS),
+}
+
+#: Keys removed (at any depth) from a record stored in `_quarantine` unless land_free_text:
+#: every free-text field of every endpoint, comment bodies and custom field values.
+QUARANTINE_PRIVATE_KEYS = frozenset(
+    {
+        *(name for fields in PRIVATE_FIELDS.values() for name in fields),
+        "body", "html_body", "plain_body", "custom_fields", "fields", "user_fields",
+        "organization_fields", "recipient", "photo",
+    }
+)

@@ -49,3 +49,19 @@ def columns(pipeline: dlt.Pipeline, table: str) -> dict[str, str]:
             table,
         )
     )
+
+
+def quarantined(pipeline: dlt.Pipeline) -> list[dict[str, Any]]:
+    """Every row of the dataset's `_quarantine` table (none if it does not exist)."""
+    names = ("quarantine_id", "source", "endpoint", "table_name", "record_id", "column_name",
+             "reason", "record", "loaded_at")
+    exists = query(
+        pipeline,
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s "
+        "AND table_name = '_quarantine'",
+        pipeline.dataset_name,
+    )[0][0]
+    if not exists:
+        return []
+    rows = query(pipeline, f"SELECT {', '.join(names)} FROM _quarantine ORDER BY quarantine_id")
+    return [dict(zip(names, row, strict=True)) for row in rows]

@@ -16,7 +16,6 @@ from connectors.http import (
     ApiAuthError,
     ApiClient,
     ApiError,
-    ApiRecordError,
     BearerAuth,
     RetryPolicy,
 )
@@ -29,7 +28,7 @@ from connectors.hubspot.helpers import (
 )
 from sandbox import Sandbox
 from sandbox.world import DEAL_STAGES, CrmCompany, Deal, World
-from tests.connectors.landing import columns, counts, new_pipeline, query
+from tests.connectors.landing import columns, counts, new_pipeline, quarantined, query
 
 DATASET = "raw_hubspot"
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
@@ -345,20 +344,26 @@ def test_401_is_clear_and_never_shows_the_token(sandbox, tmp_path):
     assert token not in everything and "Authorization" not in everything
 
 
-def test_an_unparsable_property_names_record_and_property(sandbox, tmp_path):
+def test_an_unparsable_property_is_quarantined_naming_record_and_property(sandbox, tmp_path):
     sandbox.inject_fault(
         path_prefix="/crm/v3/objects/deals",
         status=200,
         body='{"results": [{"id": "77", "properties": {"amount": "12,5k"}, '
         '"createdAt": "2024-03-01T00:00:00Z", "updatedAt": "2024-03-02T00:00:00Z", '
+        '"archived": false}, {"id": "78", "properties": {"amount": "12.5"}, '
+        '"createdAt": "2024-03-01T00:00:00Z", "updatedAt": "2024-03-02T00:00:00Z", '
         '"archived": false}]}',
     )
-    with pytest.raises(Exception) as failure:
-        new_pipeline(tmp_path, DATASET).run(source_for(sandbox).with_resources("deals"))
-    error = api_error_in(failure.value)
-    assert isinstance(error, ApiRecordError)
-    message = str(error)
-    assert "deal id='77'" in message and "'amount'" in message and "12,5k" in message
+    pipeline = new_pipeline(tmp_path, DATASET)
+    pipeline.run(source_for(sandbox).with_resources("deals"))
+    assert query(pipeline, "SELECT amount FROM deals WHERE id = 78") == [(Decimal("12.5"),)]
+    assert query(pipeline, "SELECT count(*) FROM deals WHERE id = 77") == [(0,)]
+    [row] = quarantined(pipeline)
+    assert (row["source"], row["endpoint"], row["table_name"]) == (
+        "hubspot", "/crm/v3/objects/deals", "deals"
+    )
+    assert row["record_id"] == "77" and row["column_name"] == "amount"
+    assert "properties.amount" in row["reason"] and "12,5k" in row["reason"]
 
 
 # --- configuration ------------------------------------------------------------------------------

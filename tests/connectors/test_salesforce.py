@@ -15,7 +15,6 @@ import pytest
 
 from connectors.http import (
     ApiAuthError,
-    ApiRecordError,
     ApiRetriesExhaustedError,
     RetryPolicy,
 )
@@ -31,7 +30,7 @@ from connectors.salesforce.settings import OPPORTUNITY_REQUIRED_FIELDS
 from sandbox import Sandbox
 from sandbox.salesforce_api import STAGE_NAMES, salesforce_id
 from sandbox.world import World
-from tests.connectors.landing import columns, counts, query
+from tests.connectors.landing import columns, counts, quarantined, query
 from tests.connectors.landing import new_pipeline as new_crm_pipeline
 from tests.connectors.test_hubspot import T0, api_error_in, crm_world
 
@@ -317,19 +316,27 @@ def test_an_unknown_custom_field_is_salesforces_invalid_field_error(sandbox, tmp
     assert error.status == 400 and "INVALID_FIELD" in str(error) and "Nope__c" in str(error)
 
 
-def test_a_value_that_does_not_fit_names_record_and_field(sandbox, tmp_path):
+def test_a_value_that_does_not_fit_is_quarantined_naming_record_and_field(sandbox, tmp_path):
+    good = (
+        '{"Id": "006000000000002AAA", "AccountId": null, "IsDeleted": false, '
+        '"SystemModstamp": "2024-03-02T00:00:00.000+0000", '
+        '"CreatedDate": "2024-03-01T00:00:00.000+0000", "Contract_Term_Months__c": 12}'
+    )
     sandbox.inject_fault(
         path_prefix=QUERY_ALL,
         status=200,
-        body='{"totalSize": 1, "done": true, "records": [{"Id": "006000000000001AAA", '
+        body='{"totalSize": 2, "done": true, "records": [{"Id": "006000000000001AAA", '
         '"AccountId": null, "IsDeleted": false, "SystemModstamp": "2024-03-02T00:00:00.000+0000", '
-        '"CreatedDate": "2024-03-01T00:00:00.000+0000", "Contract_Term_Months__c": 12.5}]}',
+        '"CreatedDate": "2024-03-01T00:00:00.000+0000", "Contract_Term_Months__c": 12.5}, '
+        + good + "]}",
     )
-    with pytest.raises(Exception) as failure:
-        new_pipeline(tmp_path).run(source_for(sandbox).with_resources("opportunities"))
-    error = api_error_in(failure.value)
-    assert isinstance(error, ApiRecordError)
-    assert "Id='006000000000001AAA'" in str(error) and "Contract_Term_Months__c" in str(error)
+    pipeline = new_pipeline(tmp_path)
+    pipeline.run(source_for(sandbox).with_resources("opportunities"))
+    assert query(pipeline, "SELECT id FROM opportunities") == [("006000000000002AAA",)]
+    [row] = quarantined(pipeline)
+    assert row["record_id"] == "006000000000001AAA" and row["table_name"] == "opportunities"
+    assert row["column_name"] == "contract_term_months_c"
+    assert "Contract_Term_Months__c" in row["reason"] and "12.5" in row["reason"]
 
 
 # --- configuration ------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ import pytest
 from connectors.http import (
     ApiAuthError,
     ApiError,
-    ApiRecordError,
     ApiRetriesExhaustedError,
     RetryPolicy,
     parse_retry_after,
@@ -26,7 +25,7 @@ from sandbox import Sandbox, User, World, generate_world
 from sandbox.timeline import derive_ticket, epoch
 from sandbox.world import Comment, Schedule, Ticket, Update
 from sandbox.zendesk_api import WorldIndex
-from tests.connectors.landing import columns, counts, new_pipeline, query
+from tests.connectors.landing import columns, counts, new_pipeline, quarantined, query
 
 DATASET = "raw_zendesk"
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
@@ -299,18 +298,23 @@ def test_metric_sets_land_flat_with_hand_computed_values(tmp_path):
     assert solved_at == [(datetime(2024, 3, 11, 12, tzinfo=UTC),)]
 
 
-def test_a_metric_set_of_a_ticket_not_on_its_page_is_refused(sandbox, tmp_path):
+def test_a_metric_set_of_a_ticket_not_on_its_page_is_quarantined(sandbox, tmp_path):
     sandbox.inject_fault(
         path_prefix="/api/v2/incremental/tickets",
         status=200,
         body='{"tickets": [{"id": 5, "generated_timestamp": 1709900000}], '
-        '"metric_sets": [{"id": 77, "ticket_id": 6}], "end_of_stream": true}',
+        '"metric_sets": [{"id": 77, "ticket_id": 6}, {"id": 78, "ticket_id": 5}], '
+        '"end_of_stream": true}',
     )
-    with pytest.raises(Exception) as failure:
-        new_pipeline(tmp_path, DATASET).run(source_for(sandbox).with_resources("tickets"))
-    error = api_error_in(failure.value)
-    assert isinstance(error, ApiRecordError)
-    assert "id=77" in str(error) and "ticket 6" in str(error)
+    pipeline = new_pipeline(tmp_path, DATASET)
+    pipeline.run(source_for(sandbox).with_resources("tickets"))
+    assert query(pipeline, "SELECT id FROM tickets") == [(5,)]
+    assert query(pipeline, "SELECT id, ticket_id FROM ticket_metric_sets") == [(78, 5)]
+    [row] = quarantined(pipeline)
+    assert (row["table_name"], row["record_id"], row["column_name"]) == (
+        "ticket_metric_sets", "77", "ticket_id"
+    )
+    assert "ticket 6" in row["reason"] and "not on its page" in row["reason"]
 
 
 def test_free_text_lands_only_when_asked(sandbox, tmp_path):
@@ -531,19 +535,23 @@ def test_secrets_echoed_by_the_api_are_redacted(sandbox, tmp_path):
     assert token not in "".join(traceback.format_exception(failure.value))
 
 
-def test_a_record_that_cannot_land_names_endpoint_and_record(sandbox, tmp_path):
+def test_a_record_that_cannot_land_is_quarantined_naming_endpoint_and_record(
+    sandbox, tmp_path
+):
     sandbox.inject_fault(
         path_prefix="/api/v2/groups",
         status=200,
-        body='{"groups": [{"id": 42, "name": "x", "created_at": "yesterday-ish"}], '
+        body='{"groups": [{"id": 42, "name": "x", "created_at": "yesterday-ish", '
+        '"description": "secret words"}, {"id": 43, "name": "y"}], '
         '"meta": {"has_more": false}, "links": {}}',
     )
-    with pytest.raises(Exception) as failure:
-        new_pipeline(tmp_path, DATASET).run(source_for(sandbox).with_resources("groups"))
-    error = api_error_in(failure.value)
-    assert isinstance(error, ApiRecordError)
-    assert "/api/v2/groups.json" in str(error) and "id=42" in str(error)
-    assert "created_at" in str(error)
+    pipeline = new_pipeline(tmp_path, DATASET)
+    pipeline.run(source_for(sandbox).with_resources("groups"))
+    assert query(pipeline, "SELECT id FROM groups") == [(43,)]
+    [row] = quarantined(pipeline)
+    assert row["endpoint"] == "/api/v2/groups.json" and row["record_id"] == "42"
+    assert row["column_name"] == "created_at" and "yesterday-ish" in row["reason"]
+    assert "secret words" not in row["record"] and '"name":"x"' in row["record"]
 
 
 # --- configuration ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The `helpdesk-etl` command line: demo, sandbox, run, ui.
+"""The `helpdesk-etl` command line: demo, sandbox, run, ui, bi-role.
 
 Every command exits 0 on success, or non-zero with a one-line reason on failure.
 """
@@ -110,7 +110,8 @@ def kpi_summary(warehouse_url: str) -> dict[str, object]:
     from warehouse import Warehouse
 
     warehouse = Warehouse(warehouse_url)
-    unsolved = ", ".join(f"'{s}'" for s in UNSOLVED)
+    unsolved = {f"unsolved_{i}": status for i, status in enumerate(UNSOLVED)}
+    in_unsolved = ", ".join(f":{name}" for name in unsolved)
     rows = warehouse.query(
         f"""
         SELECT count(*) AS tickets,
@@ -119,10 +120,11 @@ def kpi_summary(warehouse_url: str) -> dict[str, object]:
                percentile_cont(0.5) WITHIN GROUP (ORDER BY full_resolution_minutes)
                    AS median_full_resolution_minutes,
                avg(replies_to_resolution) AS avg_replies_to_resolution,
-               count(*) FILTER (WHERE status IN ({unsolved})) AS open_backlog
+               count(*) FILTER (WHERE status IN ({in_unsolved})) AS open_backlog
         FROM marts.ticket_metrics
         WHERE status <> 'deleted'
-        """
+        """,
+        unsolved,
     )
     summary = rows[0]
     revenue = warehouse.query(
@@ -254,6 +256,44 @@ def cmd_ui(args: argparse.Namespace) -> None:
             sandbox.stop()
 
 
+def cmd_bi_role(args: argparse.Namespace) -> None:
+    """Create or update a read-only PostgreSQL login that reads schema marts only.
+
+    The password is read from the environment variable named by --password-env, never from
+    the command line (argv shows in `ps` and in shell history).
+    """
+    import re
+
+    from pipelines.settings import Settings
+    from warehouse import Warehouse, grant_bi_role
+
+    password = None
+    if args.password_env is not None:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", args.password_env):
+            # Not echoed: someone may have typed the password itself here.
+            raise CommandError("--password-env takes the NAME of an environment variable "
+                               "holding the password, not the password")
+        password = os.environ.get(args.password_env)
+        if not password:
+            raise CommandError(f"--password-env {args.password_env}: that variable is not set")
+    warehouse = Warehouse(Settings.from_env().warehouse_url)
+    try:
+        result = grant_bi_role(warehouse, args.role, password, args.pipeline_role)
+    finally:
+        warehouse.dispose()
+    print(f"helpdesk-etl: BI role {result.role!r} {'created' if result.created else 'updated'}: "
+          f"SELECT on the {result.marts_tables} tables of schema marts, and on marts tables "
+          f"{result.pipeline_role!r} creates later; read-only, nothing else")
+    if not result.password_set:
+        print("helpdesk-etl: password left unchanged (use --password-env VAR to set one)")
+    if result.revoked_public_create:
+        print("helpdesk-etl: also revoked CREATE on schema public from PUBLIC")
+    if result.temporary_allowed:
+        print("helpdesk-etl: warning: the role can still create temporary tables (PUBLIC "
+              "holds TEMPORARY on the database, and only its owner can revoke that)",
+              file=sys.stderr)
+
+
 def _add_world_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=42, help="world seed (default 42)")
     parser.add_argument("--tickets", type=int, default=5000, help="tickets (default 5000)")
@@ -290,6 +330,19 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=3000)
     _add_world_options(ui)
     ui.set_defaults(func=cmd_ui)
+
+    bi_role = commands.add_parser(
+        "bi-role", help="create or update a read-only PostgreSQL role for a BI tool (marts only)",
+        allow_abbrev=False,  # `--password x` must not pass for `--password-env x`
+    )
+    bi_role.add_argument("--role", required=True, help="the role's name")
+    bi_role.add_argument("--password-env", metavar="VAR",
+                         help="environment variable holding the role's password (default: "
+                              "leave the password unchanged)")
+    bi_role.add_argument("--pipeline-role", metavar="ROLE",
+                         help="the role the pipeline connects as, whose future marts tables the "
+                              "BI role may read (default: WAREHOUSE_URL's role)")
+    bi_role.set_defaults(func=cmd_bi_role)
     return parser
 
 

@@ -147,3 +147,29 @@ def staging_sql(model: Model, sources: list[str]) -> str:
         raise ValueError(f"no source among {sources} has SQL for staging.{model.name}")
     return "\nUNION ALL\n".join(f"SELECT * FROM (\n{part}\n) AS {model.name}_{i}"
                                 for i, part in enumerate(parts))
+
+
+ALL_MODELS: tuple[Model, ...] = (*STAGING_MODELS, *INTERMEDIATE_MODELS, *MART_MODELS)
+
+
+def build_order(sources: list[str], models: tuple[Model, ...] = ALL_MODELS) -> list[Model]:
+    """`models` in an order where every model comes after the models it reads.
+
+    What Dagster does from the asset graph, for code that builds models outside Dagster (the
+    benchmarks, incremental builds). Ties keep the registry's order, so the order is stable.
+    """
+    by_table = {(m.schema, m.name): m for m in models}
+    pending = list(models)
+    ordered: list[Model] = []
+    built: set[tuple[str, str]] = set()
+    while pending:
+        for model in pending:
+            upstream = {t for t in model.tables_read(sources) if t in by_table}
+            if upstream <= built:
+                break
+        else:
+            raise ValueError(f"models read each other in a cycle: {[m.name for m in pending]}")
+        pending.remove(model)
+        ordered.append(model)
+        built.add((model.schema, model.name))
+    return ordered

@@ -101,7 +101,9 @@ SELECT
     local_date,
     opens_at,
     closes_at,
-    CAST(extract(epoch FROM (closes_at - opens_at)) AS double precision) / 60 AS minutes
+    CAST(
+        extract(epoch FROM closes_at) - extract(epoch FROM opens_at)
+    AS double precision) / 60 AS minutes
 FROM utc_intervals
 -- A piece covering only skipped wall-clock time (02:00-03:00 on a spring-forward day) is empty.
 WHERE closes_at > opens_at

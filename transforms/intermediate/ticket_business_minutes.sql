@@ -9,8 +9,12 @@
 -- Each schedule has a business clock: the open minutes elapsed since its first interval. The
 -- business minutes between two instants are the difference of their clock readings, so the
 -- work grows with tickets + intervals, not tickets x intervals (a ticket open for a year
--- costs no more than one open for an hour).
-WITH ticket_schedules AS (
+-- costs no more than one open for an hour). An instant's reading comes from the latest
+-- time point at or before it on its local day (in the schedule's zone): one of the day's
+-- intervals, or the start of the day (a point carrying the clock at that moment), found by
+-- an equality join on (schedule, local date): a small lookup per instant, no sort of all
+-- instants.
+WITH ticket_schedules AS MATERIALIZED (
     SELECT
         ms.source,
         ms.ticket_id,
@@ -18,126 +22,191 @@ WITH ticket_schedules AS (
         ms.created_at,
         ms.first_response_at,
         ms.first_resolved_at,
-        ms.final_resolved_at
+        ms.final_resolved_at,
+        CAST(ms.created_at AT TIME ZONE s.time_zone AS date) AS cr_date,
+        CAST(ms.first_response_at AT TIME ZONE s.time_zone AS date) AS fr_date,
+        CAST(ms.first_resolved_at AT TIME ZONE s.time_zone AS date) AS fs_date,
+        CAST(ms.final_resolved_at AT TIME ZONE s.time_zone AS date) AS fl_date
     FROM staging.ticket_milestones AS ms
     INNER JOIN staging.schedules AS s
         ON s.source = ms.source AND s.is_default AND s.time_zone IS NOT NULL
 ),
 
--- The instants whose clock readings are needed: creation and every milestone reached.
-ticket_instants AS (
-    SELECT source, schedule_id, ticket_id, 'created' AS instant, created_at AS read_at
-    FROM ticket_schedules
-    UNION ALL
-    SELECT source, schedule_id, ticket_id, 'first_response', first_response_at
-    FROM ticket_schedules
-    WHERE first_response_at IS NOT NULL
-    UNION ALL
-    SELECT source, schedule_id, ticket_id, 'first_resolution', first_resolved_at
-    FROM ticket_schedules
-    WHERE first_resolved_at IS NOT NULL
-    UNION ALL
-    SELECT source, schedule_id, ticket_id, 'full_resolution', final_resolved_at
-    FROM ticket_schedules
-    WHERE final_resolved_at IS NOT NULL
+-- Every local day of the schedules' calendar, a week of margin on each side.
+calendar_bounds AS (
+    SELECT min(local_date) - 7 AS first_date, max(local_date) + 7 AS last_date
+    FROM staging.schedule_open_intervals
 ),
 
-open_intervals AS (
+calendar AS (
+    SELECT CAST(series.day AS date) AS local_date
+    FROM calendar_bounds AS b
+    CROSS JOIN generate_series(
+        CAST(b.first_date AS timestamp), CAST(b.last_date AS timestamp), INTERVAL '1 day'
+    ) AS series (day)
+),
+
+day_minutes AS (
+    SELECT source, schedule_id, local_date, sum(minutes) AS minutes
+    FROM staging.schedule_open_intervals
+    GROUP BY source, schedule_id, local_date
+),
+
+schedule_totals AS (
+    SELECT source, schedule_id, sum(minutes) AS minutes
+    FROM day_minutes
+    GROUP BY source, schedule_id
+),
+
+-- The time points of each local day: its open intervals, each with the open minutes before
+-- it, and a point before the day starts (24 hours before its UTC midnight, earlier than any
+-- local midnight) carrying the clock at the start of the day: the open minutes of all
+-- earlier days. Whole minutes, so these sums are exact.
+time_points AS (
     SELECT
         source,
         schedule_id,
+        local_date,
         opens_at,
         closes_at,
         coalesce(sum(minutes) OVER (
             PARTITION BY source, schedule_id ORDER BY opens_at
             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-        ), 0) AS minutes_before
+        ), 0) AS minutes_before,
+        1 AS point_order
     FROM staging.schedule_open_intervals
-),
-
--- Intervals and instants on one time line per schedule; at the same moment the interval
--- comes first.
-time_line AS (
-    SELECT
-        source,
-        schedule_id,
-        opens_at AS read_at,
-        0 AS sort_order,
-        opens_at,
-        closes_at,
-        minutes_before,
-        CAST(NULL AS text) AS ticket_id,
-        CAST(NULL AS text) AS instant
-    FROM open_intervals
     UNION ALL
     SELECT
-        source,
-        schedule_id,
-        read_at,
-        1 AS sort_order,
-        CAST(NULL AS timestamptz) AS opens_at,
-        CAST(NULL AS timestamptz) AS closes_at,
-        CAST(NULL AS double precision) AS minutes_before,
-        ticket_id,
-        instant
-    FROM ticket_instants
+        s.source,
+        s.schedule_id,
+        c.local_date,
+        CAST(c.local_date AS timestamp) AT TIME ZONE 'UTC' - INTERVAL '24 hours',
+        CAST(c.local_date AS timestamp) AT TIME ZONE 'UTC' - INTERVAL '24 hours',
+        coalesce(sum(dm.minutes) OVER (
+            PARTITION BY s.source, s.schedule_id ORDER BY c.local_date
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        ), 0),
+        0
+    FROM (SELECT DISTINCT source, schedule_id FROM staging.schedule_open_intervals) AS s
+    CROSS JOIN calendar AS c
+    LEFT JOIN day_minutes AS dm
+        ON dm.source = s.source AND dm.schedule_id = s.schedule_id
+        AND dm.local_date = c.local_date
 ),
 
--- For each instant, the latest interval opened at or before it. Intervals do not overlap, so
--- that interval has the greatest opens_at, closes_at and minutes_before so far: running
--- maxima find it without a join.
-latest_intervals AS (
+-- Each point holds from its moment to the day's next point.
+day_points AS (
     SELECT
-        source,
-        ticket_id,
-        instant,
-        read_at,
-        max(opens_at) OVER running AS opens_at,
-        max(closes_at) OVER running AS closes_at,
-        max(minutes_before) OVER running AS minutes_before
-    FROM time_line
-    WINDOW running AS (
-        PARTITION BY source, schedule_id ORDER BY read_at, sort_order
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    )
+        *,
+        lead(opens_at) OVER (
+            PARTITION BY source, schedule_id, local_date ORDER BY opens_at, point_order
+        ) AS next_opens_at
+    FROM time_points
 ),
 
--- Clock reading: minutes before the latest interval plus the part of it already elapsed;
--- 0 before the first interval.
-clock_readings AS (
+-- Clock readings: the open minutes before the instant's point plus the part of it already
+-- elapsed (none for a day's start); 0 before the calendar (or on a schedule without any
+-- interval), every open minute after it. One instant per step (cr: creation, fr: first
+-- response, fs: first resolution, fl: full resolution), each step materialised: one lookup
+-- join per query block, which PostgreSQL plans as a hash join on all three keys (four in one
+-- block made it merge on two).
+cr_readings AS MATERIALIZED (
     SELECT
-        source,
-        ticket_id,
-        instant,
-        coalesce(
-            minutes_before
-            + CAST(extract(epoch FROM (least(read_at, closes_at) - opens_at)) AS double precision)
-            / 60,
-            0
-        ) AS business_clock
-    FROM latest_intervals
-    WHERE ticket_id IS NOT NULL
+        t.*,
+        CASE
+            WHEN t.created_at IS NULL THEN NULL
+            WHEN p.opens_at IS NOT NULL THEN p.minutes_before
+                + CAST(
+                    extract(epoch FROM least(t.created_at, p.closes_at))
+                    - extract(epoch FROM p.opens_at)
+                AS double precision) / 60
+            WHEN t.cr_date < b.first_date THEN 0
+            ELSE coalesce(totals.minutes, 0)
+        END AS created_clock
+    FROM ticket_schedules AS t
+    CROSS JOIN calendar_bounds AS b
+    LEFT JOIN schedule_totals AS totals
+        ON totals.source = t.source AND totals.schedule_id = t.schedule_id
+    LEFT JOIN day_points AS p
+        ON p.source = t.source AND p.schedule_id = t.schedule_id
+        AND p.local_date = t.cr_date AND p.opens_at <= t.created_at
+        AND (p.next_opens_at IS NULL OR p.next_opens_at > t.created_at)
 ),
 
-readings_by_ticket AS (
+fr_readings AS MATERIALIZED (
     SELECT
-        source,
-        ticket_id,
-        max(CASE WHEN instant = 'created' THEN business_clock END) AS created_clock,
-        max(CASE WHEN instant = 'first_response' THEN business_clock END) AS first_response_clock,
-        max(CASE WHEN instant = 'first_resolution' THEN business_clock END)
-            AS first_resolution_clock,
-        max(CASE WHEN instant = 'full_resolution' THEN business_clock END)
-            AS full_resolution_clock
-    FROM clock_readings
-    GROUP BY source, ticket_id
+        t.*,
+        CASE
+            WHEN t.first_response_at IS NULL THEN NULL
+            WHEN p.opens_at IS NOT NULL THEN p.minutes_before
+                + CAST(
+                    extract(epoch FROM least(t.first_response_at, p.closes_at))
+                    - extract(epoch FROM p.opens_at)
+                AS double precision) / 60
+            WHEN t.fr_date < b.first_date THEN 0
+            ELSE coalesce(totals.minutes, 0)
+        END AS first_response_clock
+    FROM cr_readings AS t
+    CROSS JOIN calendar_bounds AS b
+    LEFT JOIN schedule_totals AS totals
+        ON totals.source = t.source AND totals.schedule_id = t.schedule_id
+    LEFT JOIN day_points AS p
+        ON p.source = t.source AND p.schedule_id = t.schedule_id
+        AND p.local_date = t.fr_date AND p.opens_at <= t.first_response_at
+        AND (p.next_opens_at IS NULL OR p.next_opens_at > t.first_response_at)
+),
+
+fs_readings AS MATERIALIZED (
+    SELECT
+        t.*,
+        CASE
+            WHEN t.first_resolved_at IS NULL THEN NULL
+            WHEN p.opens_at IS NOT NULL THEN p.minutes_before
+                + CAST(
+                    extract(epoch FROM least(t.first_resolved_at, p.closes_at))
+                    - extract(epoch FROM p.opens_at)
+                AS double precision) / 60
+            WHEN t.fs_date < b.first_date THEN 0
+            ELSE coalesce(totals.minutes, 0)
+        END AS first_resolution_clock
+    FROM fr_readings AS t
+    CROSS JOIN calendar_bounds AS b
+    LEFT JOIN schedule_totals AS totals
+        ON totals.source = t.source AND totals.schedule_id = t.schedule_id
+    LEFT JOIN day_points AS p
+        ON p.source = t.source AND p.schedule_id = t.schedule_id
+        AND p.local_date = t.fs_date AND p.opens_at <= t.first_resolved_at
+        AND (p.next_opens_at IS NULL OR p.next_opens_at > t.first_resolved_at)
+),
+
+fl_readings AS MATERIALIZED (
+    SELECT
+        t.*,
+        CASE
+            WHEN t.final_resolved_at IS NULL THEN NULL
+            WHEN p.opens_at IS NOT NULL THEN p.minutes_before
+                + CAST(
+                    extract(epoch FROM least(t.final_resolved_at, p.closes_at))
+                    - extract(epoch FROM p.opens_at)
+                AS double precision) / 60
+            WHEN t.fl_date < b.first_date THEN 0
+            ELSE coalesce(totals.minutes, 0)
+        END AS full_resolution_clock
+    FROM fs_readings AS t
+    CROSS JOIN calendar_bounds AS b
+    LEFT JOIN schedule_totals AS totals
+        ON totals.source = t.source AND totals.schedule_id = t.schedule_id
+    LEFT JOIN day_points AS p
+        ON p.source = t.source AND p.schedule_id = t.schedule_id
+        AND p.local_date = t.fl_date AND p.opens_at <= t.final_resolved_at
+        AND (p.next_opens_at IS NULL OR p.next_opens_at > t.final_resolved_at)
 )
 
 -- A milestone before creation overlaps no business time: 0, not a negative number.
 SELECT
     ms.source,
     ms.ticket_id,
-    ts.schedule_id,
+    r.schedule_id,
     CASE WHEN r.first_response_clock IS NOT NULL
         THEN greatest(r.first_response_clock - r.created_clock, 0) END
         AS first_response_business_minutes,
@@ -148,7 +217,5 @@ SELECT
         THEN greatest(r.full_resolution_clock - r.created_clock, 0) END
         AS full_resolution_business_minutes
 FROM staging.ticket_milestones AS ms
-LEFT JOIN ticket_schedules AS ts
-    ON ts.source = ms.source AND ts.ticket_id = ms.ticket_id
-LEFT JOIN readings_by_ticket AS r
+LEFT JOIN fl_readings AS r
     ON r.source = ms.source AND r.ticket_id = ms.ticket_id

@@ -35,5 +35,7 @@ SELECT
     started_at,
     ended_at,
     is_current,
-    CAST(extract(epoch FROM (ended_at - started_at)) AS double precision) / 60 AS minutes
+    CAST(
+        extract(epoch FROM ended_at) - extract(epoch FROM started_at)
+    AS double precision) / 60 AS minutes
 FROM bounded

@@ -2,7 +2,9 @@
 -- is one handled contact, on the local day the contact started; aht_seconds =
 -- handle_seconds / handled_contacts (NULL when nothing was handled).
 -- Grain: (date, source, channel, agent_id), one row per key even when the count is zero.
--- A partition recomputes its own days (:range_start <= date < :range_end).
+-- A partition recomputes its own days (:range_start <= date < :range_end). A contact belongs
+-- to the day of its local start date (the same boundaries as staging.reporting_days), an
+-- equality join rather than a range join over days x contacts.
 WITH days AS (
     SELECT date, day_start, day_end
     FROM staging.reporting_days
@@ -24,7 +26,7 @@ handled AS (
         sum(r.handle_seconds) AS handle_seconds
     FROM staging.handle_time_records AS r
     INNER JOIN days AS d
-        ON r.started_at >= d.day_start AND r.started_at < d.day_end
+        ON d.date = CAST(r.started_at AT TIME ZONE :reporting_timezone AS date)
     GROUP BY d.date, r.source, r.channel, r.agent_id
 )
 

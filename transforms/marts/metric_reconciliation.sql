@@ -11,59 +11,101 @@
 -- tickets_compared. worst_ticket_ids: up to 5 differing tickets, comma-separated, one-sided
 -- NULLs first, then by absolute difference. max_abs_difference: over tickets where both
 -- sides have a value (minutes, or the count).
-WITH metric_pairs AS (
+-- Each matched ticket is paired with every metric (a join with the metric list, the values
+-- picked by CASE; o_: ours, h_: the helpdesk's): one pass over the tickets, no correlated
+-- (LATERAL) subquery.
+WITH matched AS (
     SELECT
         ours.source,
         ours.ticket_id,
-        pair.metric,
-        pair.unit,
-        pair.definitions_coincide,
-        pair.our_value,
-        pair.helpdesk_value
+        CAST(ours.first_response_minutes AS double precision) AS o_first_response_minutes,
+        CAST(helpdesk.first_response_minutes AS double precision) AS h_first_response_minutes,
+        CAST(ours.first_resolution_minutes AS double precision) AS o_first_resolution_minutes,
+        CAST(helpdesk.first_resolution_minutes AS double precision) AS h_first_resolution_minutes,
+        CAST(ours.full_resolution_minutes AS double precision) AS o_full_resolution_minutes,
+        CAST(helpdesk.full_resolution_minutes AS double precision) AS h_full_resolution_minutes,
+        CAST(ours.agent_wait_minutes AS double precision) AS o_agent_wait_minutes,
+        CAST(helpdesk.agent_wait_minutes AS double precision) AS h_agent_wait_minutes,
+        CAST(ours.requester_wait_minutes AS double precision) AS o_requester_wait_minutes,
+        CAST(helpdesk.requester_wait_minutes AS double precision) AS h_requester_wait_minutes,
+        CAST(ours.on_hold_minutes AS double precision) AS o_on_hold_minutes,
+        CAST(helpdesk.on_hold_minutes AS double precision) AS h_on_hold_minutes,
+        CAST(ours.first_response_business_minutes AS double precision)
+            AS o_first_response_business_minutes,
+        CAST(helpdesk.first_response_business_minutes AS double precision)
+            AS h_first_response_business_minutes,
+        CAST(ours.first_resolution_business_minutes AS double precision)
+            AS o_first_resolution_business_minutes,
+        CAST(helpdesk.first_resolution_business_minutes AS double precision)
+            AS h_first_resolution_business_minutes,
+        CAST(ours.full_resolution_business_minutes AS double precision)
+            AS o_full_resolution_business_minutes,
+        CAST(helpdesk.full_resolution_business_minutes AS double precision)
+            AS h_full_resolution_business_minutes,
+        CAST(ours.agent_replies AS double precision) AS o_agent_replies,
+        CAST(helpdesk.agent_replies AS double precision) AS h_agent_replies,
+        CAST(ours.reopens AS double precision) AS o_reopens,
+        CAST(helpdesk.reopens AS double precision) AS h_reopens
     FROM marts.ticket_metrics AS ours
     INNER JOIN staging.helpdesk_ticket_metrics AS helpdesk
         ON helpdesk.source = ours.source AND helpdesk.ticket_id = ours.ticket_id
-    CROSS JOIN LATERAL (
-        VALUES
-            ('first_response_minutes', 'calendar_minutes', true,
-             CAST(ours.first_response_minutes AS double precision),
-             CAST(helpdesk.first_response_minutes AS double precision)),
-            ('first_resolution_minutes', 'calendar_minutes', true,
-             CAST(ours.first_resolution_minutes AS double precision),
-             CAST(helpdesk.first_resolution_minutes AS double precision)),
-            ('full_resolution_minutes', 'calendar_minutes', true,
-             CAST(ours.full_resolution_minutes AS double precision),
-             CAST(helpdesk.full_resolution_minutes AS double precision)),
-            -- Ours run to the as-of time; the helpdesk counts completed periods only.
-            ('agent_wait_minutes', 'calendar_minutes', false,
-             CAST(ours.agent_wait_minutes AS double precision),
-             CAST(helpdesk.agent_wait_minutes AS double precision)),
-            ('requester_wait_minutes', 'calendar_minutes', false,
-             CAST(ours.requester_wait_minutes AS double precision),
-             CAST(helpdesk.requester_wait_minutes AS double precision)),
-            ('on_hold_minutes', 'calendar_minutes', false,
-             CAST(ours.on_hold_minutes AS double precision),
-             CAST(helpdesk.on_hold_minutes AS double precision)),
-            ('first_response_business_minutes', 'business_minutes', true,
-             CAST(ours.first_response_business_minutes AS double precision),
-             CAST(helpdesk.first_response_business_minutes AS double precision)),
-            ('first_resolution_business_minutes', 'business_minutes', true,
-             CAST(ours.first_resolution_business_minutes AS double precision),
-             CAST(helpdesk.first_resolution_business_minutes AS double precision)),
-            ('full_resolution_business_minutes', 'business_minutes', true,
-             CAST(ours.full_resolution_business_minutes AS double precision),
-             CAST(helpdesk.full_resolution_business_minutes AS double precision)),
-            ('agent_replies', 'count', true,
-             CAST(ours.agent_replies AS double precision),
-             CAST(helpdesk.agent_replies AS double precision)),
-            ('reopens', 'count', true,
-             CAST(ours.reopens AS double precision),
-             CAST(helpdesk.reopens AS double precision))
-    ) AS pair (metric, unit, definitions_coincide, our_value, helpdesk_value)
     WHERE ours.status <> 'deleted'
 ),
 
-compared_values AS (
+metrics (metric, unit, definitions_coincide) AS (
+    VALUES
+        ('first_response_minutes', 'calendar_minutes', true),
+        ('first_resolution_minutes', 'calendar_minutes', true),
+        ('full_resolution_minutes', 'calendar_minutes', true),
+        -- Ours run to the as-of time; the helpdesk counts completed periods only.
+        ('agent_wait_minutes', 'calendar_minutes', false),
+        ('requester_wait_minutes', 'calendar_minutes', false),
+        ('on_hold_minutes', 'calendar_minutes', false),
+        ('first_response_business_minutes', 'business_minutes', true),
+        ('first_resolution_business_minutes', 'business_minutes', true),
+        ('full_resolution_business_minutes', 'business_minutes', true),
+        ('agent_replies', 'count', true),
+        ('reopens', 'count', true)
+),
+
+metric_pairs AS NOT MATERIALIZED (
+    SELECT
+        x.source,
+        x.ticket_id,
+        m.metric,
+        m.unit,
+        m.definitions_coincide,
+        CASE m.metric
+            WHEN 'first_response_minutes' THEN x.o_first_response_minutes
+            WHEN 'first_resolution_minutes' THEN x.o_first_resolution_minutes
+            WHEN 'full_resolution_minutes' THEN x.o_full_resolution_minutes
+            WHEN 'agent_wait_minutes' THEN x.o_agent_wait_minutes
+            WHEN 'requester_wait_minutes' THEN x.o_requester_wait_minutes
+            WHEN 'on_hold_minutes' THEN x.o_on_hold_minutes
+            WHEN 'first_response_business_minutes' THEN x.o_first_response_business_minutes
+            WHEN 'first_resolution_business_minutes' THEN x.o_first_resolution_business_minutes
+            WHEN 'full_resolution_business_minutes' THEN x.o_full_resolution_business_minutes
+            WHEN 'agent_replies' THEN x.o_agent_replies
+            WHEN 'reopens' THEN x.o_reopens
+        END AS our_value,
+        CASE m.metric
+            WHEN 'first_response_minutes' THEN x.h_first_response_minutes
+            WHEN 'first_resolution_minutes' THEN x.h_first_resolution_minutes
+            WHEN 'full_resolution_minutes' THEN x.h_full_resolution_minutes
+            WHEN 'agent_wait_minutes' THEN x.h_agent_wait_minutes
+            WHEN 'requester_wait_minutes' THEN x.h_requester_wait_minutes
+            WHEN 'on_hold_minutes' THEN x.h_on_hold_minutes
+            WHEN 'first_response_business_minutes' THEN x.h_first_response_business_minutes
+            WHEN 'first_resolution_business_minutes' THEN x.h_first_resolution_business_minutes
+            WHEN 'full_resolution_business_minutes' THEN x.h_full_resolution_business_minutes
+            WHEN 'agent_replies' THEN x.h_agent_replies
+            WHEN 'reopens' THEN x.h_reopens
+        END AS helpdesk_value
+    FROM matched AS x
+    CROSS JOIN metrics AS m
+),
+
+compared_values AS NOT MATERIALIZED (
     SELECT
         source,
         ticket_id,
@@ -80,6 +122,53 @@ compared_values AS (
     FROM metric_pairs
 ),
 
+-- The 5 worst per metric without sorting every differing ticket by (difference, id), which
+-- is slow on millions of rows: the 5 one-sided NULLs with the lowest ids, and the tickets
+-- whose difference reaches the 5th largest difference (ties included), each found with a
+-- single sort key; then the final order among those few candidates only.
+differing AS (
+    SELECT source, metric, ticket_id, abs_difference
+    FROM compared_values
+    WHERE NOT agrees
+),
+
+null_worst AS (
+    SELECT source, metric, ticket_id, abs_difference
+    FROM (
+        SELECT
+            *,
+            row_number() OVER (PARTITION BY source, metric ORDER BY ticket_id) AS position
+        FROM differing
+        WHERE abs_difference IS NULL
+    ) AS ranked
+    WHERE position <= 5
+),
+
+-- The 5th largest difference (or the smallest, when fewer than 5 tickets differ).
+fifth_largest AS (
+    SELECT source, metric, min(abs_difference) AS threshold
+    FROM (
+        SELECT
+            source,
+            metric,
+            abs_difference,
+            row_number() OVER (PARTITION BY source, metric ORDER BY abs_difference DESC)
+                AS position
+        FROM differing
+        WHERE abs_difference IS NOT NULL
+    ) AS ranked
+    WHERE position <= 5
+    GROUP BY source, metric
+),
+
+value_worst AS (
+    SELECT d.source, d.metric, d.ticket_id, d.abs_difference
+    FROM differing AS d
+    INNER JOIN fifth_largest AS f
+        ON f.source = d.source AND f.metric = d.metric
+    WHERE d.abs_difference >= f.threshold
+),
+
 ranked_differences AS (
     SELECT
         source,
@@ -88,8 +177,11 @@ ranked_differences AS (
         row_number() OVER (
             PARTITION BY source, metric ORDER BY abs_difference DESC NULLS FIRST, ticket_id
         ) AS difference_rank
-    FROM compared_values
-    WHERE NOT agrees
+    FROM (
+        SELECT * FROM null_worst
+        UNION ALL
+        SELECT * FROM value_worst
+    ) AS candidates
 ),
 
 worst_tickets AS (

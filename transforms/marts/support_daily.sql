@@ -5,10 +5,20 @@
 -- minutes up to that resolution. Deleted tickets are left out.
 -- Grain: (date, source, channel), one row per key even when the counts are zero.
 -- A partition recomputes its own days (:range_start <= date < :range_end).
+--
+-- An event belongs to the day of its local date (`AT TIME ZONE`, the same day boundaries as
+-- staging.reporting_days), joined on that date: an equality join, where "day_start <= t <
+-- day_end" would be a range join over days x events. Events outside the range's instants
+-- are filtered out first, so a one-day partition reads few rows.
 WITH days AS (
     SELECT date, day_start, day_end
     FROM staging.reporting_days
     WHERE date >= :range_start AND date < :range_end
+),
+
+range_bounds AS (
+    SELECT min(day_start) AS starts_at, max(day_end) AS ends_at
+    FROM days
 ),
 
 live_tickets AS (
@@ -30,8 +40,10 @@ spine AS (
 created AS (
     SELECT d.date, t.source, t.channel, count(*) AS tickets_created
     FROM live_tickets AS t
+    CROSS JOIN range_bounds AS b
     INNER JOIN days AS d
-        ON t.created_at >= d.day_start AND t.created_at < d.day_end
+        ON d.date = CAST(t.created_at AT TIME ZONE :reporting_timezone AS date)
+    WHERE t.created_at >= b.starts_at AND t.created_at < b.ends_at
     GROUP BY d.date, t.source, t.channel
 ),
 
@@ -39,11 +51,13 @@ day_transitions AS (
     SELECT d.date, d.day_end, t.source, t.ticket_id, t.channel, t.created_at, x.changed_at,
            x.is_resolution, x.is_reopen
     FROM staging.ticket_status_transitions AS x
+    CROSS JOIN range_bounds AS b
+    INNER JOIN days AS d
+        ON d.date = CAST(x.changed_at AT TIME ZONE :reporting_timezone AS date)
     INNER JOIN live_tickets AS t
         ON t.source = x.source AND t.ticket_id = x.ticket_id
-    INNER JOIN days AS d
-        ON x.changed_at >= d.day_start AND x.changed_at < d.day_end
-    WHERE x.is_resolution OR x.is_reopen
+    WHERE (x.is_resolution OR x.is_reopen)
+      AND x.changed_at >= b.starts_at AND x.changed_at < b.ends_at
 ),
 
 transition_counts AS (
@@ -88,10 +102,14 @@ resolution_stats AS (
         f.source,
         f.channel,
         CAST(CAST(
-            avg(CAST(extract(epoch FROM (f.resolved_at - f.created_at)) AS double precision) / 60)
+            avg(CAST(
+                extract(epoch FROM f.resolved_at) - extract(epoch FROM f.created_at)
+            AS double precision) / 60)
         AS numeric(24, 6)) AS double precision) AS resolution_avg_minutes,
         percentile_cont(0.5) WITHIN GROUP (
-            ORDER BY CAST(extract(epoch FROM (f.resolved_at - f.created_at)) AS double precision)
+            ORDER BY CAST(
+                extract(epoch FROM f.resolved_at) - extract(epoch FROM f.created_at)
+            AS double precision)
                 / 60
         ) AS resolution_median_minutes,
         avg(CAST(rr.replies AS double precision)) AS replies_to_resolution_avg,
@@ -116,9 +134,11 @@ first_response_stats AS (
         percentile_cont(0.5) WITHIN GROUP (ORDER BY m.first_response_business_minutes)
             AS frt_business_median_minutes
     FROM marts.ticket_metrics AS m
+    CROSS JOIN range_bounds AS b
     INNER JOIN days AS d
-        ON m.first_response_at >= d.day_start AND m.first_response_at < d.day_end
+        ON d.date = CAST(m.first_response_at AT TIME ZONE :reporting_timezone AS date)
     WHERE m.status <> 'deleted'
+      AND m.first_response_at >= b.starts_at AND m.first_response_at < b.ends_at
     GROUP BY d.date, m.source, m.channel
 ),
 
@@ -151,11 +171,13 @@ csat AS (
         count(*) AS csat_responses,
         avg(CASE WHEN r.score_fraction >= 0.75 THEN 1.0 ELSE 0.0 END) AS csat_rate
     FROM staging.satisfaction_ratings AS r
+    CROSS JOIN range_bounds AS b
+    INNER JOIN days AS d
+        ON d.date = CAST(r.updated_at AT TIME ZONE :reporting_timezone AS date)
     INNER JOIN live_tickets AS t
         ON t.source = r.source AND t.ticket_id = r.ticket_id
-    INNER JOIN days AS d
-        ON r.updated_at >= d.day_start AND r.updated_at < d.day_end
     WHERE r.score_fraction IS NOT NULL
+      AND r.updated_at >= b.starts_at AND r.updated_at < b.ends_at
     GROUP BY d.date, t.source, t.channel
 )
 

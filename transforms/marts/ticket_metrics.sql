@@ -59,14 +59,20 @@ SELECT
     t.organization_id,
     oa.account_id,
     ms.first_response_at,
-    CAST(extract(epoch FROM (ms.first_response_at - t.created_at)) AS double precision) / 60
+    CAST(
+        extract(epoch FROM ms.first_response_at) - extract(epoch FROM t.created_at)
+    AS double precision) / 60
         AS first_response_minutes,
     bm.first_response_business_minutes,
     ms.first_resolved_at,
     ms.final_resolved_at,
-    CAST(extract(epoch FROM (ms.first_resolved_at - t.created_at)) AS double precision) / 60
+    CAST(
+        extract(epoch FROM ms.first_resolved_at) - extract(epoch FROM t.created_at)
+    AS double precision) / 60
         AS first_resolution_minutes,
-    CAST(extract(epoch FROM (ms.final_resolved_at - t.created_at)) AS double precision) / 60
+    CAST(
+        extract(epoch FROM ms.final_resolved_at) - extract(epoch FROM t.created_at)
+    AS double precision) / 60
         AS full_resolution_minutes,
     bm.first_resolution_business_minutes,
     bm.full_resolution_business_minutes,

@@ -9,22 +9,39 @@ WITH status_events AS (
         created_at,
         previous_value,
         value,
-        author_id,
-        row_number() OVER (PARTITION BY ticket_id ORDER BY created_at DESC, id DESC) AS recency
+        author_id
     FROM raw_zendesk.ticket_child_events
     WHERE field_name = 'status'
 ),
 
+deleted_tickets AS (
+    SELECT id AS ticket_id, updated_at
+    FROM raw_zendesk.tickets
+    WHERE status = 'deleted'
+),
+
+-- The last status event of each deleted ticket (only those: ranking every ticket's events
+-- would sort the whole history for a handful of deletions).
+last_events AS (
+    SELECT
+        e.ticket_id,
+        e.value,
+        row_number() OVER (PARTITION BY e.ticket_id ORDER BY e.created_at DESC, e.id DESC)
+            AS recency
+    FROM status_events AS e
+    INNER JOIN deleted_tickets AS d
+        ON d.ticket_id = e.ticket_id
+),
+
 deletions AS (
     SELECT
-        t.id AS ticket_id,
+        t.ticket_id,
         t.updated_at AS changed_at,
         last_event.value AS from_status
-    FROM raw_zendesk.tickets AS t
-    LEFT JOIN status_events AS last_event
-        ON last_event.ticket_id = t.id AND last_event.recency = 1
-    WHERE t.status = 'deleted'
-      AND coalesce(last_event.value, '') <> 'deleted'
+    FROM deleted_tickets AS t
+    LEFT JOIN last_events AS last_event
+        ON last_event.ticket_id = t.ticket_id AND last_event.recency = 1
+    WHERE coalesce(last_event.value, '') <> 'deleted'
 )
 
 SELECT

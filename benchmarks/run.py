@@ -1,0 +1,386 @@
+"""The performance benchmark (issue #6): `python -m benchmarks.run [--parts ...] [--scales ...]`.
+
+Parts (all by default):
+- `extract`: extract + load over HTTP from the sandbox (its own process) through the Zendesk
+  connector and dlt into DuckDB, at `--extract-scales`: tickets/s, rows/s, peak RSS.
+- `transform`: every staging, intermediate and mart model from already-landed raw data on
+  DuckDB at `--scales`, per model and in total. The raw data is a seed world landed through
+  the connector once, replicated with SQL (benchmarks/world.py), not extracted over HTTP.
+- `postgres`: the same on PostgreSQL at `--postgres-scale` (raw tables copied over).
+- `nightly`: a nightly run (about 1% of tickets changed, one new day) on the largest DuckDB
+  scale, against that scale's full rebuild.
+
+Prints the tables; `--json` / `--markdown` also write them to files. docs/performance.md
+explains the figures. Targets are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from benchmarks.measure import measured
+from benchmarks.transform import run_all_models, run_nightly
+from benchmarks.world import (
+    AS_OF,
+    QUARTERS,
+    SEED_TICKETS,
+    copy_to_postgres,
+    ensure_seed,
+    extract_load,
+    nightly_increment,
+    replicate,
+)
+
+SCALE_NAMES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+DEFAULT_POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+#: The goals of issue #6 (reported, never asserted).
+TARGET_1M_SECONDS = 20.0
+TARGET_1M_PEAK_MIB = 4096.0
+TARGET_EXTRACT_TICKETS_PER_SECOND = 2_000.0
+TARGET_NIGHTLY_FRACTION = 0.10
+TARGET_GROWTH_PER_10X = 12.0
+
+
+def parse_scale(text: str) -> int:
+    """`10k`, `100k`, `1m` or a plain number of tickets."""
+    text = text.strip().lower()
+    if text in SCALE_NAMES:
+        return SCALE_NAMES[text]
+    if text.endswith("k"):
+        return int(float(text[:-1]) * 1_000)
+    if text.endswith("m"):
+        return int(float(text[:-1]) * 1_000_000)
+    return int(text)
+
+
+def scale_label(tickets: int) -> str:
+    """10000 -> `10k`."""
+    if tickets >= 1_000_000 and tickets % 1_000_000 == 0:
+        return f"{tickets // 1_000_000}M"
+    if tickets >= 1_000 and tickets % 1_000 == 0:
+        return f"{tickets // 1_000}k"
+    return str(tickets)
+
+
+@dataclass
+class Results:
+    """Everything measured, as plain data (written as JSON)."""
+
+    machine: dict[str, object] = field(default_factory=dict)
+    extract: list[dict[str, object]] = field(default_factory=list)
+    transform: list[dict[str, object]] = field(default_factory=list)
+    nightly: list[dict[str, object]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def machine_info() -> dict[str, object]:
+    """Cores, memory, load and versions: what the figures depend on."""
+    import duckdb
+
+    memory_kib = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory_kib = int(line.split()[1])
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory_kib / 2**20, 1),
+        "load_average_at_start": os.getloadavg(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+# -- parts -------------------------------------------------------------------------------------
+
+
+def bench_extract(results: Results, scales: list[int], work: Path) -> None:
+    """Extract + load over HTTP at each scale into a fresh DuckDB file."""
+    for tickets in scales:
+        path = work / f"extract-{tickets}.duckdb"
+        _remove_warehouse(path)
+        cost, counts, ready = extract_load(f"duckdb:///{path}", tickets)
+        rows = sum(counts.values())
+        results.extract.append({
+            "tickets": counts["tickets"], "rows": rows, "counts": counts,
+            "seconds": cost.seconds, "cpu_seconds": cost.cpu_seconds,
+            "tickets_per_second": counts["tickets"] / cost.seconds,
+            "rows_per_second": rows / cost.seconds, "peak_mib": cost.peak_mib,
+            "sandbox_generate_and_start_seconds": ready,
+            "load_average": os.getloadavg()[0],
+        })
+        _print_progress(f"extract {scale_label(tickets)}: {cost.seconds:.1f}s, "
+                        f"{counts['tickets'] / cost.seconds:,.0f} tickets/s, "
+                        f"{cost.peak_mib:,.0f} MiB")
+        _remove_warehouse(path)
+
+
+def _duckdb_world(work: Path, seed: Path, tickets: int) -> Path:
+    copies = max(1, round(tickets / SEED_TICKETS))
+    path = work / f"world-{tickets}.duckdb"
+    _remove_warehouse(path)
+    started = time.perf_counter()
+    counts = replicate(path, seed, copies)
+    _print_progress(f"raw world {scale_label(tickets)}: {counts['tickets']:,} tickets, "
+                    f"{counts['ticket_events']:,} audits, "
+                    f"{counts['ticket_child_events']:,} child events "
+                    f"({time.perf_counter() - started:.1f}s to generate)")
+    return path
+
+
+def _transform_entry(engine: str, tickets: int, path: Path | None, url: str) -> dict[str, object]:
+    run = run_all_models(url)
+    entry: dict[str, object] = {
+        "engine": engine, "tickets": tickets, "seconds": run.total.seconds,
+        "cpu_seconds": run.total.cpu_seconds, "peak_mib": run.total.peak_mib,
+        "models": {name: {"seconds": s, "rows": r} for name, (s, r) in run.models.items()},
+        "load_average": os.getloadavg()[0],
+    }
+    if path is not None:
+        entry["file_mib"] = path.stat().st_size / 2**20
+    _print_progress(f"transform {engine} {scale_label(tickets)}: {run.total.seconds:.1f}s, "
+                    f"{run.total.peak_mib:,.0f} MiB")
+    return entry
+
+
+def bench_transform(results: Results, scales: list[int], postgres_scale: int | None,
+                    nightly: bool, work: Path, postgres_url: str) -> None:
+    """Full rebuilds on DuckDB per scale, PostgreSQL at one scale, then the nightly run."""
+    seed = ensure_seed(work / "cache")
+    for tickets in sorted(set(scales) | ({postgres_scale} if postgres_scale else set())):
+        path = _duckdb_world(work, seed, tickets)
+        if postgres_scale == tickets:
+            _bench_postgres(results, path, tickets, work, postgres_url)
+        if tickets in scales:
+            results.transform.append(_transform_entry("duckdb", tickets, path,
+                                                      f"duckdb:///{path}"))
+            if nightly and tickets == max(scales):
+                _bench_nightly(results, path, tickets)
+        _remove_warehouse(path)
+
+
+def _bench_postgres(results: Results, path: Path, tickets: int, work: Path,
+                    admin_url: str) -> None:
+    import sqlalchemy as sa
+
+    name = f"helpdesk_etl_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(sa.engine.make_url(admin_url).set(drivername="postgresql+psycopg2"),
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        started = time.perf_counter()
+        copy_to_postgres(path, url, work / "csv")
+        _print_progress(f"copied {scale_label(tickets)} to PostgreSQL in "
+                        f"{time.perf_counter() - started:.1f}s")
+        # PostgreSQL's server processes are not this process's children: their memory and
+        # CPU time are not this process's (reported as "n/a").
+        entry = _transform_entry("postgresql", tickets, None, url)
+        entry["peak_mib"] = None
+        entry["cpu_seconds"] = None
+        results.transform.append(entry)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _bench_nightly(results: Results, path: Path, tickets: int) -> None:
+    """One nightly run on top of the freshly built warehouse, after one new day is landed."""
+    changed = nightly_increment(path)
+    day = AS_OF.date()
+    run = run_nightly(f"duckdb:///{path}", day, day + timedelta(days=1))
+    full = next(e for e in results.transform
+                if e["engine"] == "duckdb" and e["tickets"] == tickets)
+    results.nightly.append({
+        "tickets": tickets, "tickets_changed": changed["tickets_changed"],
+        "seconds": run.total.seconds, "cpu_seconds": run.total.cpu_seconds,
+        "peak_mib": run.total.peak_mib, "full_rebuild_seconds": full["seconds"],
+        "fraction_of_full": run.total.seconds / float(full["seconds"]),
+        "models": {name: {"seconds": s, "rows": r} for name, (s, r) in run.models.items()},
+        "load_average": os.getloadavg()[0],
+    })
+    _print_progress(f"nightly on {scale_label(tickets)}: {run.total.seconds:.1f}s "
+                    f"({changed['tickets_changed']:,} tickets changed)")
+
+
+def _remove_warehouse(path: Path) -> None:
+    for candidate in (path, path.with_suffix(".duckdb.wal")):
+        candidate.unlink(missing_ok=True)
+    shutil.rmtree(path.parent / ".dlt_pipelines", ignore_errors=True)
+
+
+def _print_progress(message: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def _growth(values: dict[int, float]) -> str:
+    """`10k→100k ×a, 100k→1M ×b` for consecutive scales."""
+    scales = sorted(values)
+    parts = []
+    for low, high in zip(scales, scales[1:], strict=False):
+        if values[low]:
+            factor = high / low
+            parts.append(f"{scale_label(low)}→{scale_label(high)} ×{values[high] / values[low]:.1f}"
+                         + ("" if factor == 10 else f" (data ×{factor:g})"))
+    return ", ".join(parts) or "-"
+
+
+def _table(header: Sequence[str], rows: list[Sequence[str]]) -> list[str]:
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows, strict=True)]
+    line = lambda cells: "| " + " | ".join(  # noqa: E731 - a local formatter
+        str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths,
+                                                                             strict=True))) + " |"
+    return [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+            *(line(r) for r in rows)]
+
+
+def report(results: Results) -> str:
+    """The results as markdown tables (also printed)."""
+    out = [f"Machine: {results.machine.get('cores')} cores, "
+           f"{results.machine.get('memory_gib')} GiB RAM, DuckDB {results.machine.get('duckdb')}, "
+           f"load average at start {results.machine.get('load_average_at_start')}", ""]
+    if results.extract:
+        out += ["Extract + load over HTTP (sandbox → Zendesk connector → dlt → DuckDB; world "
+                "generation excluded):", ""]
+        rows = [[scale_label(int(e["tickets"])), f"{e['seconds']:.1f}",
+                 f"{e['cpu_seconds']:.1f}", f"{e['tickets_per_second']:,.0f}", f"{e['rows']:,}",
+                 f"{e['rows_per_second']:,.0f}", f"{e['peak_mib']:,.0f}",
+                 f"{e['sandbox_generate_and_start_seconds']:.1f}",
+                 f"{e['load_average']:.1f}"] for e in results.extract]
+        out += _table(["tickets", "seconds", "CPU s", "tickets/s", "rows", "rows/s",
+                       "peak RSS MiB", "sandbox start s", "load"], rows)
+        tickets_per_s = {int(e["tickets"]): float(e["tickets_per_second"])
+                         for e in results.extract}
+        memory = {int(e["tickets"]): float(e["peak_mib"]) for e in results.extract}
+        out += ["", f"growth of seconds: {_growth({t: float(e['seconds']) for e in results.extract for t in [int(e['tickets'])]})}; "  # noqa: E501
+                f"of peak RSS: {_growth(memory)}; target ≥ {TARGET_EXTRACT_TICKETS_PER_SECOND:,.0f}"
+                f" tickets/s: {'met' if min(tickets_per_s.values()) >= TARGET_EXTRACT_TICKETS_PER_SECOND else 'MISSED'}",  # noqa: E501
+                ""]
+    if results.transform:
+        out += ["Staging + marts from landed raw data (raw tables written by replicating a "
+                "connector-landed seed world with SQL, not extracted over HTTP):", ""]
+        rows = [[e["engine"], scale_label(int(e["tickets"])), f"{e['seconds']:.1f}",
+                 "n/a" if e["cpu_seconds"] is None else f"{e['cpu_seconds']:.1f}",
+                 "n/a" if e["peak_mib"] is None else f"{e['peak_mib']:,.0f}",
+                 f"{e['load_average']:.1f}"] for e in results.transform]
+        out += _table(["engine", "tickets", "total seconds", "CPU seconds", "peak RSS MiB",
+                       "load"], rows)
+        duck = sorted((e for e in results.transform if e["engine"] == "duckdb"),
+                      key=lambda e: int(e["tickets"]))
+        if duck:
+            totals = {int(e["tickets"]): float(e["seconds"]) for e in duck}
+            cpu = {int(e["tickets"]): float(e["cpu_seconds"]) for e in duck}
+            memory = {int(e["tickets"]): float(e["peak_mib"]) for e in duck}
+            out += ["", f"growth of the total: {_growth(totals)}; of CPU seconds: {_growth(cpu)}; "
+                    f"of peak RSS: {_growth(memory)} (target: at most ×{TARGET_GROWTH_PER_10X:g} "
+                    "per 10× data)"]
+            largest = duck[-1]
+            if int(largest["tickets"]) >= 1_000_000:
+                ok = (float(largest["seconds"]) < TARGET_1M_SECONDS
+                      and float(largest["peak_mib"]) < TARGET_1M_PEAK_MIB)
+                out.append(f"target 1M < {TARGET_1M_SECONDS:.0f} s and < 4 GiB: "
+                           f"{'met' if ok else 'MISSED'}")
+            out += ["", "Per model (seconds, DuckDB unless marked; growth per 10× data):", ""]
+            engines = [*duck, *(e for e in results.transform if e["engine"] != "duckdb")]
+            header = ["model", *(scale_label(int(e["tickets"])) + ("" if e["engine"] == "duckdb"
+                                                                   else " pg") for e in engines),
+                      "growth"]
+            names = list(duck[-1]["models"])  # type: ignore[arg-type]
+            names.sort(key=lambda n: -float(duck[-1]["models"][n]["seconds"]))  # type: ignore[index]
+            rows = []
+            for name in names:
+                cells = [f"{float(e['models'][name]['seconds']):.2f}"  # type: ignore[index]
+                         for e in engines]
+                growth = _growth({int(e["tickets"]): float(e["models"][name]["seconds"])  # type: ignore[index]
+                                  for e in duck})
+                rows.append([name, *cells, growth])
+            out += _table(header, rows)
+    if results.nightly:
+        out += ["", "Nightly run (one new day, ~1% of tickets changed) vs full rebuild:", ""]
+        rows = [[scale_label(int(n["tickets"])), f"{n['tickets_changed']:,}",
+                 f"{n['seconds']:.1f}", f"{n['full_rebuild_seconds']:.1f}",
+                 f"{100 * float(n['fraction_of_full']):.0f}%",
+                 "met" if float(n["fraction_of_full"]) < TARGET_NIGHTLY_FRACTION else "MISSED"]
+                for n in results.nightly]
+        out += _table(["tickets", "changed", "nightly s", "full rebuild s", "share",
+                       "target < 10%"], rows)
+        slowest = sorted(results.nightly[-1]["models"].items(),  # type: ignore[union-attr]
+                         key=lambda kv: -kv[1]["seconds"])[:8]
+        out += ["", "slowest nightly models: " + ", ".join(
+            f"{name} {value['seconds']:.2f}s" for name, value in slowest)]
+    out += ["", *results.notes]
+    return "\n".join(out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", default="extract,transform,postgres,nightly",
+                        help="comma-separated: extract, transform, postgres, nightly")
+    parser.add_argument("--scales", default="10k,100k,1m",
+                        help="ticket counts of the DuckDB transform benchmark")
+    parser.add_argument("--extract-scales", default="10k,100k")
+    parser.add_argument("--postgres-scale", default="100k")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL,
+                        help="a server where a throw-away database may be created")
+    parser.add_argument("--work-dir", type=Path, default=Path("data/benchmarks"),
+                        help="warehouse files and the cached seed world")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--markdown", type=Path, help="also write the tables here")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the selected parts and print the tables."""
+    args = build_parser().parse_args(argv)
+    parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+    unknown = parts - {"extract", "transform", "postgres", "nightly"}
+    if unknown:
+        raise SystemExit(f"unknown parts: {sorted(unknown)}")
+    work: Path = args.work_dir.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    results = Results(machine=machine_info())
+    results.notes.append(
+        f"Raw data for the transform benchmarks: a {SEED_TICKETS:,}-ticket sandbox world landed "
+        f"through the Zendesk connector, replicated with SQL over {QUARTERS} quarters "
+        "(benchmarks/world.py); written straight into raw_zendesk, not extracted over HTTP.")
+    with measured() as whole:
+        if "extract" in parts:
+            bench_extract(results, [parse_scale(s) for s in args.extract_scales.split(",")],
+                          work)
+        scales = [parse_scale(s) for s in args.scales.split(",")] if (
+            "transform" in parts or "nightly" in parts) else []
+        postgres_scale = parse_scale(args.postgres_scale) if "postgres" in parts else None
+        if scales or postgres_scale:
+            bench_transform(results, scales, postgres_scale, "nightly" in parts, work,
+                            args.postgres_url)
+    results.machine["benchmark_seconds"] = round(whole.seconds, 1)
+    text = report(results)
+    print(text)
+    if args.json:
+        args.json.write_text(json.dumps(results.__dict__, indent=2, default=str))
+    if args.markdown:
+        args.markdown.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""Run every staging, intermediate and mart model over landed raw data, timing each one.
+
+The models run exactly as their Dagster assets run them (`pipelines.transform_assets`), in
+dependency order: a whole-table model is rebuilt, a partitioned mart recomputes every day
+(what the first partition of a backfill does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from benchmarks.measure import Measurement, measured
+from pipelines.settings import Settings
+from pipelines.transform_assets import ALL_DATES, build_model, build_model_days
+from transforms.models import build_order
+from transforms.runner import session
+from warehouse import Warehouse
+
+
+def benchmark_settings(warehouse_url: str, reporting_timezone: str = "UTC") -> Settings:
+    """Settings with Zendesk configured (placeholder credentials: nothing is extracted)."""
+    return Settings.from_env({
+        "WAREHOUSE_URL": warehouse_url,
+        "PIPELINE_START_DATE": "2025-01-01",
+        "REPORTING_TIMEZONE": reporting_timezone,
+        "ZENDESK_SUBDOMAIN": "benchmark",
+        "ZENDESK_EMAIL": "benchmark@example.com",
+        "ZENDESK_API_TOKEN": "not-used",
+    })
+
+
+@dataclass
+class TransformRun:
+    """Per-model seconds and rows, and the whole run's measurement."""
+
+    total: Measurement
+    models: dict[str, tuple[float, int]] = field(default_factory=dict)
+
+
+def run_all_models(warehouse_url: str, first_day: date | None = None,
+                   end_day: date | None = None, reporting_timezone: str = "UTC") -> TransformRun:
+    """Build every model in dependency order; partitioned marts over [first_day, end_day)
+    (default: all days)."""
+    import time
+
+    settings = benchmark_settings(warehouse_url, reporting_timezone)
+    warehouse = Warehouse(warehouse_url)
+    first, end = first_day or ALL_DATES[0], end_day or ALL_DATES[1]
+    models: dict[str, tuple[float, int]] = {}
+    with measured() as total, session(warehouse):
+        for model in build_order(settings.configured_sources):
+            started = time.perf_counter()
+            if model.date_column:
+                rows = build_model_days(model, warehouse, settings, first, end)
+            else:
+                rows = build_model(model, warehouse, settings)
+            models[f"{model.schema}.{model.name}"] = (time.perf_counter() - started, rows)
+    warehouse.dispose()
+    return TransformRun(total=total, models=models)
+
+
+def nightly_models(sources: list[str]) -> list:
+    """The models of the nightly job, in build order: all but the monthly revenue marts and
+    what reads them (`pipelines.definitions`: those have their own job)."""
+    monthly: set[tuple[str, str]] = set()
+    selected = []
+    for model in build_order(sources):
+        key = (model.schema, model.name)
+        if model.period == "month" or model.tables_read(sources) & monthly:
+            monthly.add(key)
+        else:
+            selected.append(model)
+    return selected
+
+
+def run_nightly(warehouse_url: str, day: date, end_day: date) -> TransformRun:
+    """What the nightly job does after landing a day: rebuild the whole-table models and
+    recompute the day's rows of the daily marts, in dependency order."""
+    import time
+
+    settings = benchmark_settings(warehouse_url)
+    warehouse = Warehouse(warehouse_url)
+    models: dict[str, tuple[float, int]] = {}
+    with measured() as total, session(warehouse):
+        for model in nightly_models(settings.configured_sources):
+            started = time.perf_counter()
+            if model.date_column:
+                rows = build_model_days(model, warehouse, settings, day, end_day)
+            else:
+                rows = build_model(model, warehouse, settings)
+            models[f"{model.schema}.{model.name}"] = (time.perf_counter() - started, rows)
+    warehouse.dispose()
+    return TransformRun(total=total, models=models)

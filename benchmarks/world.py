@@ -1,0 +1,390 @@
+"""Worlds for the benchmarks: landed through the real connector, then scaled up inside DuckDB.
+
+Extract + load goes the real way: the sandbox (a separate process, standing in for Zendesk)
+serves a generated world over HTTP and the Zendesk connector lands it through dlt.
+
+For the transform benchmarks, millions of tickets through HTTP would only measure HTTP. So a
+*seed* world is landed once through the connector (the exact tables, columns and types it
+lands, with the sandbox's realistic conversations and status histories) and then replicated
+with set-based SQL: copy `k` of every windowed table gets ids offset by `k * id_base` and its
+times moved back by whole quarters of a year plus a few minutes per copy. The ticket history
+thus keeps one calendar span (a year) at every scale, as a bigger helpdesk would: more
+tickets per day, not more days. Reference tables (users, organisations, groups, schedules)
+are copied once. The landed tables carry no `_dlt_load_id` / `_dlt_id` columns because the
+connector hands dlt Arrow tables (docs/zendesk-landed-tables.md); the copies have none either.
+
+`nightly_increment` then writes one more day of changes (about 1% of tickets get new events),
+as the next nightly load would land it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from benchmarks.measure import Measurement, measured
+
+#: The last day of every benchmark world (a fixed day: the figures do not drift with the date).
+END_DATE = date(2026, 10, 31)
+#: The end of the load window the worlds are landed with: the pipeline's as-of time.
+AS_OF = datetime.combine(END_DATE + timedelta(days=1), datetime.min.time(), UTC)
+#: Tickets of the seed world the scaled worlds are copied from, and its days.
+SEED_TICKETS = 2_500
+SEED_DAYS = 90
+SEED = 7
+#: Copies of the seed are spread over this many quarters (91 days each) back from AS_OF.
+QUARTERS = 4
+RAW = "raw_zendesk"
+#: Windowed tables: copied per replica. Value: the columns that hold ids of replicated rows.
+REPLICATED = {
+    "tickets": ("id", "problem_id"),
+    "ticket_metric_sets": ("id", "ticket_id"),
+    "ticket_events": ("id", "ticket_id"),
+    "ticket_child_events": ("id", "audit_id", "ticket_id"),
+    "satisfaction_ratings": ("id", "ticket_id"),
+    "calls": ("id", "ticket_id"),
+}
+#: Reference tables: copied once.
+REFERENCE = ("users", "organizations", "groups", "schedules", "schedules__intervals",
+             "schedule_holidays", "_load_windows")
+#: Epoch-second columns moved with the timestamps.
+EPOCH_COLUMNS = ("generated_timestamp",)
+
+
+# -- the sandbox in its own process ------------------------------------------------------------
+
+
+@dataclass
+class SandboxProcess:
+    """A sandbox server (`python -m sandbox`) serving a generated world, rate limits off."""
+
+    process: subprocess.Popen
+    url: str
+    credentials: dict[str, str]
+    ready_seconds: float
+
+    def stop(self) -> None:
+        """Stop the server (it only ever serves this benchmark).
+
+        SIGTERM first; SIGKILL if it is still there after 10 s (a child inherits its
+        parent's blocked signals, and a test runner or dlt may have SIGTERM blocked).
+        """
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+
+def start_sandbox(tickets: int, days: int, seed: int = SEED) -> SandboxProcess:
+    """Generate a world of `tickets` over `days` ending on END_DATE and serve it.
+
+    A separate process, so its memory and the world it holds are not counted as the
+    pipeline's, and its request handling does not share the pipeline's interpreter lock (as
+    a real API would not).
+    """
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", "0", "--tickets", str(tickets),
+         "--days", str(days), "--seed", str(seed), "--end-date", END_DATE.isoformat(),
+         "--rate-limit", "none", "--incremental-rate-limit", "none"],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
+    )
+    values: dict[str, str] = {}
+    assert process.stdout is not None
+    for line in process.stdout:
+        match = re.match(r"\s+([A-Z_]+)=(\S+)", line)
+        if match:
+            values[match.group(1)] = match.group(2)
+        if line.startswith("Press Ctrl-C"):
+            break
+    if "ZENDESK_BASE_URL" not in values:
+        process.kill()
+        raise RuntimeError("the sandbox did not start")
+    return SandboxProcess(
+        process=process,
+        url=values["ZENDESK_BASE_URL"],
+        credentials={"subdomain": values["ZENDESK_SUBDOMAIN"],
+                     "email": values["ZENDESK_EMAIL"],
+                     "api_token": values["ZENDESK_API_TOKEN"]},
+        ready_seconds=time.perf_counter() - started,
+    )
+
+
+def extract_load(warehouse_url: str, tickets: int, days: int = SEED_DAYS,
+                 seed: int = SEED) -> tuple[Measurement, dict[str, int], float]:
+    """Serve a world of `tickets`, land all of it through the Zendesk connector into
+    `warehouse_url` the way a raw asset does; return the measurement of the extract + load
+    alone (world generation excluded), the landed row counts and the sandbox's start time.
+    """
+    from connectors.zendesk import zendesk_source
+    from pipelines.partitions import BEGINNING_OF_HISTORY
+    from pipelines.raw import dlt_pipeline_for, record_loaded_window
+    from warehouse import Warehouse
+
+    server = start_sandbox(tickets, days, seed)
+    warehouse = Warehouse(warehouse_url)
+    try:
+        source = zendesk_source(
+            server.credentials["subdomain"], server.credentials["email"],
+            server.credentials["api_token"], base_url=server.url,
+            start=BEGINNING_OF_HISTORY, end=AS_OF,
+        )
+        with measured(exclude={server.process.pid}) as cost:
+            dlt_pipeline_for("zendesk", warehouse).run(source)
+            record_loaded_window(warehouse, "zendesk", BEGINNING_OF_HISTORY, AS_OF, "benchmark")
+    finally:
+        server.stop()
+    counts = {
+        table: int(warehouse.scalar(f"SELECT count(*) FROM {RAW}.{warehouse.quote(table)}"))
+        for table in (*REPLICATED, "users")
+    }
+    warehouse.dispose()
+    return cost, counts, server.ready_seconds
+
+
+def seed_path(cache_dir: Path) -> Path:
+    """The seed landing (cached: it only depends on the constants above and the connector)."""
+    return cache_dir / f"seed-{SEED_TICKETS}-{SEED_DAYS}d-{END_DATE}.duckdb"
+
+
+def ensure_seed(cache_dir: Path) -> Path:
+    """Land the seed world through the connector unless it is already cached."""
+    path = seed_path(cache_dir)
+    if not path.exists():
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial.duckdb")
+        partial.unlink(missing_ok=True)
+        extract_load(f"duckdb:///{partial}", SEED_TICKETS)
+        partial.rename(path)
+    return path
+
+
+# -- scaling up with SQL -----------------------------------------------------------------------
+
+
+def _columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_catalog = ? AND table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position",
+        [catalog, RAW, table],
+    ).fetchall()
+
+
+def _id_base(con: duckdb.DuckDBPyConnection) -> int:
+    """A power of ten above every id of the seed: copy k's ids are id + k * base."""
+    highest = 0
+    for table, id_columns in REPLICATED.items():
+        for column in id_columns:
+            value = con.execute(f'SELECT max("{column}") FROM seed.{RAW}."{table}"').fetchone()[0]
+            highest = max(highest, int(value or 0))
+    return 10 ** len(str(highest + 1))
+
+
+def replicate(target: Path, seed: Path, copies: int) -> dict[str, int]:
+    """Write `copies` shifted copies of the seed's raw tables into a fresh DuckDB `target`.
+
+    Copy k moves back (k mod QUARTERS) quarters and (k div QUARTERS) * 53 minutes; whole
+    quarters keep weekdays and business hours where they were. Returns row counts.
+    """
+    target.unlink(missing_ok=True)
+    con = duckdb.connect(str(target))
+    try:
+        con.execute(f"ATTACH '{seed}' AS seed (READ_ONLY)")
+        con.execute(f"CREATE SCHEMA {RAW}")
+        base = _id_base(con)
+        shift_seconds = (f"((k % {QUARTERS}) * 91 * 86400 + (k // {QUARTERS}) * 53 * 60)")
+        for table in REFERENCE:
+            con.execute(f'CREATE TABLE {RAW}."{table}" AS SELECT * FROM seed.{RAW}."{table}"')
+        for table, id_columns in REPLICATED.items():
+            expressions = []
+            for name, data_type in _columns(con, "seed", table):
+                quoted = f'"{name}"'
+                if name in id_columns:
+                    expr = f"{quoted} + k * {base}"
+                elif data_type.startswith("TIMESTAMP"):
+                    expr = f"{quoted} - to_seconds({shift_seconds})"
+                elif name in EPOCH_COLUMNS:
+                    expr = f"{quoted} - {shift_seconds}"
+                else:
+                    expr = quoted
+                expressions.append(f"CAST({expr} AS {data_type}) AS {quoted}")
+            con.execute(
+                f'CREATE TABLE {RAW}."{table}" AS SELECT {", ".join(expressions)} '
+                f'FROM range({copies}) AS copies (k) CROSS JOIN seed.{RAW}."{table}" '
+                # Rows in time order, as incremental exports land them.
+                "ORDER BY k, 1"
+            )
+        con.execute("DETACH seed")
+        return {
+            table: con.execute(f'SELECT count(*) FROM {RAW}."{table}"').fetchone()[0]
+            for table in (*REPLICATED, "users")
+        }
+    finally:
+        con.close()
+
+
+def nightly_increment(warehouse_path: Path, fraction: float = 0.01) -> dict[str, int]:
+    """Land one more day, as the next nightly load would: about `fraction` of the tickets get
+    new events (their requester writes again and an agent answers and solves; a closed
+    ticket, which cannot reopen, gets a tag change by an automation), merged on the primary
+    keys like dlt does, and a new load window [as_of, as_of + 1 day) is recorded.
+
+    Deterministic: the tickets are chosen by a hash of their id. Returns the changed counts.
+    """
+    modulus = round(1 / fraction)
+    con = duckdb.connect(str(warehouse_path))
+    try:
+        as_of = con.execute(f"SELECT max(window_end) FROM {RAW}._load_windows").fetchone()[0]
+        con.execute("BEGIN")
+        con.execute(
+            f"""
+            CREATE TEMP TABLE changed AS
+            SELECT
+                t.id AS ticket_id,
+                t.status,
+                t.requester_id,
+                coalesce(t.assignee_id, -1) AS agent_id,
+                -- the requester writes during the day, the agent answers within two hours
+                CAST(? AS timestamptz) + to_seconds(hash(t.id, 1) % 72000) AS asked_at,
+                CAST(? AS timestamptz) + to_seconds(hash(t.id, 1) % 72000 + 600
+                    + hash(t.id, 2) % 7200) AS answered_at,
+                (SELECT max(id) FROM {RAW}.ticket_events) AS audit_base,
+                row_number() OVER (ORDER BY t.id) AS n
+            FROM {RAW}.tickets AS t
+            WHERE t.status <> 'deleted' AND hash(t.id, 0) % {modulus} = 0
+            """,
+            [as_of, as_of],
+        )
+        con.execute(
+            f"""
+            INSERT INTO {RAW}.ticket_events
+            SELECT audit_base + 2 * n - 1, ticket_id, asked_at,
+                   CASE WHEN status = 'closed' THEN -1 ELSE requester_id END,
+                   CASE WHEN status = 'closed' THEN 'Rule' ELSE 'Mail' END, 'Audit'
+            FROM changed
+            UNION ALL
+            SELECT audit_base + 2 * n, ticket_id, answered_at, agent_id, 'Web form', 'Audit'
+            FROM changed WHERE status <> 'closed'
+            """
+        )
+        child_base = con.execute(f"SELECT max(id) FROM {RAW}.ticket_child_events").fetchone()[0]
+        con.execute(
+            f"""
+            INSERT INTO {RAW}.ticket_child_events
+                (id, audit_id, ticket_id, created_at, event_type, author_id, via_channel,
+                 field_name, value, previous_value, is_public)
+            SELECT {child_base} + 4 * n - 3, audit_base + 2 * n - 1, ticket_id, asked_at,
+                   'Change', -1, 'Rule', 'tags', '["followed_up"]', '[]', NULL
+            FROM changed WHERE status = 'closed'
+            UNION ALL
+            SELECT {child_base} + 4 * n - 3, audit_base + 2 * n - 1, ticket_id, asked_at,
+                   'Comment', requester_id, 'email', NULL, NULL, NULL, true
+            FROM changed WHERE status <> 'closed'
+            UNION ALL
+            SELECT {child_base} + 4 * n - 2, audit_base + 2 * n - 1, ticket_id, asked_at,
+                   'Change', requester_id, 'Mail', 'status', 'open', status, NULL
+            FROM changed WHERE status NOT IN ('closed', 'open', 'new')
+            UNION ALL
+            SELECT {child_base} + 4 * n - 1, audit_base + 2 * n, ticket_id, answered_at,
+                   'Comment', agent_id, 'web', NULL, NULL, NULL, true
+            FROM changed WHERE status <> 'closed'
+            UNION ALL
+            SELECT {child_base} + 4 * n, audit_base + 2 * n, ticket_id, answered_at,
+                   'Change', agent_id, 'Web form', 'status', 'solved',
+                   CASE WHEN status = 'new' THEN 'new' ELSE 'open' END, NULL
+            FROM changed WHERE status <> 'closed'
+            """
+        )
+        con.execute(
+            f"""
+            UPDATE {RAW}.tickets AS t
+            SET status = CASE WHEN c.status = 'closed' THEN 'closed' ELSE 'solved' END,
+                updated_at = c.answered_at,
+                generated_timestamp = CAST(epoch(c.answered_at) AS bigint)
+            FROM changed AS c
+            WHERE t.id = c.ticket_id
+            """
+        )
+        con.execute(
+            f"""
+            UPDATE {RAW}.ticket_metric_sets AS m
+            SET updated_at = c.answered_at,
+                generated_timestamp = CAST(epoch(c.answered_at) AS bigint)
+            FROM changed AS c
+            WHERE m.ticket_id = c.ticket_id
+            """
+        )
+        con.execute(
+            f"INSERT INTO {RAW}._load_windows VALUES (?, ?, ?, 'benchmark-nightly')",
+            [as_of, as_of + timedelta(days=1), as_of + timedelta(days=1, hours=1, minutes=30)],
+        )
+        changed = con.execute("SELECT count(*) FROM changed").fetchone()[0]
+        con.execute("COMMIT")
+        return {"tickets_changed": changed}
+    finally:
+        con.close()
+
+
+# -- PostgreSQL copy ---------------------------------------------------------------------------
+
+_PG_TYPES = {
+    "BIGINT": "bigint", "INTEGER": "integer", "VARCHAR": "text", "BOOLEAN": "boolean",
+    "DATE": "date", "DOUBLE": "double precision", "TIMESTAMP WITH TIME ZONE": "timestamptz",
+}
+
+
+def copy_to_postgres(duckdb_path: Path, postgres_url: str, work_dir: Path) -> None:
+    """Copy every raw table of a DuckDB warehouse into PostgreSQL (CSV files + COPY)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(
+        sa.engine.make_url(postgres_url).set(drivername="postgresql+psycopg2")
+    )
+    con = duckdb.connect(str(duckdb_path), read_only=True)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        tables = [t for (t,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
+            "AND NOT starts_with(table_name, '_dlt')", [RAW]).fetchall()]
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW}")
+            for table in tables:
+                columns = con.execute(
+                    "SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                    [RAW, table]).fetchall()
+                definition = ", ".join(f'"{name}" {_PG_TYPES[data_type]}'
+                                       for name, data_type in columns)
+                cursor.execute(f'DROP TABLE IF EXISTS {RAW}."{table}"')
+                cursor.execute(f'CREATE TABLE {RAW}."{table}" ({definition})')
+                csv = work_dir / f"{table}.csv"
+                con.execute(f'COPY {RAW}."{table}" TO \'{csv}\' (HEADER false)')
+                with csv.open() as handle:
+                    cursor.copy_expert(f'COPY {RAW}."{table}" FROM STDIN WITH (FORMAT csv)',
+                                       handle)
+                csv.unlink()
+                cursor.execute(f'ANALYZE {RAW}."{table}"')
+            raw.commit()
+        finally:
+            raw.close()
+    finally:
+        con.close()
+        engine.dispose()
+
+
+def file_size(path: Path) -> int:
+    """Size of a file in bytes (0 when missing)."""
+    return os.path.getsize(path) if path.exists() else 0

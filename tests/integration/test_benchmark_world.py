@@ -1,0 +1,73 @@
+"""The benchmark's scaled-up raw data (benchmarks/world.py) is what the connector lands, and the
+models give sensible metrics on it: a small seed through the real connector, copied 3 times."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import duckdb
+import pytest
+
+from benchmarks.transform import run_all_models, run_nightly
+from benchmarks.world import AS_OF, RAW, extract_load, nightly_increment, replicate
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory):
+    path = tmp_path_factory.mktemp("seed") / "seed.duckdb"
+    cost, counts, _ = extract_load(f"duckdb:///{path}", tickets=300, days=30)
+    assert counts["tickets"] == 300 and cost.seconds > 0 and cost.peak_rss > 0
+    return path
+
+
+def _columns(path, table):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [RAW, table]).fetchall()
+
+
+def test_copies_keep_the_landed_shape_with_unique_ids_and_shifted_times(seed, tmp_path):
+    world = tmp_path / "world.duckdb"
+    counts = replicate(world, seed, copies=3)
+    assert counts["tickets"] == 900 and counts["users"] < 900  # people are not copied
+    for table in ("tickets", "ticket_child_events", "ticket_metric_sets", "calls"):
+        assert _columns(world, table) == _columns(seed, table)
+    with duckdb.connect(str(world), read_only=True) as con:
+        assert con.execute(f"SELECT count(DISTINCT id) FROM {RAW}.ticket_child_events"
+                           ).fetchone()[0] == counts["ticket_child_events"]
+        # Every child event still belongs to a ticket of its own copy.
+        orphans = con.execute(
+            f"SELECT count(*) FROM {RAW}.ticket_child_events AS e "
+            f"LEFT JOIN {RAW}.tickets AS t ON t.id = e.ticket_id WHERE t.id IS NULL"
+        ).fetchone()[0]
+        assert orphans == 0
+        first, last = con.execute(f"SELECT min(created_at), max(created_at) FROM {RAW}.tickets"
+                                  ).fetchone()
+        assert last - first > timedelta(days=2 * 91)  # the copies lie a quarter apart
+        assert last <= AS_OF
+
+
+def test_the_models_give_sensible_metrics_on_it_and_a_nightly_day_lands(seed, tmp_path):
+    world = tmp_path / "world.duckdb"
+    replicate(world, seed, copies=3)
+    run = run_all_models(f"duckdb:///{world}")
+    assert run.models["marts.ticket_metrics"][1] == 900
+    with duckdb.connect(str(world), read_only=True) as con:
+        answered, solved, business = con.execute(
+            "SELECT count(first_response_minutes), count(full_resolution_minutes), "
+            "count(first_response_business_minutes) FROM marts.ticket_metrics"
+        ).fetchone()
+    assert answered > 600 and solved > 600 and business > 600
+
+    changed = nightly_increment(world)["tickets_changed"]
+    assert 0 < changed < 40
+    day = AS_OF.date()
+    nightly = run_nightly(f"duckdb:///{world}", day, day + timedelta(days=1))
+    assert "marts.account_mrr_monthly" not in nightly.models
+    with duckdb.connect(str(world), read_only=True) as con:
+        solved_that_day = con.execute(
+            "SELECT sum(tickets_solved) FROM marts.support_daily WHERE date = ?", [day]
+        ).fetchone()[0]
+    assert solved_that_day > 0

@@ -100,6 +100,12 @@ def record_loaded_window(
             f"CREATE TABLE IF NOT EXISTS {table} (window_start timestamptz NOT NULL, "
             "window_end timestamptz NOT NULL, loaded_at timestamptz NOT NULL, run_id text)"
         )
+        # One row per window: a re-run of a window (a retry after a crash, a repeated
+        # backfill) replaces its row instead of adding another.
+        connection.execute(
+            sa.text(f"DELETE FROM {table} WHERE window_start = :start AND window_end = :end"),
+            {"start": start, "end": end},
+        )
         connection.execute(
             sa.text(f"INSERT INTO {table} VALUES (:start, :end, :loaded_at, :run_id)"),
             {"start": start, "end": end, "loaded_at": datetime.now(UTC), "run_id": run_id},

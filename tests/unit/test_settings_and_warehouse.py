@@ -142,3 +142,17 @@ def test_duckdb_warehouse_creates_its_folder(tmp_path):
 def test_hubspot_property_names_must_be_lower_case():
     with pytest.raises(ConfigurationError, match="HUBSPOT_MRR_PROPERTY"):
         Settings.from_env({"HUBSPOT_ACCESS_TOKEN": "t", "HUBSPOT_MRR_PROPERTY": "Term"})
+
+
+def test_postgres_sessions_end_when_the_pipeline_vanishes(postgres_url):
+    # A pipeline host lost mid-rebuild must not hold a mart's lock for hours.
+    warehouse = Warehouse(postgres_url)
+    settings = {
+        name: warehouse.scalar(f"SHOW {name}")
+        for name in ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count",
+                     "idle_in_transaction_session_timeout")
+    }
+    warehouse.dispose()
+    assert settings == {"tcp_keepalives_idle": "60", "tcp_keepalives_interval": "10",
+                        "tcp_keepalives_count": "6",
+                        "idle_in_transaction_session_timeout": "5min"}

@@ -167,7 +167,7 @@ def print_summary(summary: dict[str, object]) -> None:
         print(f"  net revenue retention            {fmt_rate(month['nrr']):>10}")
 
 
-def _demo_environment(sandbox, first_day: date) -> dict[str, str]:
+def sandbox_environment(sandbox, first_day: date) -> dict[str, str]:
     """Environment variables that point the pipeline at a running sandbox."""
     creds = sandbox.credentials
     return {
@@ -203,7 +203,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
           f"(seed {args.seed})...")
     sandbox, first_day, last_day = _start_demo_sandbox(args)
     try:
-        os.environ.update(_demo_environment(sandbox, first_day))
+        os.environ.update(sandbox_environment(sandbox, first_day))
         settings = Settings.from_env()
         print(f"Sandbox serving the Zendesk API at {sandbox.url}")
         print(f"Loading {first_day} .. {last_day} into {settings.warehouse_url} ...")
@@ -239,7 +239,7 @@ def cmd_ui(args: argparse.Namespace) -> None:
     sandbox = None
     if args.demo:
         sandbox, first_day, _ = _start_demo_sandbox(args)
-        env.update(_demo_environment(sandbox, first_day))
+        env.update(sandbox_environment(sandbox, first_day))
         print(f"Sandbox serving the Zendesk API at {sandbox.url}")
     try:
         subprocess.run(

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from pipelines.cli import sandbox_environment
 from sandbox import Sandbox
 from tests.integration.pipeline_runner import table_snapshot
 from warehouse import Warehouse
@@ -62,22 +63,15 @@ def scratch_root() -> Path:
 def pipeline_environment(sandbox: Sandbox, warehouse_url: str, first_day: date,
                          dagster_home: Path) -> dict[str, str]:
     """The environment of a CLI run over `sandbox` into `warehouse_url` (Zendesk + HubSpot)."""
-    creds = sandbox.credentials
     env = {name: value for name, value in os.environ.items()
            if not name.startswith(("ZENDESK_", "HUBSPOT_", "SALESFORCE_", "DAGSTER_"))
            and name not in ("WAREHOUSE_URL", "HISTORY_START_DATE", "LAND_FREE_TEXT",
                             "GROSS_MARGIN", "CLV_MIN_CHURN_RATE", "REPORTING_TIMEZONE")}
     env.update({
+        **sandbox_environment(sandbox, first_day),  # the demo's: Zendesk + HubSpot
         "PYTHONPATH": str(REPO_ROOT),
         "WAREHOUSE_URL": warehouse_url,
-        "PIPELINE_START_DATE": first_day.isoformat(),
         "REPORTING_TIMEZONE": "UTC",
-        "ZENDESK_BASE_URL": sandbox.url,
-        "ZENDESK_SUBDOMAIN": creds["subdomain"],
-        "ZENDESK_EMAIL": creds["email"],
-        "ZENDESK_API_TOKEN": creds["api_token"],
-        "HUBSPOT_ACCESS_TOKEN": creds["hubspot_access_token"],
-        "HUBSPOT_BASE_URL": sandbox.url,
         "DAGSTER_HOME": str(dagster_home),
     })
     return env

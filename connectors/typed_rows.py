@@ -507,8 +507,11 @@ class Landing:
             yield self.quarantine.item(rejections)
 
     def pages(self, pages: Iterable[Iterable[Any]]) -> Iterator[Any]:
-        """`items` of every page; one empty page if none landed a row, so the table exists
-        even for an unused feature."""
+        """`items` of every page, merged into larger tables (`coalesce_pages`); one empty
+        page if none landed a row, so the table exists even for an unused feature."""
+        return coalesce_pages(self._pages(pages))
+
+    def _pages(self, pages: Iterable[Iterable[Any]]) -> Iterator[Any]:
         landed = False
         for records in pages:
             for item in self.items(records):
@@ -521,3 +524,48 @@ class Landing:
 def is_page(item: Any) -> bool:
     """Whether a dlt item of a `Landing` is a landed page (not quarantine rows)."""
     return isinstance(getattr(item, "data", None), pa.Table)
+
+
+#: Rows per Arrow table handed to dlt (see `coalesce_pages`).
+BATCH_ROWS = 50_000
+
+
+def coalesce_pages(items: Iterable[Any], max_rows: int = BATCH_ROWS) -> Iterator[Any]:
+    """The dlt items of a resource with its landed pages merged into fewer, larger Arrow
+    tables (per table, up to about `max_rows` rows each).
+
+    dlt recomputes and validates a table's schema, and runs the incremental window's
+    filter, once per Arrow item: on 1,000-row API pages that per-item work cost as much as
+    shaping the rows. Memory stays bounded by `max_rows` per table. Quarantine rows and
+    empty pages pass through at once. Pages whose columns cannot be merged (a new field
+    with different types on two pages) are handed over separately.
+    """
+    pending: dict[str, list[pa.Table]] = {}
+    counts: dict[str, int] = {}
+
+    def flush(table_name: str) -> Iterator[Any]:
+        tables = pending.pop(table_name, [])
+        counts.pop(table_name, None)
+        if len(tables) == 1:
+            yield dlt.mark.with_table_name(tables[0], table_name)
+            return
+        try:
+            merged = pa.concat_tables(tables, promote_options="default")
+        except ARROW_VALUE_ERRORS + (pa.ArrowNotImplementedError,):
+            for table in tables:
+                yield dlt.mark.with_table_name(table, table_name)
+            return
+        yield dlt.mark.with_table_name(merged, table_name)
+
+    for item in items:
+        meta = getattr(item, "meta", None)
+        table_name = getattr(meta, "table_name", None)
+        if not is_page(item) or not isinstance(table_name, str) or not item.data.num_rows:
+            yield item
+            continue
+        pending.setdefault(table_name, []).append(item.data)
+        counts[table_name] = counts.get(table_name, 0) + item.data.num_rows
+        if counts[table_name] >= max_rows:
+            yield from flush(table_name)
+    for table_name in list(pending):
+        yield from flush(table_name)

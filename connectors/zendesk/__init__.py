@@ -25,6 +25,7 @@ from connectors.typed_rows import (
     Rejected,
     Rejection,
     TypedTable,
+    coalesce_pages,
     column_hints,
     is_page,
     with_quarantine,
@@ -200,6 +201,16 @@ def tickets(
     arrive with status `deleted`. Cursor-based incremental export, ordered by change time,
     with `include=metric_sets`: each ticket's Ticket Metrics (Zendesk's own reply, resolution
     and wait times) land in `ticket_metric_sets`, in the same window as the ticket."""
+    yield from coalesce_pages(_ticket_items(client, land_free_text, page_size, changed))
+
+
+def _ticket_items(
+    client: ApiClient,
+    land_free_text: bool,
+    page_size: int,
+    changed: dlt.sources.incremental[int],
+) -> Iterator[Any]:
+    """The dlt items of `tickets`, one API page at a time."""
     path = settings.INCREMENTAL_TICKETS_PATH
     ticket_columns = (
         settings.TICKET_COLUMNS,
@@ -265,6 +276,16 @@ def ticket_events(
     """Ticket audits made in the window (`ticket_events`) and their child events, flattened
     into `ticket_child_events`: one row per Create / Change / Comment / ... with the audit's
     ticket, time, via and author copied down. Time-based export with `comment_events`."""
+    yield from coalesce_pages(_ticket_event_items(client, land_free_text, page_size, created))
+
+
+def _ticket_event_items(
+    client: ApiClient,
+    land_free_text: bool,
+    page_size: int,
+    created: dlt.sources.incremental[datetime],
+) -> Iterator[Any]:
+    """The dlt items of `ticket_events`, one API page at a time."""
     path = settings.INCREMENTAL_TICKET_EVENTS_PATH
     audit_table = landed_table(settings.TICKET_EVENT_COLUMNS, cursor="created_at")
     child_table = landed_table(

@@ -626,11 +626,11 @@ def shape_ticket_events(events: Page, *, land_free_text: bool) -> EventColumns:
     c_body = children["body"].append if land_free_text else None
 
     for event in events:
-        problem = _audit_problem(event)
-        if problem is not None:
+        try:
+            created_at = _checked_audit_time(event)
+        except Rejected as problem:
             rejected.append((event, problem))
             continue
-        created_at = event_time(event)
         audit_via = via_channel(event.get("via"))
         updater_id = event.get("updater_id")
         audit_id = event.get("id")
@@ -674,24 +674,25 @@ def shape_ticket_events(events: Page, *, land_free_text: bool) -> EventColumns:
     return EventColumns(kept, audits, children, rejected)
 
 
-def _audit_problem(event: Any) -> Rejected | None:
-    """Why an audit cannot land (checked before it is shaped), or None."""
+def _checked_audit_time(event: Any) -> datetime:
+    """An audit's time, checked with the rest of the audit before it is shaped (parsed once
+    for both); raises `Rejected` saying why the audit cannot land."""
     if not isinstance(event, dict):
-        return Rejected("the record is not a JSON object")
+        raise Rejected("the record is not a JSON object")
     if event.get("id") is None:
-        return Rejected("id is missing (its primary key)", "id")
+        raise Rejected("id is missing (its primary key)", "id")
     try:
         created_at = event_time(event)
     except (TypeError, ValueError) as exc:
-        return bad_value("created_at", event.get("created_at"), "timestamp", exc)
+        raise bad_value("created_at", event.get("created_at"), "timestamp", exc) from None
     if created_at is None:
-        return Rejected("created_at is missing (the window cursor)", "created_at")
+        raise Rejected("created_at is missing (the window cursor)", "created_at")
     child_events = event.get("child_events") or ()
     if not isinstance(child_events, list):
-        return Rejected("child_events is not a list", "child_events")
+        raise Rejected("child_events is not a list", "child_events")
     for child in child_events:
         if not isinstance(child, dict):
-            return Rejected("a child event is not a JSON object", "child_events")
+            raise Rejected("a child event is not a JSON object", "child_events")
         if child.get("id") is None:
-            return Rejected("a child event has no id", "child_events")
-    return None
+            raise Rejected("a child event has no id", "child_events")
+    return created_at

@@ -103,6 +103,9 @@ class WorldIndex:
         self.call_keys = [(serialize.call_updated_ts(c), c.id) for c in calls]
         self.groups = sorted(world.groups, key=lambda g: g.id)
         self.ratings = sorted(world.satisfaction_ratings, key=lambda r: r.id)
+        #: Filtered rating lists by (score, start_time, end_time): a client pages through
+        #: one filter, and filtering every rating again for each page would be quadratic.
+        self.rating_filters: dict[tuple[str | None, int | None, int | None], list[Any]] = {}
         self.schedules = {s.id: s for s in sorted(world.schedules, key=lambda s: s.id)}
         self._metrics: MetricSets | None = None
 
@@ -250,21 +253,27 @@ class ZendeskApi:
     def satisfaction_ratings(self, match: re.Match[str], query: Query,
                              base: str) -> ApiResponse:
         """List satisfaction ratings, filtered by ``score`` and ``start_time``/``end_time``."""
-        ratings = self.index.ratings
         filters: list[tuple[str, str]] = []
         score = param(query, "score")
         if score:
             if score not in SCORE_FILTERS:
                 raise ApiError(400, "InvalidValue", f"Invalid score filter: {score}")
-            ratings = [r for r in ratings if SCORE_FILTERS[score](r)]
             filters.append(("score", score))
         start_time, end_time = int_param(query, "start_time"), int_param(query, "end_time")
         if start_time is not None:
-            ratings = [r for r in ratings if epoch(r.updated_at) >= start_time]
             filters.append(("start_time", str(start_time)))
         if end_time is not None:
-            ratings = [r for r in ratings if epoch(r.updated_at) <= end_time]
             filters.append(("end_time", str(end_time)))
+        key = (score or None, start_time, end_time)
+        ratings = self.index.rating_filters.get(key)
+        if ratings is None:
+            ratings = [
+                r for r in self.index.ratings
+                if (not score or SCORE_FILTERS[score](r))
+                and (start_time is None or epoch(r.updated_at) >= start_time)
+                and (end_time is None or epoch(r.updated_at) <= end_time)
+            ]
+            self.index.rating_filters[key] = ratings
         body = list_page([r.id for r in ratings], query, base,
                          "/api/v2/satisfaction_ratings.json", "satisfaction_ratings",
                          lambda i: serialize.rating_json(ratings[i], base), filters)

@@ -42,10 +42,28 @@ def baselines() -> dict[str, Snapshot]:
     return {}
 
 
+#: Summary lines from pytest-xdist workers (the controller runs no scenario itself).
+WORKER_LINES: list[str] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist, a worker hands its summary lines to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None and OUTCOMES:
+        workeroutput["crash_lines"] = summary_table(OUTCOMES).splitlines()[1:]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """The controller collects a finished worker's summary lines (pytest-xdist)."""
+    WORKER_LINES.extend(getattr(node, "workeroutput", {}).get("crash_lines", []))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Kill point x engine: tables and rows compared, differences (shown even without -s)."""
-    if not OUTCOMES:
+    if not OUTCOMES and not WORKER_LINES:
         return
     terminalreporter.write_sep("=", "kill-and-rerun: re-run warehouse vs uninterrupted run")
-    for line in summary_table(OUTCOMES).splitlines():
+    lines = summary_table(OUTCOMES).splitlines() + WORKER_LINES
+    for line in lines:
         terminalreporter.write_line(line)

@@ -24,8 +24,10 @@ from transforms import (
     Model,
     replace_date_range,
     replace_table,
+    replace_view,
     staging_sql,
 )
+from transforms.runner import session
 from warehouse import Warehouse
 
 GROUP_BY_LAYER = {"staging": "staging", "intermediate": "staging", "marts": "marts"}
@@ -59,7 +61,9 @@ def model_select(model: Model, settings: Settings) -> str:
 
 
 def build_model(model: Model, warehouse: Warehouse, settings: Settings) -> int:
-    """Rebuild one whole-table model; return its row count."""
+    """Rebuild one whole-table (or view) model; return its row count."""
+    if model.materialized == "view":
+        return replace_view(warehouse, model.schema, model.name, model_select(model, settings))
     return replace_table(
         warehouse,
         model.schema,
@@ -115,6 +119,13 @@ def _asset_for(
     )
     def _build(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         wh = warehouse.get()
+        # One open DuckDB instance for the step's connections (as-of time, build, checks),
+        # released when the step ends: a raw asset of the same run (dlt) must be able to
+        # open the file with its own settings, which it cannot while an instance is open.
+        with session(wh):
+            return _materialize(context, wh)
+
+    def _materialize(context: dg.AssetExecutionContext, wh: Warehouse) -> dg.MaterializeResult:
         table = f"{model.schema}.{model.name}"
         if model.date_column:
             # The partition's days or months, in the reporting time zone (a range in a

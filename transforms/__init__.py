@@ -14,7 +14,7 @@ from transforms.models import (
     Model,
     staging_sql,
 )
-from transforms.runner import replace_date_range, replace_table
+from transforms.runner import replace_date_range, replace_table, replace_view
 
 __all__ = [
     "INTERMEDIATE_MODELS",
@@ -23,5 +23,6 @@ __all__ = [
     "Model",
     "replace_date_range",
     "replace_table",
+    "replace_view",
     "staging_sql",
 ]

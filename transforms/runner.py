@@ -1,9 +1,11 @@
-"""Build tables from SELECT queries inside the warehouse, atomically.
+"""Build tables and views from SELECT queries inside the warehouse, atomically.
 
 A whole-table model is replaced in one transaction (drop + create-as-select), so a BI tool
 reading the table sees either the old or the new version, never a half-written one. A
 date-partitioned model replaces just the days of a window (delete + insert, one transaction),
-so re-running a partition changes nothing and never touches other days.
+so re-running a partition changes nothing and never touches other days. A view model is
+replaced the same way (drop + create view). A relation changes kind (table <-> view) when its
+model does: whatever exists under the name is dropped first.
 """
 
 from __future__ import annotations
@@ -13,12 +15,90 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from warehouse import Warehouse
 
 
 def _qualified(warehouse: Warehouse, schema: str, table: str) -> str:
     return f"{warehouse.quote(schema)}.{warehouse.quote(table)}"
+
+
+def _drop_relation(connection: Connection, warehouse: Warehouse, schema: str, name: str) -> None:
+    """Drop the table or view `schema.name` if it exists (each kind has its own DROP)."""
+    kind = connection.execute(
+        sa.text("SELECT table_type FROM information_schema.tables "
+                "WHERE table_catalog = current_database() "
+                "AND table_schema = :schema AND table_name = :name"),
+        {"schema": schema, "name": name},
+    ).scalar()
+    if kind is not None:
+        connection.execute(sa.text(
+            f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {_qualified(warehouse, schema, name)}"))
+
+
+# The views that read a relation, directly or through other views, deepest last.
+_POSTGRES_DEPENDENT_VIEWS = """
+WITH RECURSIVE dependants (oid, depth) AS (
+    SELECT view_class.oid, 1
+    FROM pg_depend AS d
+    JOIN pg_rewrite AS r ON r.oid = d.objid
+    JOIN pg_class AS view_class ON view_class.oid = r.ev_class
+    WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+      AND d.refobjid = to_regclass(:target) AND view_class.oid <> d.refobjid
+      AND view_class.relkind = 'v'
+    UNION ALL
+    SELECT view_class.oid, dependants.depth + 1
+    FROM dependants
+    JOIN pg_depend AS d ON d.refobjid = dependants.oid AND d.refclassid = 'pg_class'::regclass
+    JOIN pg_rewrite AS r ON r.oid = d.objid AND d.classid = 'pg_rewrite'::regclass
+    JOIN pg_class AS view_class ON view_class.oid = r.ev_class
+    WHERE view_class.oid <> dependants.oid AND view_class.relkind = 'v'
+)
+SELECT n.nspname AS view_schema, c.relname AS view_name,
+       pg_get_viewdef(c.oid) AS definition, max(dependants.depth) AS depth
+FROM dependants
+JOIN pg_class AS c ON c.oid = dependants.oid
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+GROUP BY n.nspname, c.relname, c.oid
+ORDER BY depth, view_schema, view_name
+"""
+
+
+def _dependent_views(connection: Connection, warehouse: Warehouse,
+                     target: str) -> list[tuple[str, str, str]]:
+    """(schema, name, definition) of the views that read `target`, in creation order.
+
+    PostgreSQL refuses to drop a table a view reads (DuckDB binds views when they are read,
+    so replacing a table under a view needs nothing there). The views are dropped with the
+    table and created again from their definitions in the same transaction: a rebuilt
+    `staging.status_changes` keeps `staging.ticket_status_transitions` working without
+    rebuilding it. Privileges granted on such a view are not carried over.
+    """
+    if warehouse.is_duckdb:
+        return []
+    rows = connection.execute(sa.text(_POSTGRES_DEPENDENT_VIEWS), {"target": target}).all()
+    return [(row.view_schema, row.view_name, row.definition) for row in rows]
+
+
+@contextmanager
+def _replacing(connection: Connection, warehouse: Warehouse, schema: str,
+               name: str) -> Iterator[None]:
+    """Drop `schema.name` (table or view) and the views reading it; after the body has
+    created the new relation, create those views again (same transaction: a view the new
+    relation breaks fails the whole replacement)."""
+    connection.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {warehouse.quote(schema)}"))
+    views = _dependent_views(connection, warehouse, _qualified(warehouse, schema, name))
+    for view_schema, view_name, _ in reversed(views):
+        _drop_relation(connection, warehouse, view_schema, view_name)
+    _drop_relation(connection, warehouse, schema, name)
+    yield
+    for view_schema, view_name, select_sql in views:
+        # The view's stored query as PostgreSQL prints it (pg_get_viewdef): SQL the warehouse
+        # already ran when the view was created, not a value. Run as is, so that its casts
+        # (`'solved'::text`) are not parsed for bind parameters.
+        connection.exec_driver_sql(
+            f"CREATE VIEW {_qualified(warehouse, view_schema, view_name)} AS {select_sql}")
 
 
 def replace_table(
@@ -28,12 +108,25 @@ def replace_table(
     select_sql: str,
     params: Mapping[str, Any] | None = None,
 ) -> int:
-    """Replace `schema.table` with the result of `select_sql`; return its row count."""
+    """Replace `schema.table` with the result of `select_sql`; return its row count.
+
+    Views reading the table survive (`_replacing`).
+    """
     target = _qualified(warehouse, schema, table)
     with warehouse.transaction() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {warehouse.quote(schema)}"))
-        connection.execute(sa.text(f"DROP TABLE IF EXISTS {target}"))
-        connection.execute(sa.text(f"CREATE TABLE {target} AS {select_sql}"), dict(params or {}))
+        with _replacing(connection, warehouse, schema, table):
+            connection.execute(sa.text(f"CREATE TABLE {target} AS {select_sql}"),
+                               dict(params or {}))
+        return connection.execute(sa.text(f"SELECT count(*) FROM {target}")).scalar_one()
+
+
+def replace_view(warehouse: Warehouse, schema: str, view: str, select_sql: str) -> int:
+    """Replace `schema.view` with a view of `select_sql` (no bind parameters: a view stores
+    its query, not values); return its row count, as `replace_table` does."""
+    target = _qualified(warehouse, schema, view)
+    with warehouse.transaction() as connection:
+        with _replacing(connection, warehouse, schema, view):
+            connection.execute(sa.text(f"CREATE VIEW {target} AS {select_sql}"))
         return connection.execute(sa.text(f"SELECT count(*) FROM {target}")).scalar_one()
 
 

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+from tests import session_tables
+
 #: Where the PostgreSQL tests connect to create (and drop) a throw-away database each.
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -64,3 +66,14 @@ def postgres_url() -> Iterator[str]:
 def warehouse_url(request) -> str:
     """Each test using this runs once on DuckDB and once on PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """pytest-xdist: keep the result tables a finished worker handed over."""
+    session_tables.receive(node)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the result tables of the fault and kill-and-rerun suites run by xdist workers."""
+    session_tables.print_tables(terminalreporter)

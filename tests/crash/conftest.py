@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import Sandbox, World, generate_world
+from tests import session_tables
 from tests.crash.harness import DAYS, LAST_DAY, OUTCOMES, Snapshot, scratch_root, summary_table
 
 
@@ -42,28 +43,17 @@ def baselines() -> dict[str, Snapshot]:
     return {}
 
 
-#: Summary lines from pytest-xdist workers (the controller runs no scenario itself).
-WORKER_LINES: list[str] = []
+TITLE = "kill-and-rerun: re-run warehouse vs uninterrupted run"
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Under pytest-xdist, a worker hands its summary lines to the controller."""
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None and OUTCOMES:
-        workeroutput["crash_lines"] = summary_table(OUTCOMES).splitlines()[1:]
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node, error) -> None:
-    """The controller collects a finished worker's summary lines (pytest-xdist)."""
-    WORKER_LINES.extend(getattr(node, "workeroutput", {}).get("crash_lines", []))
+    """Under pytest-xdist, hand the summary table to the controller, which prints it."""
+    if OUTCOMES:
+        session_tables.hand_over(session, TITLE, summary_table(OUTCOMES).splitlines())
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Kill point x engine: tables and rows compared, differences (shown even without -s)."""
-    if not OUTCOMES and not WORKER_LINES:
-        return
-    terminalreporter.write_sep("=", "kill-and-rerun: re-run warehouse vs uninterrupted run")
-    lines = summary_table(OUTCOMES).splitlines() + WORKER_LINES
-    for line in lines:
-        terminalreporter.write_line(line)
+    """Kill point x engine: tables and rows compared, differences (shown even without -s;
+    under xdist the root conftest prints it)."""
+    if OUTCOMES:
+        session_tables.print_table(terminalreporter, TITLE, summary_table(OUTCOMES).splitlines())

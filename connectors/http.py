@@ -25,6 +25,8 @@ import orjson
 import requests
 from requests.auth import AuthBase
 
+from connectors.memory import fewer_collections
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -390,7 +392,8 @@ def prefetch(items: Iterator[T], depth: int = 1, name: str = "prefetch") -> Iter
 
     Fetching the next page of an API then overlaps with processing the current one. An
     error in `items` is raised here; closing this iterator stops the thread (after the
-    request in flight, if any) and closes `items`.
+    request in flight, if any) and closes `items`. While it runs, the garbage collector
+    runs less often (`connectors.memory.fewer_collections`: decoded pages are large).
     """
     buffer: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -418,15 +421,16 @@ def prefetch(items: Iterator[T], depth: int = 1, name: str = "prefetch") -> Iter
                 close()
 
     thread = threading.Thread(target=produce, name=name, daemon=True)
-    thread.start()
-    try:
-        while True:
-            item, error = buffer.get()
-            if error is not None:
-                raise error
-            if item is _DONE:
-                return
-            yield item
-    finally:
-        stop.set()
-        thread.join()
+    with fewer_collections():
+        thread.start()
+        try:
+            while True:
+                item, error = buffer.get()
+                if error is not None:
+                    raise error
+                if item is _DONE:
+                    return
+                yield item
+        finally:
+            stop.set()
+            thread.join()

@@ -36,6 +36,8 @@ class TransformRun:
 
     total: Measurement
     models: dict[str, tuple[float, int]] = field(default_factory=dict)
+    #: How each whole-table model was built (`full` / `incremental`, transforms/incremental.py).
+    modes: dict[str, str] = field(default_factory=dict)
 
 
 def run_all_models(warehouse_url: str, first_day: date | None = None,
@@ -48,16 +50,19 @@ def run_all_models(warehouse_url: str, first_day: date | None = None,
     warehouse = Warehouse(warehouse_url)
     first, end = first_day or ALL_DATES[0], end_day or ALL_DATES[1]
     models: dict[str, tuple[float, int]] = {}
+    modes: dict[str, str] = {}
     with measured() as total, session(warehouse):
         for model in build_order(settings.configured_sources):
             started = time.perf_counter()
             if model.date_column:
                 rows = build_model_days(model, warehouse, settings, first, end)
             else:
-                rows = build_model(model, warehouse, settings)
+                built = build_model(model, warehouse, settings)
+                rows = built.rows
+                modes[f"{model.schema}.{model.name}"] = built.mode
             models[f"{model.schema}.{model.name}"] = (time.perf_counter() - started, rows)
     warehouse.dispose()
-    return TransformRun(total=total, models=models)
+    return TransformRun(total=total, models=models, modes=modes)
 
 
 def nightly_models(sources: list[str]) -> list:
@@ -82,13 +87,16 @@ def run_nightly(warehouse_url: str, day: date, end_day: date) -> TransformRun:
     settings = benchmark_settings(warehouse_url)
     warehouse = Warehouse(warehouse_url)
     models: dict[str, tuple[float, int]] = {}
+    modes: dict[str, str] = {}
     with measured() as total, session(warehouse):
         for model in nightly_models(settings.configured_sources):
             started = time.perf_counter()
             if model.date_column:
                 rows = build_model_days(model, warehouse, settings, day, end_day)
             else:
-                rows = build_model(model, warehouse, settings)
+                built = build_model(model, warehouse, settings)
+                rows = built.rows
+                modes[f"{model.schema}.{model.name}"] = built.mode
             models[f"{model.schema}.{model.name}"] = (time.perf_counter() - started, rows)
     warehouse.dispose()
-    return TransformRun(total=total, models=models)
+    return TransformRun(total=total, models=models, modes=modes)

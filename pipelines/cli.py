@@ -228,6 +228,8 @@ def cmd_sandbox(args: argparse.Namespace) -> None:
 
 def cmd_run(args: argparse.Namespace) -> None:
     """Materialise every configured asset for [start, end)."""
+    if args.full_rebuild:
+        os.environ["FULL_REBUILD"] = "true"
     run_partitions(args.start, args.end)
     print(f"helpdesk-etl: loaded and refreshed {args.start} .. {args.end} (end exclusive)")
 
@@ -323,6 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="materialise every asset for [--start, --end)")
     run.add_argument("--start", type=date.fromisoformat, required=True, help="first day (ISO)")
     run.add_argument("--end", type=date.fromisoformat, required=True, help="day after the last")
+    run.add_argument("--full-rebuild", action="store_true",
+                     help="rebuild every per-ticket model in full, not only the changed tickets")
     run.set_defaults(func=cmd_run)
 
     ui = commands.add_parser("ui", help="open the Dagster UI on this project")

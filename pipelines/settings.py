@@ -223,6 +223,9 @@ class Settings:
     clv_min_churn_rate: float = 0.0167
     #: Seconds each API read may take (`HTTP_TIMEOUT_SECONDS`); a timed-out read is retried.
     http_timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS
+    #: Rebuild every per-ticket model in full instead of only the changed tickets
+    #: (`FULL_REBUILD`; `helpdesk-etl run --full-rebuild`).
+    full_rebuild: bool = False
     zendesk: ZendeskSettings | None = None
     hubspot: HubSpotSettings | None = None
     salesforce: SalesforceSettings | None = None
@@ -254,6 +257,7 @@ class Settings:
             http_timeout_seconds=_parse_seconds(
                 env, "HTTP_TIMEOUT_SECONDS", DEFAULT_READ_TIMEOUT_SECONDS
             ),
+            full_rebuild=_parse_bool(env, "FULL_REBUILD"),
             zendesk=ZendeskSettings.from_env(env),
             hubspot=HubSpotSettings.from_env(env),
             salesforce=SalesforceSettings.from_env(env),

@@ -18,6 +18,7 @@ from pipelines.raw import loaded_as_of, raw_asset_key
 from pipelines.resources import WarehouseResource
 from pipelines.settings import Settings
 from transforms import (
+    ALL_MODELS,
     INTERMEDIATE_MODELS,
     MART_MODELS,
     STAGING_MODELS,
@@ -27,6 +28,7 @@ from transforms import (
     replace_view,
     staging_sql,
 )
+from transforms.incremental import Built, build_per_ticket
 from transforms.runner import session
 from warehouse import Warehouse
 
@@ -53,24 +55,47 @@ def model_params(warehouse: Warehouse, settings: Settings) -> dict[str, Any]:
     }
 
 
-def model_select(model: Model, settings: Settings) -> str:
-    """The SELECT that builds `model` for the configured sources."""
+def model_select(model: Model, settings: Settings, scoped: bool = False) -> str:
+    """The SELECT that builds `model` for the configured sources (`scoped`: only the tickets
+    of an incremental build's scope)."""
     if model.layer == "staging":
-        return staging_sql(model, settings.configured_sources)
-    return model.sql()
+        return staging_sql(model, settings.configured_sources, scoped)
+    return model.sql(scoped=scoped)
 
 
-def build_model(model: Model, warehouse: Warehouse, settings: Settings) -> int:
-    """Rebuild one whole-table (or view) model; return its row count."""
+def per_ticket_upstream(model: Model, sources: list[str]) -> list[str]:
+    """The per-ticket models `model` reads, directly or through views."""
+    by_table = {(m.schema, m.name): m for m in ALL_MODELS}
+    found: set[str] = set()
+    pending = list(model.tables_read(sources))
+    while pending:
+        upstream = by_table.get(pending.pop())
+        if upstream is None:
+            continue
+        if upstream.per_ticket:
+            found.add(upstream.name)
+        elif upstream.materialized == "view":
+            pending.extend(upstream.tables_read(sources))
+    return sorted(found)
+
+
+def build_model(model: Model, warehouse: Warehouse, settings: Settings) -> Built:
+    """Rebuild one whole-table (or view) model; a per-ticket model only for the tickets that
+    changed when it can (transforms/incremental.py)."""
     if model.materialized == "view":
-        return replace_view(warehouse, model.schema, model.name, model_select(model, settings))
-    return replace_table(
-        warehouse,
-        model.schema,
-        model.name,
-        model_select(model, settings),
-        model_params(warehouse, settings),
-    )
+        rows = replace_view(warehouse, model.schema, model.name, model_select(model, settings))
+        return Built(rows, "full", "view")
+    params = model_params(warehouse, settings)
+    sources = settings.configured_sources
+    if model.per_ticket:
+        return build_per_ticket(
+            warehouse, model, lambda scoped: model_select(model, settings, scoped), params,
+            sources, per_ticket_upstream(model, sources),
+            [m.name for m in ALL_MODELS if m.per_ticket], settings.full_rebuild,
+        )
+    rows = replace_table(warehouse, model.schema, model.name, model_select(model, settings),
+                         params)
+    return Built(rows, "full", "")
 
 
 def build_model_days(
@@ -136,9 +161,10 @@ def _asset_for(
             metadata = {"rows_written": rows, "first_day": str(first_day),
                         "end_day": str(end_day), "table": table}
         else:
-            rows = build_model(model, wh, settings)
-            context.log.info(f"{table}: {rows} rows in {wh.display_url}")
-            metadata = {"dagster/row_count": rows, "table": table}
+            built = build_model(model, wh, settings)
+            context.log.info(f"{table}: {built.rows} rows in {wh.display_url} "
+                             f"({built.mode} build{': ' + built.detail if built.detail else ''})")
+            metadata = {"dagster/row_count": built.rows, "table": table, **built.metadata()}
         return dg.MaterializeResult(
             metadata=metadata, check_results=[grain_check_result(wh, model)]
         )

@@ -8,6 +8,7 @@ Layers (one query per file, named after the table it builds):
 """
 
 from transforms.models import (
+    ALL_MODELS,
     INTERMEDIATE_MODELS,
     MART_MODELS,
     STAGING_MODELS,
@@ -17,6 +18,7 @@ from transforms.models import (
 from transforms.runner import replace_date_range, replace_table, replace_view
 
 __all__ = [
+    "ALL_MODELS",
     "INTERMEDIATE_MODELS",
     "MART_MODELS",
     "STAGING_MODELS",

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import jinja2
+
 SQL_DIR = Path(__file__).parent
 #: The pseudo-source whose staging SQL returns a canonical table's columns and no rows.
 EMPTY = "_empty"
@@ -42,6 +44,14 @@ class Model:
     read, where writing millions of rows would cost more than reading them twice. A view
     takes no bind parameters and has no partitions, and never reads raw tables (a PostgreSQL
     view would pin the tables dlt replaces).
+    `per_ticket` marks a whole-table model whose rows all belong to one ticket (columns
+    `source`, `ticket_id`) and depend only on that ticket's data: it can be rebuilt for the
+    tickets that changed (transforms/incremental.py). Its SQL narrows every read of ticket
+    data with `{{ ticket_scope(...) }}`, which is `true` in a full build.
+    `reference_sql` returns one text summarising the reference data (not keyed by ticket)
+    the model reads; when it changes, the model is rebuilt in full. `as_of_scope_sql`
+    returns (source, ticket_id) of tickets whose rows depend on the as-of time: they are
+    rebuilt with the changed ones on every incremental build.
     """
 
     name: str
@@ -50,6 +60,9 @@ class Model:
     date_column: str | None = None
     period: str = "day"
     materialized: str = "table"
+    per_ticket: bool = False
+    reference_sql: str | None = None
+    as_of_scope_sql: str | None = None
 
     def __post_init__(self) -> None:
         if self.materialized not in ("table", "view"):
@@ -81,9 +94,13 @@ class Model:
         doc = _leading_comment(path.read_text()) if path.exists() else ""
         return doc or f"{self.schema}.{self.name}"
 
-    def sql(self, source: str | None = None) -> str:
-        """The query text."""
-        return self.sql_path(source).read_text()
+    def sql(self, source: str | None = None, scoped: bool = False) -> str:
+        """The query text; `scoped`: narrowed to the tickets of the build's scope table
+        (`incremental.SCOPE_TABLE`), else every ticket."""
+        template = _SQL_TEMPLATES.from_string(self.sql_path(source).read_text())
+        if scoped:
+            return template.render(ticket_scope=_ticket_scope, raw_ticket_scope=_raw_ticket_scope)
+        return template.render(ticket_scope=_every_ticket, raw_ticket_scope=_every_ticket)
 
     def tables_read(self, sources: list[str]) -> set[tuple[str, str]]:
         """(schema, table) pairs the model's SQL reads, dlt child tables folded into their parent.
@@ -105,31 +122,97 @@ class Model:
         return found
 
 
+#: The temporary table of (source, ticket_id) an incremental build recomputes.
+SCOPE_TABLE = "_ticket_scope"
+_SQL_TEMPLATES = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False,
+                                    keep_trailing_newline=True)
+
+
+def _every_ticket(*_args: str) -> str:
+    return "true"
+
+
+def _ticket_scope(source: str, ticket_id: str) -> str:
+    """A condition: the row of a canonical table (its `source` and `ticket_id` expressions)
+    belongs to a ticket of the build's scope."""
+    return f"({source}, {ticket_id}) IN (SELECT source, ticket_id FROM {SCOPE_TABLE})"
+
+
+def _raw_ticket_scope(source: str, ticket_id: str, id_type: str) -> str:
+    """A condition: the raw row of `source` (the source's name) whose ticket id expression is
+    `ticket_id`, of type `id_type`, belongs to a ticket of the build's scope. The scope's
+    text ids are cast (the small side), so the raw column is compared as it is."""
+    return (f"{ticket_id} IN (SELECT CAST(ticket_id AS {id_type}) FROM {SCOPE_TABLE} "
+            f"WHERE source = '{source}')")
+
+
+#: Reference data whose change rebuilds a per-ticket model in full (`Model.reference_sql`):
+#: who is an agent decides a message's author role; the default schedule, its weekly
+#: intervals and holidays decide business minutes; the organisation -> account mapping
+#: decides `ticket_metrics.account_id`. Each query returns one text.
+AGENTS_REFERENCE = """
+SELECT md5(coalesce(string_agg(source || ':' || user_id, ',' ORDER BY source, user_id), ''))
+FROM staging.users
+WHERE role = 'agent'
+"""
+SCHEDULES_REFERENCE = """
+SELECT md5(
+    (SELECT coalesce(string_agg(concat_ws('|', source, schedule_id, time_zone,
+                                          CAST(is_default AS text)),
+                                ',' ORDER BY source, schedule_id), '')
+     FROM staging.schedules)
+    || (SELECT coalesce(string_agg(concat_ws('|', source, schedule_id,
+                                             CAST(start_minute AS text),
+                                             CAST(end_minute AS text)),
+                                   ',' ORDER BY source, schedule_id, start_minute), '')
+        FROM staging.schedule_intervals)
+    || (SELECT coalesce(string_agg(concat_ws('|', source, holiday_id, schedule_id,
+                                             CAST(start_date AS text), CAST(end_date AS text)),
+                                   ',' ORDER BY source, holiday_id), '')
+        FROM staging.holidays)
+)
+"""
+ACCOUNT_MAPPING_REFERENCE = """
+SELECT md5(coalesce(string_agg(concat_ws('|', helpdesk_source, organization_id, account_id),
+                               ',' ORDER BY helpdesk_source, organization_id), ''))
+FROM staging.organization_accounts
+"""
+#: Tickets whose `ticket_metrics` row moves with the as-of time: the unsolved ones, whose
+#: current period (requester / agent wait, on hold) runs to it.
+UNSOLVED_TICKETS = """
+SELECT source, ticket_id
+FROM staging.ticket_status_intervals
+WHERE is_current AND status IN ('new', 'open', 'pending', 'hold')
+"""
+
 STAGING_MODELS: tuple[Model, ...] = (
     Model("users", "staging", ("source", "user_id")),
     Model("organizations", "staging", ("source", "organization_id")),
     Model("groups", "staging", ("source", "group_id")),
-    Model("tickets", "staging", ("source", "ticket_id")),
-    Model("messages", "staging", ("source", "message_id")),
-    Model("status_changes", "staging", ("source", "status_change_id")),
+    Model("tickets", "staging", ("source", "ticket_id"), per_ticket=True),
+    Model("messages", "staging", ("source", "message_id"), per_ticket=True,
+          reference_sql=AGENTS_REFERENCE),
+    Model("status_changes", "staging", ("source", "status_change_id"), per_ticket=True),
     Model("handle_time_records", "staging", ("source", "record_id")),
-    Model("satisfaction_ratings", "staging", ("source", "rating_id")),
+    Model("satisfaction_ratings", "staging", ("source", "rating_id"), per_ticket=True),
     Model("schedules", "staging", ("source", "schedule_id")),
     Model("schedule_intervals", "staging", ("source", "schedule_id", "start_minute")),
     Model("holidays", "staging", ("source", "holiday_id")),
-    Model("helpdesk_ticket_metrics", "staging", ("source", "ticket_id")),
+    Model("helpdesk_ticket_metrics", "staging", ("source", "ticket_id"), per_ticket=True),
     Model("accounts", "staging", ("source", "account_id")),
     Model("contracts", "staging", ("source", "contract_id")),
 )
 
 INTERMEDIATE_MODELS: tuple[Model, ...] = (
-    Model("ticket_status_intervals", "intermediate", ("source", "status_change_id")),
+    Model("ticket_status_intervals", "intermediate", ("source", "status_change_id"),
+          per_ticket=True),
     # Filters of staging.messages and staging.status_changes (4-5M rows each at 1M tickets):
     # their readers scan only the few columns and rows they need.
     Model("ticket_agent_replies", "intermediate", ("source", "message_id"), materialized="view"),
-    Model("ticket_milestones", "intermediate", ("source", "ticket_id")),
+    Model("ticket_milestones", "intermediate", ("source", "ticket_id"), per_ticket=True),
     Model("schedule_open_intervals", "intermediate", ("source", "schedule_id", "opens_at")),
-    Model("ticket_business_minutes", "intermediate", ("source", "ticket_id")),
+    Model("ticket_business_minutes", "intermediate", ("source", "ticket_id"), per_ticket=True,
+          reference_sql=SCHEDULES_REFERENCE),
     Model("ticket_status_transitions", "intermediate", ("source", "status_change_id"),
           materialized="view"),
     Model("reporting_days", "intermediate", ("date",)),
@@ -137,7 +220,8 @@ INTERMEDIATE_MODELS: tuple[Model, ...] = (
 )
 
 MART_MODELS: tuple[Model, ...] = (
-    Model("ticket_metrics", "marts", ("source", "ticket_id")),
+    Model("ticket_metrics", "marts", ("source", "ticket_id"), per_ticket=True,
+          reference_sql=ACCOUNT_MAPPING_REFERENCE, as_of_scope_sql=UNSOLVED_TICKETS),
     Model("backlog_daily", "marts", ("date", "source", "channel", "status"), date_column="date"),
     Model("handle_time_daily", "marts", ("date", "source", "channel", "agent_id"),
           date_column="date"),
@@ -150,12 +234,13 @@ MART_MODELS: tuple[Model, ...] = (
 )
 
 
-def staging_sql(model: Model, sources: list[str]) -> str:
+def staging_sql(model: Model, sources: list[str], scoped: bool = False) -> str:
     """The canonical table's query: every configured source's rows, UNION ALL.
 
     Each source's query returns the canonical columns in the same order (checked by tests).
+    `scoped`: only the rows of the tickets in the build's scope (`Model.sql`).
     """
-    parts = [model.sql(source) for source in sources if model.sql_path(source).exists()]
+    parts = [model.sql(source, scoped) for source in sources if model.sql_path(source).exists()]
     if not parts and model.sql_path(EMPTY).exists():
         # No configured source feeds this table (e.g. no CRM): an empty table with its columns.
         parts = [model.sql(EMPTY)]

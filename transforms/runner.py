@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from transforms.models import SCOPE_TABLE
 from warehouse import Warehouse
 
 
@@ -101,6 +102,22 @@ def _replacing(connection: Connection, warehouse: Warehouse, schema: str,
             f"CREATE VIEW {_qualified(warehouse, view_schema, view_name)} AS {select_sql}")
 
 
+def create_table_in(
+    connection: Connection,
+    warehouse: Warehouse,
+    schema: str,
+    table: str,
+    select_sql: str,
+    params: Mapping[str, Any] | None = None,
+) -> int:
+    """Replace `schema.table` with the result of `select_sql` inside the caller's transaction;
+    return its row count. Views reading the table survive (`_replacing`)."""
+    target = _qualified(warehouse, schema, table)
+    with _replacing(connection, warehouse, schema, table):
+        connection.execute(sa.text(f"CREATE TABLE {target} AS {select_sql}"), dict(params or {}))
+    return connection.execute(sa.text(f"SELECT count(*) FROM {target}")).scalar_one()
+
+
 def replace_table(
     warehouse: Warehouse,
     schema: str,
@@ -108,16 +125,28 @@ def replace_table(
     select_sql: str,
     params: Mapping[str, Any] | None = None,
 ) -> int:
-    """Replace `schema.table` with the result of `select_sql`; return its row count.
-
-    Views reading the table survive (`_replacing`).
-    """
-    target = _qualified(warehouse, schema, table)
+    """Replace `schema.table` with the result of `select_sql` in one transaction; return its
+    row count."""
     with warehouse.transaction() as connection:
-        with _replacing(connection, warehouse, schema, table):
-            connection.execute(sa.text(f"CREATE TABLE {target} AS {select_sql}"),
-                               dict(params or {}))
-        return connection.execute(sa.text(f"SELECT count(*) FROM {target}")).scalar_one()
+        return create_table_in(connection, warehouse, schema, table, select_sql, params)
+
+
+def replace_ticket_rows(
+    connection: Connection,
+    warehouse: Warehouse,
+    schema: str,
+    table: str,
+    select_sql: str,
+    params: Mapping[str, Any] | None = None,
+) -> None:
+    """Replace the rows of the tickets in the scope table (`transforms.models.SCOPE_TABLE`)
+    with those `select_sql` returns (it must return only theirs), inside the caller's
+    transaction."""
+    target = _qualified(warehouse, schema, table)
+    connection.execute(sa.text(
+        f"DELETE FROM {target} WHERE (source, ticket_id) IN "
+        f"(SELECT source, ticket_id FROM {SCOPE_TABLE})"))
+    connection.execute(sa.text(f"INSERT INTO {target} {select_sql}"), dict(params or {}))
 
 
 def replace_view(warehouse: Warehouse, schema: str, view: str, select_sql: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -48,6 +49,18 @@ def run_world(monkeypatch: pytest.MonkeyPatch, tmp_path, world: World, warehouse
         with dg.DagsterInstance.ephemeral() as instance:
             run_partitions(start, end, instance=instance)
     return Warehouse(warehouse_url)
+
+
+def world_as_of(world: World, cutoff: datetime) -> World:
+    """`world` as it was at `cutoff`: later tickets, updates, calls and ratings had not
+    happened yet."""
+    world = copy.deepcopy(world)
+    world.tickets = [t for t in world.tickets if t.created_at < cutoff]
+    for ticket in world.tickets:
+        ticket.updates = [u for u in ticket.updates if u.at < cutoff]
+    world.calls = [c for c in world.calls if c.created_at < cutoff]
+    world.satisfaction_ratings = [r for r in world.satisfaction_ratings if r.updated_at < cutoff]
+    return world
 
 
 def _plain(value):

@@ -6,12 +6,11 @@ expected values are worked out by hand beside them.
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, date, datetime
 
 import pytest
 
-from tests.integration.pipeline_runner import run_world
+from tests.integration.pipeline_runner import run_world, world_as_of
 from tests.integration.test_ticket_metrics import END, START, hand_built_world
 
 DAYS = 8  # 2025-06-02 .. 2025-06-09
@@ -118,17 +117,6 @@ def test_handle_time_daily(loaded):
     assert idle == DAYS - 1  # AHT cannot be computed without a contact: NULL, not 0
 
 
-def world_as_of(cutoff: datetime):
-    """The hand-built helpdesk as it was at `cutoff`: later updates had not happened yet."""
-    world = copy.deepcopy(hand_built_world())
-    world.tickets = [t for t in world.tickets if t.created_at < cutoff]
-    for ticket in world.tickets:
-        ticket.updates = [u for u in ticket.updates if u.at < cutoff]
-    world.calls = [c for c in world.calls if c.created_at < cutoff]
-    world.satisfaction_ratings = [r for r in world.satisfaction_ratings if r.updated_at < cutoff]
-    return world
-
-
 def daily_rows(warehouse, table: str, before: date) -> list[tuple]:
     rows = warehouse.query(
         f"SELECT * FROM marts.{table} WHERE date < :before ORDER BY 1, 2, 3, 4",
@@ -143,8 +131,8 @@ def test_backfill_of_a_past_range_is_stable(monkeypatch, tmp_path, warehouse_url
     The past days' rows must be what night 1 computed, every time.
     """
     cut = date(2025, 6, 6)
-    night1 = run_world(monkeypatch, tmp_path, world_as_of(datetime(2025, 6, 6, tzinfo=UTC)),
-                       warehouse_url, START, cut)
+    as_of_cut = world_as_of(hand_built_world(), datetime(2025, 6, 6, tzinfo=UTC))
+    night1 = run_world(monkeypatch, tmp_path, as_of_cut, warehouse_url, START, cut)
     tables = ("support_daily", "backlog_daily", "handle_time_daily")
     first = {t: daily_rows(night1, t, cut) for t in tables}
     assert first["support_daily"]  # something was computed

@@ -30,6 +30,7 @@ WITH ticket_schedules AS MATERIALIZED (
     FROM staging.ticket_milestones AS ms
     INNER JOIN staging.schedules AS s
         ON s.source = ms.source AND s.is_default AND s.time_zone IS NOT NULL
+    WHERE {{ ticket_scope('ms.source', 'ms.ticket_id') }}
 ),
 
 -- Every local day of the schedules' calendar, a week of margin on each side.
@@ -219,3 +220,4 @@ SELECT
 FROM staging.ticket_milestones AS ms
 LEFT JOIN fl_readings AS r
     ON r.source = ms.source AND r.ticket_id = ms.ticket_id
+WHERE {{ ticket_scope('ms.source', 'ms.ticket_id') }}

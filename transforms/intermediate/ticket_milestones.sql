@@ -9,6 +9,7 @@ WITH first_replies AS (
         min(created_at) AS first_response_at,
         count(*) AS agent_replies
     FROM staging.ticket_agent_replies
+    WHERE {{ ticket_scope('source', 'ticket_id') }}
     GROUP BY source, ticket_id
 ),
 
@@ -19,7 +20,7 @@ resolution_times AS (
         min(changed_at) AS first_resolved_at,
         max(changed_at) AS last_resolved_at
     FROM staging.ticket_status_transitions
-    WHERE is_resolution
+    WHERE is_resolution AND {{ ticket_scope('source', 'ticket_id') }}
     GROUP BY source, ticket_id
 ),
 
@@ -38,6 +39,7 @@ milestones AS (
         ON fr.source = t.source AND fr.ticket_id = t.ticket_id
     LEFT JOIN resolution_times AS rt
         ON rt.source = t.source AND rt.ticket_id = t.ticket_id
+    WHERE {{ ticket_scope('t.source', 't.ticket_id') }}
 ),
 
 -- A reply sent with the solve counts (at or before final_resolved_at).
@@ -46,7 +48,7 @@ replies_to_resolution AS (
     FROM staging.ticket_agent_replies AS r
     INNER JOIN milestones AS m
         ON m.source = r.source AND m.ticket_id = r.ticket_id
-    WHERE r.created_at <= m.final_resolved_at
+    WHERE r.created_at <= m.final_resolved_at AND {{ ticket_scope('r.source', 'r.ticket_id') }}
     GROUP BY r.source, r.ticket_id
 )
 

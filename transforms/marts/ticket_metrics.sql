@@ -6,8 +6,21 @@
 WITH reopen_counts AS (
     SELECT source, ticket_id, count(*) AS reopens
     FROM staging.ticket_status_transitions
-    WHERE is_reopen
+    WHERE is_reopen AND {{ ticket_scope('source', 'ticket_id') }}
     GROUP BY source, ticket_id
+),
+
+-- The current period runs to the as-of time (METRICS.md); a change dated after it counts 0.
+status_periods AS (
+    SELECT
+        source,
+        ticket_id,
+        status,
+        coalesce(minutes, CAST(greatest(
+            extract(epoch FROM CAST(:as_of AS timestamptz)) - extract(epoch FROM started_at), 0
+        ) AS double precision) / 60) AS minutes
+    FROM staging.ticket_status_intervals
+    WHERE {{ ticket_scope('source', 'ticket_id') }}
 ),
 
 -- Sums of fractional minutes are rounded to 6 decimals: the engines may add the periods in
@@ -23,14 +36,14 @@ time_in_status AS (
             AS numeric(24, 6)) AS double precision) AS agent_wait_minutes,
         CAST(CAST(coalesce(sum(minutes) FILTER (WHERE status = 'hold'), 0)
             AS numeric(24, 6)) AS double precision) AS on_hold_minutes
-    FROM staging.ticket_status_intervals
+    FROM status_periods
     GROUP BY source, ticket_id
 ),
 
 handle_time AS (
     SELECT source, ticket_id, sum(handle_seconds) AS handle_seconds
     FROM staging.handle_time_records
-    WHERE ticket_id IS NOT NULL
+    WHERE ticket_id IS NOT NULL AND {{ ticket_scope('source', 'ticket_id') }}
     GROUP BY source, ticket_id
 ),
 
@@ -43,7 +56,7 @@ answered_ratings AS (
             PARTITION BY source, ticket_id ORDER BY updated_at DESC, rating_id DESC
         ) AS recency
     FROM staging.satisfaction_ratings
-    WHERE score_fraction IS NOT NULL
+    WHERE score_fraction IS NOT NULL AND {{ ticket_scope('source', 'ticket_id') }}
 )
 
 SELECT
@@ -100,3 +113,4 @@ LEFT JOIN handle_time AS ht
     ON ht.source = t.source AND ht.ticket_id = t.ticket_id
 LEFT JOIN answered_ratings AS ar
     ON ar.source = t.source AND ar.ticket_id = t.ticket_id AND ar.recency = 1
+WHERE {{ ticket_scope('t.source', 't.ticket_id') }}

@@ -30,3 +30,4 @@ SELECT
     status_updated_at,
     updated_at AS metrics_updated_at
 FROM raw_zendesk.ticket_metric_sets
+WHERE {{ raw_ticket_scope('zendesk', 'ticket_id', 'bigint') }}

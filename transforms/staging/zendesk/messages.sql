@@ -12,7 +12,7 @@ WITH comments AS (
         via_channel,
         row_number() OVER (PARTITION BY ticket_id ORDER BY created_at, id) AS position
     FROM raw_zendesk.ticket_child_events
-    WHERE event_type = 'Comment'
+    WHERE event_type = 'Comment' AND {{ raw_ticket_scope('zendesk', 'ticket_id', 'bigint') }}
 )
 
 SELECT
@@ -23,12 +23,12 @@ SELECT
     CAST(c.author_id AS text) AS author_id,
     CASE
         WHEN c.author_id = -1 OR lower(c.via_channel) = 'rule' THEN 'system'
-        WHEN u.role IN ('agent', 'admin') THEN 'agent'
+        WHEN u.role = 'agent' THEN 'agent'
         ELSE 'end_user'
     END AS author_role,
     coalesce(c.is_public, false) AS is_public,
     c.position = 1 AS is_first_message,
     c.via_channel AS source_channel
 FROM comments AS c
-LEFT JOIN raw_zendesk.users AS u
-    ON u.id = c.author_id
+LEFT JOIN staging.users AS u
+    ON u.source = 'zendesk' AND u.user_id = CAST(c.author_id AS text)

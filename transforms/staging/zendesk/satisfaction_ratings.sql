@@ -13,3 +13,4 @@ SELECT
     END AS score_fraction,
     CAST(assignee_id AS text) AS agent_id
 FROM raw_zendesk.satisfaction_ratings
+WHERE {{ raw_ticket_scope('zendesk', 'ticket_id', 'bigint') }}

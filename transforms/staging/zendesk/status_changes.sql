@@ -11,13 +11,13 @@ WITH status_events AS (
         value,
         author_id
     FROM raw_zendesk.ticket_child_events
-    WHERE field_name = 'status'
+    WHERE field_name = 'status' AND {{ raw_ticket_scope('zendesk', 'ticket_id', 'bigint') }}
 ),
 
 deleted_tickets AS (
     SELECT id AS ticket_id, updated_at
     FROM raw_zendesk.tickets
-    WHERE status = 'deleted'
+    WHERE status = 'deleted' AND {{ raw_ticket_scope('zendesk', 'id', 'bigint') }}
 ),
 
 -- The last status event of each deleted ticket (only those: ranking every ticket's events

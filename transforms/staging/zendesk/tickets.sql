@@ -32,3 +32,4 @@ SELECT
     CAST(submitter_id AS text) AS submitter_id,
     CAST(organization_id AS text) AS organization_id
 FROM raw_zendesk.tickets
+WHERE {{ raw_ticket_scope('zendesk', 'id', 'bigint') }}

@@ -11,6 +11,7 @@ repeatable). ``helpdesk-etl sandbox`` takes the same options
 from __future__ import annotations
 
 import argparse
+import gc
 import threading
 import time
 from collections.abc import Sequence
@@ -46,6 +47,14 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
                       salesforce_batch_size=salesforce_batch_size)
     for fault in faults:
         sandbox.faults.add(fault)
+    if stop_event is None:
+        # Serving until Ctrl-C: this process is the server, and the world (millions of
+        # objects at 100k tickets) lives as long as it does. Moved out of the garbage
+        # collector's sight, so the collections that serving pages triggers no longer walk
+        # all of it again and again (serving cost grew faster than the tickets). An
+        # embedded server (`stop_event`) leaves its host process's collector alone.
+        gc.collect()
+        gc.freeze()
     with sandbox:
         creds = sandbox.credentials
         print(f"Zendesk sandbox: {len(world.tickets)} tickets, {len(world.users)} users "

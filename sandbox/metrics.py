@@ -21,11 +21,24 @@ from sandbox.world import World
 UNSOLVED_WAIT = {"new", "open", "hold"}
 
 
+#: ``HH:MM:SSZ`` of every second of a day, and ``YYYY-MM-DDT`` of the days met so far:
+#: serving a page formats thousands of times, and ``strftime`` was a third of the
+#: sandbox's CPU time (the sandbox shares the machine with the pipeline it serves).
+_CLOCK = [f"{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)]
+_DAYS: dict[int, str] = {}
+
+
 def iso(ts: int | None) -> str | None:
     """Zendesk's timestamp format (UTC, seconds, ``Z``)."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if type(ts) is not int:
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    day, second = divmod(ts, 86400)
+    prefix = _DAYS.get(day)
+    if prefix is None:
+        prefix = _DAYS[day] = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%dT")
+    return prefix + _CLOCK[second]
 
 
 class MetricSets:

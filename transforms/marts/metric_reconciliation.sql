@@ -11,9 +11,30 @@
 -- tickets_compared. worst_ticket_ids: up to 5 differing tickets, comma-separated, one-sided
 -- NULLs first, then by absolute difference. max_abs_difference: over tickets where both
 -- sides have a value (minutes, or the count).
--- Each matched ticket is paired with every metric (a join with the metric list, the values
--- picked by CASE; o_: ours, h_: the helpdesk's): one pass over the tickets, no correlated
--- (LATERAL) subquery.
+-- The metric list is a template variable: the counts come from one pass over the matched
+-- tickets (a column per metric, o_: ours, h_: the helpdesk's), the differing tickets from one
+-- filter per metric; no ticket x metric rows are built for the tickets that agree.
+{%- set metrics = [
+    ("first_response_minutes", "calendar_minutes", true),
+    ("first_resolution_minutes", "calendar_minutes", true),
+    ("full_resolution_minutes", "calendar_minutes", true),
+    ("agent_wait_minutes", "calendar_minutes", false),
+    ("requester_wait_minutes", "calendar_minutes", false),
+    ("on_hold_minutes", "calendar_minutes", false),
+    ("first_response_business_minutes", "business_minutes", true),
+    ("first_resolution_business_minutes", "business_minutes", true),
+    ("full_resolution_business_minutes", "business_minutes", true),
+    ("agent_replies", "count", true),
+    ("reopens", "count", true),
+] -%}
+{#- Wait times (false above): ours run to the as-of time; the helpdesk counts completed
+    periods only. -#}
+{%- macro agrees(name, unit) -%}
+((o_{{ name }} IS NULL AND h_{{ name }} IS NULL) OR (o_{{ name }} IS NOT NULL
+    AND h_{{ name }} IS NOT NULL AND
+    {%- if unit == "count" %} o_{{ name }} = h_{{ name }}
+    {%- else %} abs(o_{{ name }} - h_{{ name }}) <= 1{% endif %}))
+{%- endmacro %}
 WITH matched AS (
     SELECT
         ours.source,
@@ -54,84 +75,64 @@ WITH matched AS (
 
 metrics (metric, unit, definitions_coincide) AS (
     VALUES
-        ('first_response_minutes', 'calendar_minutes', true),
-        ('first_resolution_minutes', 'calendar_minutes', true),
-        ('full_resolution_minutes', 'calendar_minutes', true),
-        -- Ours run to the as-of time; the helpdesk counts completed periods only.
-        ('agent_wait_minutes', 'calendar_minutes', false),
-        ('requester_wait_minutes', 'calendar_minutes', false),
-        ('on_hold_minutes', 'calendar_minutes', false),
-        ('first_response_business_minutes', 'business_minutes', true),
-        ('first_resolution_business_minutes', 'business_minutes', true),
-        ('full_resolution_business_minutes', 'business_minutes', true),
-        ('agent_replies', 'count', true),
-        ('reopens', 'count', true)
+{%- for name, unit, coincide in metrics %}
+        ('{{ name }}', '{{ unit }}', {{ "true" if coincide else "false" }})
+        {{- "," if not loop.last }}
+{%- endfor %}
 ),
 
-metric_pairs AS NOT MATERIALIZED (
+-- One pass: per source, how many tickets agree on each metric, and the largest difference.
+counts AS (
     SELECT
-        x.source,
-        x.ticket_id,
+        source,
+        count(*) AS tickets_compared,
+{%- for name, unit, coincide in metrics %}
+        count(*) FILTER (WHERE {{ agrees(name, unit) }}) AS agree_{{ name }},
+        max(abs(o_{{ name }} - h_{{ name }})) AS max_{{ name }}
+        {{- "," if not loop.last }}
+{%- endfor %}
+    FROM matched
+    GROUP BY source
+),
+
+agreement AS (
+    SELECT
+        c.source,
         m.metric,
         m.unit,
         m.definitions_coincide,
+        c.tickets_compared,
         CASE m.metric
-            WHEN 'first_response_minutes' THEN x.o_first_response_minutes
-            WHEN 'first_resolution_minutes' THEN x.o_first_resolution_minutes
-            WHEN 'full_resolution_minutes' THEN x.o_full_resolution_minutes
-            WHEN 'agent_wait_minutes' THEN x.o_agent_wait_minutes
-            WHEN 'requester_wait_minutes' THEN x.o_requester_wait_minutes
-            WHEN 'on_hold_minutes' THEN x.o_on_hold_minutes
-            WHEN 'first_response_business_minutes' THEN x.o_first_response_business_minutes
-            WHEN 'first_resolution_business_minutes' THEN x.o_first_resolution_business_minutes
-            WHEN 'full_resolution_business_minutes' THEN x.o_full_resolution_business_minutes
-            WHEN 'agent_replies' THEN x.o_agent_replies
-            WHEN 'reopens' THEN x.o_reopens
-        END AS our_value,
+{%- for name, unit, coincide in metrics %}
+            WHEN '{{ name }}' THEN c.agree_{{ name }}
+{%- endfor %}
+        END AS tickets_agree,
         CASE m.metric
-            WHEN 'first_response_minutes' THEN x.h_first_response_minutes
-            WHEN 'first_resolution_minutes' THEN x.h_first_resolution_minutes
-            WHEN 'full_resolution_minutes' THEN x.h_full_resolution_minutes
-            WHEN 'agent_wait_minutes' THEN x.h_agent_wait_minutes
-            WHEN 'requester_wait_minutes' THEN x.h_requester_wait_minutes
-            WHEN 'on_hold_minutes' THEN x.h_on_hold_minutes
-            WHEN 'first_response_business_minutes' THEN x.h_first_response_business_minutes
-            WHEN 'first_resolution_business_minutes' THEN x.h_first_resolution_business_minutes
-            WHEN 'full_resolution_business_minutes' THEN x.h_full_resolution_business_minutes
-            WHEN 'agent_replies' THEN x.h_agent_replies
-            WHEN 'reopens' THEN x.h_reopens
-        END AS helpdesk_value
-    FROM matched AS x
+{%- for name, unit, coincide in metrics %}
+            WHEN '{{ name }}' THEN c.max_{{ name }}
+{%- endfor %}
+        END AS max_abs_difference
+    FROM counts AS c
     CROSS JOIN metrics AS m
 ),
 
-compared_values AS NOT MATERIALIZED (
-    SELECT
-        source,
-        ticket_id,
-        metric,
-        unit,
-        definitions_coincide,
-        abs(our_value - helpdesk_value) AS abs_difference,
-        CASE
-            WHEN our_value IS NULL AND helpdesk_value IS NULL THEN true
-            WHEN our_value IS NULL OR helpdesk_value IS NULL THEN false
-            WHEN unit = 'count' THEN our_value = helpdesk_value
-            ELSE abs(our_value - helpdesk_value) <= 1
-        END AS agrees
-    FROM metric_pairs
+differing AS (
+{%- for name, unit, coincide in metrics %}
+    SELECT source, '{{ name }}' AS metric, ticket_id, abs(o_{{ name }} - h_{{ name }})
+        AS abs_difference
+    FROM matched
+    WHERE NOT {{ agrees(name, unit) }}
+    {%- if not loop.last %}
+
+    UNION ALL
+{% endif %}
+{%- endfor %}
 ),
 
 -- The 5 worst per metric without sorting every differing ticket by (difference, id), which
 -- is slow on millions of rows: the 5 one-sided NULLs with the lowest ids, and the tickets
 -- whose difference reaches the 5th largest difference (ties included), each found with a
 -- single sort key; then the final order among those few candidates only.
-differing AS (
-    SELECT source, metric, ticket_id, abs_difference
-    FROM compared_values
-    WHERE NOT agrees
-),
-
 null_worst AS (
     SELECT source, metric, ticket_id, abs_difference
     FROM (
@@ -192,20 +193,6 @@ worst_tickets AS (
     FROM ranked_differences
     WHERE difference_rank <= 5
     GROUP BY source, metric
-),
-
-agreement AS (
-    SELECT
-        source,
-        metric,
-        unit,
-        definitions_coincide,
-        count(*) AS tickets_compared,
-        count(*) FILTER (WHERE agrees) AS tickets_agree,
-        count(*) FILTER (WHERE NOT agrees) AS tickets_differ,
-        max(abs_difference) AS max_abs_difference
-    FROM compared_values
-    GROUP BY source, metric, unit, definitions_coincide
 )
 
 SELECT
@@ -215,7 +202,7 @@ SELECT
     a.definitions_coincide,
     a.tickets_compared,
     a.tickets_agree,
-    a.tickets_differ,
+    a.tickets_compared - a.tickets_agree AS tickets_differ,
     CAST(a.tickets_agree AS double precision) / a.tickets_compared AS agreement_rate,
     w.worst_ticket_ids,
     a.max_abs_difference

@@ -3,12 +3,16 @@
 A generated helpdesk is loaded night by night, as the nightly schedule loads it (each night
 the sandbox serves the helpdesk as it was at the end of that day): the first night builds
 every model in full, the later nights rebuild the per-ticket models for the changed and the
-unsolved tickets only (transforms/incremental.py). Then the same warehouse is rebuilt in full
-(`FULL_REBUILD`) and every staging and mart table must be identical, row for row.
+unsolved tickets only (transforms/incremental.py). One night an end user becomes an agent,
+which changes the author role of messages on tickets that did not change: the models that
+depend on it are rebuilt in full that night, the others stay incremental. Then the same
+warehouse is rebuilt in full (`FULL_REBUILD`) and every staging and mart table must be
+identical, row for row.
 """
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
@@ -59,27 +63,39 @@ def test_nightly_incremental_builds_equal_a_full_rebuild(monkeypatch, tmp_path, 
                       warehouse_url, START, FIRST_NIGHT)
     assert _generations(warehouse) == {name: 1 for name in per_ticket}  # built in full once
 
+    # The requester of an early ticket (who wrote its first message) is made an agent from
+    # the last night on.
+    promoted = world.tickets[0].requester_id
+    later_world = copy.deepcopy(world)
+    next(u for u in later_world.users if u.id == promoted).role = "agent"
+
     recomputed = []
     night = FIRST_NIGHT
     while night <= LAST_DAY:
         following = night + timedelta(days=1)
-        warehouse = _load(monkeypatch, tmp_path, world_as_of(world, _midnight(following)),
+        served = later_world if night == LAST_DAY else world
+        warehouse = _load(monkeypatch, tmp_path, world_as_of(served, _midnight(following)),
                           warehouse_url, night, following)
         recomputed.append(warehouse.scalar(
             f"SELECT count(DISTINCT ticket_id) FROM staging.{CHANGES_TABLE}"))
         night = following
-    # Every later night was incremental: no model was rebuilt in full again ...
-    assert _generations(warehouse) == {name: 1 for name in per_ticket}
-    # ... and each night did have changed tickets to recompute, but not all of them.
+    # Each night had changed tickets to recompute, but not all of them ...
     tickets = warehouse.scalar("SELECT count(*) FROM staging.tickets")
     assert all(0 < n < tickets for n in recomputed), (recomputed, tickets)
+    # ... and the nights were incremental, except for what the new agent changes: messages
+    # and every per-ticket model reading them were rebuilt in full once more.
+    after_promotion = {"messages", "ticket_milestones", "ticket_business_minutes",
+                       "ticket_metrics"}
+    assert _generations(warehouse) == {
+        name: 2 if name in after_promotion else 1 for name in per_ticket}
     incremental = _tables(warehouse)
     assert incremental["marts.ticket_metrics"]
 
     # The same raw data, every model rebuilt in full.
     monkeypatch.setenv("FULL_REBUILD", "true")
-    _load(monkeypatch, tmp_path, world, warehouse_url, LAST_DAY, LAST_DAY + timedelta(days=1))
-    assert _generations(warehouse) == {name: 2 for name in per_ticket}
+    _load(monkeypatch, tmp_path, later_world, warehouse_url, LAST_DAY,
+          LAST_DAY + timedelta(days=1))
+    assert set(_generations(warehouse).values()) == {2, 3}  # every model rebuilt once more
     full = _tables(warehouse)
     for table, rows in full.items():
         assert incremental[table] == rows, table

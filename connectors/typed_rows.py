@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 import dlt
+import numpy as np
 import orjson
 import pyarrow as pa
 from dlt.sources import DltResource
@@ -569,3 +570,72 @@ def coalesce_pages(items: Iterable[Any], max_rows: int = BATCH_ROWS) -> Iterator
             yield from flush(table_name)
     for table_name in list(pending):
         yield from flush(table_name)
+
+
+#: The merge write disposition of a table whose rows `first_occurrences` made unique: dlt
+#: then copies the staged rows as they are instead of numbering every primary key's rows
+#: with a window to keep one (`ROW_NUMBER() OVER (PARTITION BY id)` over all the staged
+#: rows: at 100k tickets 4 s and 250 MiB for the 1.6M child events, a plain copy 0.8 s).
+DEDUPLICATED_MERGE = {"disposition": "merge", "strategy": "delete-insert", "deduplicated": True}
+
+
+class SeenKeys:
+    """The primary keys of one table already handed to dlt in this extraction.
+
+    Integer keys are kept in one sorted int64 array (8 bytes a row: 13 MB for the 1.6M
+    child events of 100k tickets); keys of any other type in a set.
+    """
+
+    def __init__(self) -> None:
+        self._sorted = np.empty(0, dtype=np.int64)
+        self._other: set[Any] = set()
+
+    def first_rows(self, keys: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        """A mask of the rows whose key is seen for the first time (the first of repeats
+        within `keys` too); remembers those keys."""
+        if pa.types.is_integer(keys.type) and not keys.null_count:
+            values = np.asarray(keys.to_numpy(), dtype=np.int64)
+            unique, first = np.unique(values, return_index=True)
+            keep = np.zeros(len(values), dtype=bool)
+            keep[first] = True
+            seen = self._sorted
+            if seen.size:
+                at = np.searchsorted(seen, unique)
+                known = seen[np.minimum(at, seen.size - 1)] == unique
+                keep[first[known]] = False
+                unique, at = unique[~known], at[~known]
+                self._sorted = np.insert(seen, at, unique)
+            else:
+                self._sorted = unique
+            return keep
+        keep = np.zeros(len(keys), dtype=bool)
+        for index, key in enumerate(keys.to_pylist()):
+            if key not in self._other:
+                self._other.add(key)
+                keep[index] = True
+        return keep
+
+
+def first_occurrences(
+    items: Iterable[Any], tables: Iterable[str], key: str = "id"
+) -> Iterator[Any]:
+    """The dlt items of a resource with the rows of `tables` whose `key` was already handed
+    over in this extraction left out (the first occurrence lands).
+
+    For tables whose records never change once made (Zendesk's audits and their child
+    events): the time-based exports serve the records of a page's last second again at the
+    start of the next page, and a restarted export or a repeated page repeats more. dlt
+    would number them away at load time with a window over every staged row; with this
+    filter the table can be loaded with `DEDUPLICATED_MERGE`. Memory: `SeenKeys`.
+    """
+    seen = {name: SeenKeys() for name in tables}
+    for item in items:
+        table_name = getattr(getattr(item, "meta", None), "table_name", None)
+        if table_name not in seen or not is_page(item) or not item.data.num_rows:
+            yield item
+            continue
+        keep = seen[table_name].first_rows(item.data.column(key))
+        if keep.all():
+            yield item
+        elif keep.any():
+            yield dlt.mark.with_table_name(item.data.filter(pa.array(keep)), table_name)

@@ -21,12 +21,14 @@ from dlt.sources import DltResource, DltSource
 from connectors.http import DEFAULT_READ_TIMEOUT_SECONDS, ApiClient, RetryPolicy, prefetch
 from connectors.typed_rows import (
     ARROW_VALUE_ERRORS,
+    DEDUPLICATED_MERGE,
     Landing,
     Rejected,
     Rejection,
     TypedTable,
     coalesce_pages,
     column_hints,
+    first_occurrences,
     is_page,
     with_quarantine,
 )
@@ -133,6 +135,8 @@ def _zendesk(
         )
     events = ticket_events(client, free, page_size, window("created_at"))
     # ticket_events lands two tables; each gets its own hints (a variant of the resource's).
+    # Audits never change once made, and the resource hands each id over once
+    # (`first_occurrences`): dlt need not deduplicate the staged rows.
     for table, columns in (
         ("ticket_events", column_hints(settings.TICKET_EVENT_COLUMNS)),
         (
@@ -146,7 +150,7 @@ def _zendesk(
         events.apply_hints(
             table_name=table,
             primary_key="id",
-            write_disposition="merge",
+            write_disposition=DEDUPLICATED_MERGE,
             columns=columns,
             create_table_variant=True,
         )
@@ -275,8 +279,13 @@ def ticket_events(
 ) -> Iterator[Any]:
     """Ticket audits made in the window (`ticket_events`) and their child events, flattened
     into `ticket_child_events`: one row per Create / Change / Comment / ... with the audit's
-    ticket, time, via and author copied down. Time-based export with `comment_events`."""
-    yield from coalesce_pages(_ticket_event_items(client, land_free_text, page_size, created))
+    ticket, time, via and author copied down. Time-based export with `comment_events`.
+    Each audit and child event is handed to dlt once, however often the export repeats it
+    (the records of a page's last second open the next page)."""
+    yield from first_occurrences(
+        coalesce_pages(_ticket_event_items(client, land_free_text, page_size, created)),
+        ("ticket_events", settings.CHILD_EVENTS_TABLE),
+    )
 
 
 def _ticket_event_items(

@@ -1,5 +1,6 @@
 -- The moments that define a ticket's response and resolution metrics, one row per ticket
--- (source, ticket_id): first agent reply, first and final resolution, and reply counts.
+-- (source, ticket_id): first agent reply, first and final resolution, reply and reopen counts
+-- (one pass over the status transitions for both).
 -- Resolutions are the `is_resolution` transitions; final_resolved_at is NULL unless the
 -- ticket is currently solved or closed (METRICS.md).
 WITH first_replies AS (
@@ -17,10 +18,11 @@ resolution_times AS (
     SELECT
         source,
         ticket_id,
-        min(changed_at) AS first_resolved_at,
-        max(changed_at) AS last_resolved_at
+        min(changed_at) FILTER (WHERE is_resolution) AS first_resolved_at,
+        max(changed_at) FILTER (WHERE is_resolution) AS last_resolved_at,
+        count(*) FILTER (WHERE is_reopen) AS reopens
     FROM staging.ticket_status_transitions
-    WHERE is_resolution AND {{ ticket_scope('source', 'ticket_id') }}
+    WHERE (is_resolution OR is_reopen) AND {{ ticket_scope('source', 'ticket_id') }}
     GROUP BY source, ticket_id
 ),
 
@@ -32,6 +34,7 @@ milestones AS (
         fr.first_response_at,
         coalesce(fr.agent_replies, 0) AS agent_replies,
         rt.first_resolved_at,
+        coalesce(rt.reopens, 0) AS reopens,
         CASE WHEN t.status IN ('solved', 'closed') THEN rt.last_resolved_at END
             AS final_resolved_at
     FROM staging.tickets AS t
@@ -61,7 +64,8 @@ SELECT
     m.final_resolved_at,
     m.agent_replies,
     CASE WHEN m.final_resolved_at IS NOT NULL THEN coalesce(rr.replies, 0) END
-        AS replies_to_resolution
+        AS replies_to_resolution,
+    m.reopens
 FROM milestones AS m
 LEFT JOIN replies_to_resolution AS rr
     ON rr.source = m.source AND rr.ticket_id = m.ticket_id

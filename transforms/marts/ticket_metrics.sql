@@ -3,15 +3,9 @@
 -- `deleted`. Durations are minutes: calendar minutes, and business minutes inside the
 -- ticket's schedule (staging.ticket_business_minutes; NULL without a schedule). A metric that
 -- cannot be computed is NULL, never 0.
-WITH reopen_counts AS (
-    SELECT source, ticket_id, count(*) AS reopens
-    FROM staging.ticket_status_transitions
-    WHERE is_reopen AND {{ ticket_scope('source', 'ticket_id') }}
-    GROUP BY source, ticket_id
-),
-
--- The current period runs to the as-of time (METRICS.md); a change dated after it counts 0.
-status_periods AS (
+-- The current status period runs to the as-of time (METRICS.md); a change dated after it
+-- counts 0.
+WITH status_periods AS (
     SELECT
         source,
         ticket_id,
@@ -91,7 +85,7 @@ SELECT
     bm.full_resolution_business_minutes,
     ms.agent_replies,
     ms.replies_to_resolution,
-    coalesce(ro.reopens, 0) AS reopens,
+    ms.reopens,
     CASE WHEN ms.final_resolved_at IS NOT NULL THEN ms.agent_replies = 1 END AS is_one_touch,
     coalesce(tis.requester_wait_minutes, 0) AS requester_wait_minutes,
     coalesce(tis.agent_wait_minutes, 0) AS agent_wait_minutes,
@@ -105,8 +99,6 @@ LEFT JOIN staging.organization_accounts AS oa
     ON oa.helpdesk_source = t.source AND oa.organization_id = t.organization_id
 LEFT JOIN staging.ticket_business_minutes AS bm
     ON bm.source = t.source AND bm.ticket_id = t.ticket_id
-LEFT JOIN reopen_counts AS ro
-    ON ro.source = t.source AND ro.ticket_id = t.ticket_id
 LEFT JOIN time_in_status AS tis
     ON tis.source = t.source AND tis.ticket_id = t.ticket_id
 LEFT JOIN handle_time AS ht

@@ -217,6 +217,9 @@ INTERMEDIATE_MODELS: tuple[Model, ...] = (
           materialized="view"),
     Model("reporting_days", "intermediate", ("date",)),
     Model("organization_accounts", "intermediate", ("helpdesk_source", "organization_id")),
+    # Reads marts.ticket_metrics: ours beside the helpdesk's, for marts.metric_reconciliation.
+    Model("ticket_metric_pairs", "intermediate", ("source", "ticket_id"), per_ticket=True,
+          as_of_scope_sql=UNSOLVED_TICKETS),
 )
 
 MART_MODELS: tuple[Model, ...] = (

@@ -16,7 +16,7 @@ from pipelines.checks import calendar_metrics_match_helpdesk
 from pipelines.resources import WarehouseResource
 from sandbox.world import Comment, Ticket, Update, User, World
 from tests.integration.pipeline_runner import run_world
-from transforms import MART_MODELS, replace_table
+from transforms import ALL_MODELS, MART_MODELS, replace_table
 
 AGENT_ANA, AGENT_BEN = 2, 3
 ALICE, BOB = 10, 11
@@ -170,8 +170,10 @@ def test_check_passes_and_lists_rates_then_warns_on_a_real_mismatch(loaded, ware
         "UPDATE staging.helpdesk_ticket_metrics SET first_response_minutes = 35 "
         "WHERE ticket_id = '1'"
     )
-    mart = next(m for m in MART_MODELS if m.name == "metric_reconciliation")
-    replace_table(loaded, mart.schema, mart.name, mart.sql())
+    # The pairs, then the mart, rebuilt from the changed staging table.
+    for model in (next(m for m in ALL_MODELS if m.name == "ticket_metric_pairs"),
+                  next(m for m in MART_MODELS if m.name == "metric_reconciliation")):
+        replace_table(loaded, model.schema, model.name, model.sql())
     result = calendar_metrics_match_helpdesk(warehouse=resource)
     assert not result.passed
     assert result.severity.value == "WARN"

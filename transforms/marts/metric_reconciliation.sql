@@ -1,5 +1,6 @@
 -- How far our per-ticket metrics (marts.ticket_metrics) agree with the helpdesk's own
--- (staging.helpdesk_ticket_metrics: Zendesk's Ticket Metrics), metric by metric, over the
+-- (staging.helpdesk_ticket_metrics: Zendesk's Ticket Metrics; paired per ticket in
+-- staging.ticket_metric_pairs), metric by metric, over the
 -- tickets both know that are not deleted. Grain: one row per (source, metric); a source
 -- with no ticket in both has no rows.
 -- metric: our column (paired with the helpdesk's column of the same name); unit:
@@ -36,41 +37,7 @@
     {%- else %} abs(o_{{ name }} - h_{{ name }}) <= 1{% endif %}))
 {%- endmacro %}
 WITH matched AS (
-    SELECT
-        ours.source,
-        ours.ticket_id,
-        CAST(ours.first_response_minutes AS double precision) AS o_first_response_minutes,
-        CAST(helpdesk.first_response_minutes AS double precision) AS h_first_response_minutes,
-        CAST(ours.first_resolution_minutes AS double precision) AS o_first_resolution_minutes,
-        CAST(helpdesk.first_resolution_minutes AS double precision) AS h_first_resolution_minutes,
-        CAST(ours.full_resolution_minutes AS double precision) AS o_full_resolution_minutes,
-        CAST(helpdesk.full_resolution_minutes AS double precision) AS h_full_resolution_minutes,
-        CAST(ours.agent_wait_minutes AS double precision) AS o_agent_wait_minutes,
-        CAST(helpdesk.agent_wait_minutes AS double precision) AS h_agent_wait_minutes,
-        CAST(ours.requester_wait_minutes AS double precision) AS o_requester_wait_minutes,
-        CAST(helpdesk.requester_wait_minutes AS double precision) AS h_requester_wait_minutes,
-        CAST(ours.on_hold_minutes AS double precision) AS o_on_hold_minutes,
-        CAST(helpdesk.on_hold_minutes AS double precision) AS h_on_hold_minutes,
-        CAST(ours.first_response_business_minutes AS double precision)
-            AS o_first_response_business_minutes,
-        CAST(helpdesk.first_response_business_minutes AS double precision)
-            AS h_first_response_business_minutes,
-        CAST(ours.first_resolution_business_minutes AS double precision)
-            AS o_first_resolution_business_minutes,
-        CAST(helpdesk.first_resolution_business_minutes AS double precision)
-            AS h_first_resolution_business_minutes,
-        CAST(ours.full_resolution_business_minutes AS double precision)
-            AS o_full_resolution_business_minutes,
-        CAST(helpdesk.full_resolution_business_minutes AS double precision)
-            AS h_full_resolution_business_minutes,
-        CAST(ours.agent_replies AS double precision) AS o_agent_replies,
-        CAST(helpdesk.agent_replies AS double precision) AS h_agent_replies,
-        CAST(ours.reopens AS double precision) AS o_reopens,
-        CAST(helpdesk.reopens AS double precision) AS h_reopens
-    FROM marts.ticket_metrics AS ours
-    INNER JOIN staging.helpdesk_ticket_metrics AS helpdesk
-        ON helpdesk.source = ours.source AND helpdesk.ticket_id = ours.ticket_id
-    WHERE ours.status <> 'deleted'
+    SELECT * FROM staging.ticket_metric_pairs
 ),
 
 metrics (metric, unit, definitions_coincide) AS (

@@ -52,6 +52,8 @@ CHANGE_LOG = "_ticket_changes"
 FULL_BUILD_SHARE = 0.25
 CHANGES_DIR = SQL_DIR / "changes"
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
+#: The PostgreSQL advisory lock that serialises per-ticket builds (any constant of our own).
+ADVISORY_LOCK_KEY = 7_402_113_557
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,12 @@ def build_per_ticket(
     """
     target = f"{warehouse.quote(model.schema)}.{warehouse.quote(model.name)}"
     with warehouse.transaction() as connection:
+        if not warehouse.is_duckdb:
+            # Steps of a PostgreSQL run execute in parallel (and runs may overlap): per-ticket
+            # builds share the change log and the state table, so they take turns. DuckDB
+            # has a single writer already.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": ADVISORY_LOCK_KEY})
         watermark = log_ticket_changes(connection, warehouse, sources, per_ticket_models)
         full_sql = select_sql(False)
         fingerprint = _fingerprint(connection, warehouse, model, full_sql, upstream)

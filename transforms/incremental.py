@@ -51,6 +51,8 @@ CHANGE_LOG = "_ticket_changes"
 #: Above this share of all tickets, a full build is cheaper than delete + insert.
 FULL_BUILD_SHARE = 0.25
 CHANGES_DIR = SQL_DIR / "changes"
+#: Where a raw schema records its loaded windows (pipelines.raw.LOAD_WINDOWS_TABLE).
+WINDOWS = "_load_windows"
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 #: The PostgreSQL advisory lock that serialises per-ticket builds (any constant of our own).
 ADVISORY_LOCK_KEY = 7_402_113_557
@@ -75,32 +77,33 @@ def changes_sql_path(source: str) -> Path:
     return CHANGES_DIR / f"{source}.sql"
 
 
-def _table(warehouse: Warehouse, name: str) -> str:
+def _qualified(warehouse: Warehouse, name: str) -> str:
+    """`staging.<name>`, quoted."""
     return f"{warehouse.quote('staging')}.{warehouse.quote(name)}"
 
 
 def _ensure_tables(connection: Connection, warehouse: Warehouse) -> None:
     connection.execute(sa.text("CREATE SCHEMA IF NOT EXISTS staging"))
     connection.execute(sa.text(
-        f"CREATE TABLE IF NOT EXISTS {_table(warehouse, STATE_TABLE)} (model text PRIMARY KEY, "
+        f"CREATE TABLE IF NOT EXISTS {_qualified(warehouse, STATE_TABLE)} (model text PRIMARY KEY, "
         "watermark timestamptz NOT NULL, fingerprint text NOT NULL, generation integer NOT NULL, "
         "built_at timestamptz NOT NULL)"))
     connection.execute(sa.text(
-        f"CREATE TABLE IF NOT EXISTS {_table(warehouse, CHANGES_TABLE)} (source text NOT NULL, "
+        f"CREATE TABLE IF NOT EXISTS {_qualified(warehouse, CHANGES_TABLE)} (source text NOT NULL, "
         "ticket_id text NOT NULL, loaded_at timestamptz NOT NULL)"))
 
 
 def _state(connection: Connection, warehouse: Warehouse, model: str) -> sa.Row | None:
     return connection.execute(
-        sa.text(f"SELECT watermark, fingerprint, generation FROM {_table(warehouse, STATE_TABLE)} "
-                "WHERE model = :model"),
+        sa.text("SELECT watermark, fingerprint, generation "
+                f"FROM {_qualified(warehouse, STATE_TABLE)} WHERE model = :model"),
         {"model": model},
     ).one_or_none()
 
 
 def _save_state(connection: Connection, warehouse: Warehouse, model: str, watermark: datetime,
                 fingerprint: str, generation: int) -> None:
-    table = _table(warehouse, STATE_TABLE)
+    table = _qualified(warehouse, STATE_TABLE)
     connection.execute(sa.text(f"DELETE FROM {table} WHERE model = :model"), {"model": model})
     connection.execute(
         sa.text(f"INSERT INTO {table} VALUES (:model, :watermark, :fingerprint, :generation, "
@@ -131,14 +134,15 @@ def log_ticket_changes(connection: Connection, warehouse: Warehouse, sources: li
     windows = []
     for source in sources:
         if not changes_sql_path(source).exists() or not warehouse.table_exists(
-                f"raw_{source}", "_load_windows"):
+                f"raw_{source}", WINDOWS):
             continue
         windows.append(source)
+        schema = f"raw_{source}"
         value = connection.execute(sa.text(
-            f"SELECT max(loaded_at) FROM {warehouse.quote(f'raw_{source}')}._load_windows"
+            f"SELECT max(loaded_at) FROM {warehouse.quote(schema)}.{warehouse.quote(WINDOWS)}"
         )).scalar()
         newest = max(newest, _utc(value) or _LONG_AGO)
-    state_table = _table(warehouse, STATE_TABLE)
+    state_table = _qualified(warehouse, STATE_TABLE)
     if log is None:
         connection.execute(sa.text(f"DELETE FROM {state_table}"))
         _save_state(connection, warehouse, CHANGE_LOG, newest, "", 0)
@@ -146,11 +150,11 @@ def log_ticket_changes(connection: Connection, warehouse: Warehouse, sources: li
     since = _utc(log.watermark)
     if newest <= since:
         return since
-    changes = _table(warehouse, CHANGES_TABLE)
+    changes = _qualified(warehouse, CHANGES_TABLE)
     for source in windows:
+        changes_sql = changes_sql_path(source).read_text()
         connection.execute(
-            sa.text(f"INSERT INTO {changes} (source, ticket_id, loaded_at) "
-                    f"{changes_sql_path(source).read_text()}"),
+            sa.text(f"INSERT INTO {changes} (source, ticket_id, loaded_at) {changes_sql}"),
             {"since": since},
         )
     _save_state(connection, warehouse, CHANGE_LOG, newest, "", 0)
@@ -180,7 +184,7 @@ def _create_scope(connection: Connection, warehouse: Warehouse, model: Model,
                   watermark: datetime) -> int:
     """Fill the scope table with the tickets to recompute; return how many there are."""
     connection.execute(sa.text(f"DROP TABLE IF EXISTS {SCOPE_TABLE}"))
-    changed = (f"SELECT source, ticket_id FROM {_table(warehouse, CHANGES_TABLE)} "
+    changed = (f"SELECT source, ticket_id FROM {_qualified(warehouse, CHANGES_TABLE)} "
                "WHERE loaded_at > :watermark")
     if model.as_of_scope_sql:
         changed = f"{changed} UNION {model.as_of_scope_sql}"

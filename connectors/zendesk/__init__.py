@@ -150,7 +150,7 @@ def _zendesk(
         events.apply_hints(
             table_name=table,
             primary_key="id",
-            write_disposition=DEDUPLICATED_MERGE,
+            write_disposition=dict(DEDUPLICATED_MERGE),
             columns=columns,
             create_table_variant=True,
         )

@@ -36,6 +36,9 @@ KILLED_RUN = Path(__file__).with_name("killed_run.py")
 
 #: dlt's own bookkeeping: load ids, row ids and schema versions differ from run to run.
 DLT_TABLES = {"_dlt_loads", "_dlt_pipeline_state", "_dlt_version"}
+#: The incremental builds' bookkeeping (transforms/incremental.py): load times and watermarks
+#: differ between runs by nature; what they decide is compared in every table they build.
+BOOKKEEPING_TABLES = {"_incremental_state", "_ticket_changes"}
 #: Per table, columns that legitimately differ between runs (besides dlt's `_dlt_*`).
 VOLATILE_COLUMNS = {"_load_windows": ("loaded_at", "run_id"), "_quarantine": ("loaded_at",)}
 SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")
@@ -161,7 +164,8 @@ def _children_cpu() -> float:
 
 
 def tables(warehouse: Warehouse) -> list[tuple[str, str]]:
-    """Every table and view of every non-system schema, dlt's bookkeeping tables left out."""
+    """Every table and view of every non-system schema, dlt's and the incremental builds'
+    bookkeeping tables left out."""
     placeholders = ", ".join(f":s{i}" for i in range(len(SYSTEM_SCHEMAS)))
     rows = warehouse.query(
         "SELECT table_schema, table_name FROM information_schema.tables "
@@ -169,7 +173,7 @@ def tables(warehouse: Warehouse) -> list[tuple[str, str]]:
         {f"s{i}": schema for i, schema in enumerate(SYSTEM_SCHEMAS)},
     )
     return [(r["table_schema"], r["table_name"]) for r in rows
-            if r["table_name"] not in DLT_TABLES]
+            if r["table_name"] not in DLT_TABLES | BOOKKEEPING_TABLES]
 
 
 def snapshot(warehouse_url: str) -> Snapshot:

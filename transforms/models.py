@@ -118,6 +118,10 @@ class Model:
             text = re.sub(r"--[^\n]*", "", path.read_text())
             for schema, table in _TABLE_REFERENCE.findall(text):
                 found.add((schema, table.split("__")[0]))
+        # The reference data and as-of scope an incremental build reads must be built first.
+        for text in (self.reference_sql or "", self.as_of_scope_sql or ""):
+            for schema, table in _TABLE_REFERENCE.findall(text):
+                found.add((schema, table))
         found.discard((self.schema, self.name))
         return found
 

@@ -14,25 +14,7 @@
 -- intervals, or the start of the day (a point carrying the clock at that moment), found by
 -- an equality join on (schedule, local date): a small lookup per instant, no sort of all
 -- instants.
-WITH ticket_schedules AS MATERIALIZED (
-    SELECT
-        ms.source,
-        ms.ticket_id,
-        s.schedule_id,
-        ms.created_at,
-        ms.first_response_at,
-        ms.first_resolved_at,
-        ms.final_resolved_at,
-        CAST(ms.created_at AT TIME ZONE s.time_zone AS date) AS cr_date,
-        CAST(ms.first_response_at AT TIME ZONE s.time_zone AS date) AS fr_date,
-        CAST(ms.first_resolved_at AT TIME ZONE s.time_zone AS date) AS fs_date,
-        CAST(ms.final_resolved_at AT TIME ZONE s.time_zone AS date) AS fl_date
-    FROM staging.ticket_milestones AS ms
-    INNER JOIN staging.schedules AS s
-        ON s.source = ms.source AND s.is_default AND s.time_zone IS NOT NULL
-    WHERE {{ ticket_scope('ms.source', 'ms.ticket_id') }}
-),
-
+WITH
 -- Every local day of the schedules' calendar, a week of margin on each side.
 calendar_bounds AS (
     SELECT min(local_date) - 7 AS first_date, max(local_date) + 7 AS last_date
@@ -57,6 +39,33 @@ schedule_totals AS (
     SELECT source, schedule_id, sum(minutes) AS minutes
     FROM day_minutes
     GROUP BY source, schedule_id
+),
+
+-- Each ticket with its schedule, the calendar's first day and the schedule's total open
+-- minutes (what a reading after the calendar is), so that each reading step below joins one
+-- table only.
+ticket_schedules AS MATERIALIZED (
+    SELECT
+        ms.source,
+        ms.ticket_id,
+        s.schedule_id,
+        ms.created_at,
+        ms.first_response_at,
+        ms.first_resolved_at,
+        ms.final_resolved_at,
+        CAST(ms.created_at AT TIME ZONE s.time_zone AS date) AS cr_date,
+        CAST(ms.first_response_at AT TIME ZONE s.time_zone AS date) AS fr_date,
+        CAST(ms.first_resolved_at AT TIME ZONE s.time_zone AS date) AS fs_date,
+        CAST(ms.final_resolved_at AT TIME ZONE s.time_zone AS date) AS fl_date,
+        b.first_date AS calendar_first_date,
+        coalesce(totals.minutes, 0) AS total_minutes
+    FROM staging.ticket_milestones AS ms
+    INNER JOIN staging.schedules AS s
+        ON s.source = ms.source AND s.is_default AND s.time_zone IS NOT NULL
+    CROSS JOIN calendar_bounds AS b
+    LEFT JOIN schedule_totals AS totals
+        ON totals.source = s.source AND totals.schedule_id = s.schedule_id
+    WHERE {{ ticket_scope('ms.source', 'ms.ticket_id') }}
 ),
 
 -- The time points of each local day: its open intervals, each with the open minutes before
@@ -109,8 +118,9 @@ day_points AS (
 -- elapsed (none for a day's start); 0 before the calendar (or on a schedule without any
 -- interval), every open minute after it. One instant per step (cr: creation, fr: first
 -- response, fs: first resolution, fl: full resolution), each step materialised: one lookup
--- join per query block, which PostgreSQL plans as a hash join on all three keys (four in one
--- block made it merge on two).
+-- join per query block, on all three keys. With the calendar and totals joined in the same
+-- block, PostgreSQL merged on (source, schedule_id) alone and filtered the date afterwards:
+-- every ticket against every point of its schedule, 30 s instead of 1.4 s at 100k tickets.
 cr_readings AS MATERIALIZED (
     SELECT
         t.*,
@@ -121,13 +131,10 @@ cr_readings AS MATERIALIZED (
                     extract(epoch FROM least(t.created_at, p.closes_at))
                     - extract(epoch FROM p.opens_at)
                 AS double precision) / 60
-            WHEN t.cr_date < b.first_date THEN 0
-            ELSE coalesce(totals.minutes, 0)
+            WHEN t.cr_date < t.calendar_first_date THEN 0
+            ELSE t.total_minutes
         END AS created_clock
     FROM ticket_schedules AS t
-    CROSS JOIN calendar_bounds AS b
-    LEFT JOIN schedule_totals AS totals
-        ON totals.source = t.source AND totals.schedule_id = t.schedule_id
     LEFT JOIN day_points AS p
         ON p.source = t.source AND p.schedule_id = t.schedule_id
         AND p.local_date = t.cr_date AND p.opens_at <= t.created_at
@@ -144,13 +151,10 @@ fr_readings AS MATERIALIZED (
                     extract(epoch FROM least(t.first_response_at, p.closes_at))
                     - extract(epoch FROM p.opens_at)
                 AS double precision) / 60
-            WHEN t.fr_date < b.first_date THEN 0
-            ELSE coalesce(totals.minutes, 0)
+            WHEN t.fr_date < t.calendar_first_date THEN 0
+            ELSE t.total_minutes
         END AS first_response_clock
     FROM cr_readings AS t
-    CROSS JOIN calendar_bounds AS b
-    LEFT JOIN schedule_totals AS totals
-        ON totals.source = t.source AND totals.schedule_id = t.schedule_id
     LEFT JOIN day_points AS p
         ON p.source = t.source AND p.schedule_id = t.schedule_id
         AND p.local_date = t.fr_date AND p.opens_at <= t.first_response_at
@@ -167,13 +171,10 @@ fs_readings AS MATERIALIZED (
                     extract(epoch FROM least(t.first_resolved_at, p.closes_at))
                     - extract(epoch FROM p.opens_at)
                 AS double precision) / 60
-            WHEN t.fs_date < b.first_date THEN 0
-            ELSE coalesce(totals.minutes, 0)
+            WHEN t.fs_date < t.calendar_first_date THEN 0
+            ELSE t.total_minutes
         END AS first_resolution_clock
     FROM fr_readings AS t
-    CROSS JOIN calendar_bounds AS b
-    LEFT JOIN schedule_totals AS totals
-        ON totals.source = t.source AND totals.schedule_id = t.schedule_id
     LEFT JOIN day_points AS p
         ON p.source = t.source AND p.schedule_id = t.schedule_id
         AND p.local_date = t.fs_date AND p.opens_at <= t.first_resolved_at
@@ -190,13 +191,10 @@ fl_readings AS MATERIALIZED (
                     extract(epoch FROM least(t.final_resolved_at, p.closes_at))
                     - extract(epoch FROM p.opens_at)
                 AS double precision) / 60
-            WHEN t.fl_date < b.first_date THEN 0
-            ELSE coalesce(totals.minutes, 0)
+            WHEN t.fl_date < t.calendar_first_date THEN 0
+            ELSE t.total_minutes
         END AS full_resolution_clock
     FROM fs_readings AS t
-    CROSS JOIN calendar_bounds AS b
-    LEFT JOIN schedule_totals AS totals
-        ON totals.source = t.source AND totals.schedule_id = t.schedule_id
     LEFT JOIN day_points AS p
         ON p.source = t.source AND p.schedule_id = t.schedule_id
         AND p.local_date = t.fl_date AND p.opens_at <= t.final_resolved_at

@@ -14,15 +14,26 @@ WITH first_replies AS (
     GROUP BY source, ticket_id
 ),
 
+-- Resolutions and reopens read apart, each first narrowed by one plain column test the scan
+-- applies itself (a resolution enters solved or closed, a reopen leaves solved), so the
+-- view's flags are computed for those rows only, not for every status change.
 resolution_times AS (
     SELECT
         source,
         ticket_id,
         min(changed_at) FILTER (WHERE is_resolution) AS first_resolved_at,
         max(changed_at) FILTER (WHERE is_resolution) AS last_resolved_at,
-        count(*) FILTER (WHERE is_reopen) AS reopens
-    FROM staging.ticket_status_transitions
-    WHERE (is_resolution OR is_reopen) AND {{ ticket_scope('source', 'ticket_id') }}
+        count(*) FILTER (WHERE NOT is_resolution) AS reopens
+    FROM (
+        SELECT source, ticket_id, changed_at, true AS is_resolution
+        FROM staging.ticket_status_transitions
+        WHERE to_status IN ('solved', 'closed') AND is_resolution
+          AND {{ ticket_scope('source', 'ticket_id') }}
+        UNION ALL
+        SELECT source, ticket_id, changed_at, false
+        FROM staging.ticket_status_transitions
+        WHERE from_status = 'solved' AND is_reopen AND {{ ticket_scope('source', 'ticket_id') }}
+    ) AS transitions
     GROUP BY source, ticket_id
 ),
 

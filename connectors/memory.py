@@ -13,11 +13,21 @@ as usual), and none are made per record, so collecting less often costs no memor
 counting. The thresholds are raised while at least one `fewer_collections` block runs
 (blocks nest and may overlap, e.g. several resources paging at once) and put back when the
 last one ends. A collector that is disabled stays disabled.
+
+Freed memory goes back to the system (`trimmed_heap`): glibc's malloc raises its trim
+threshold as a program frees large blocks (to twice the largest one freed, up to 64 MiB
+per heap), after which it keeps the freed memory of every thread's heap instead of
+returning it. Decoding pages, shaping them and handing Arrow tables to dlt from the
+prefetch threads free large blocks all the time: on the Zendesk extract of 100,000 tickets
+glibc ended up holding 138 MiB of free memory (41 MiB in use), against 53 at 10,000, and
+that retention is what made the extract's resident memory grow with the tickets.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import platform
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,8 +43,10 @@ _saved: tuple[int, int, int] | None = None
 
 @contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Run the block with the raised `THRESHOLD`s (never lower than the current ones)."""
+    """Run the block with the raised `THRESHOLD`s (never lower than the current ones), with
+    freed memory returned to the system (`trimmed_heap`)."""
     global _active, _saved
+    trimmed_heap()
     with _lock:
         if _active == 0:
             current = gc.get_threshold()
@@ -52,3 +64,29 @@ def fewer_collections() -> Iterator[None]:
             if _active == 0 and _saved is not None:
                 gc.set_threshold(*_saved)
                 _saved = None
+
+
+#: glibc `mallopt` parameter: the free memory at the top of a heap above which it is
+#: returned to the system.
+M_TRIM_THRESHOLD = -1
+#: glibc's own default (128 KiB), kept fixed: setting it turns off the dynamic raise.
+TRIM_THRESHOLD = 128 * 1024
+
+_trimmed = False
+
+
+def trimmed_heap() -> bool:
+    """Fix glibc's trim threshold at `TRIM_THRESHOLD` for this process (once; later calls do
+    nothing). True when the setting is in force, False where the C library is not glibc.
+
+    Measured on the Zendesk extract of 100,000 tickets: free memory kept by malloc after the
+    extract 138 -> 12 MiB, the extract's resident peak 404 -> 361 MiB (10,000 tickets:
+    311 -> 289), no measurable CPU cost. A process-wide setting, but only of when free
+    memory is handed back: nothing else about allocation changes.
+    """
+    global _trimmed
+    with _lock:
+        if not _trimmed and platform.libc_ver()[0] == "glibc":
+            mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+            _trimmed = bool(mallopt is not None and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+        return _trimmed

@@ -52,3 +52,13 @@ def test_prefetch_raises_them_while_it_runs_even_when_abandoned(default_threshol
     assert gc.get_threshold() == (700, 10, 10)
     assert list(prefetch(iter(range(3)))) == [0, 1, 2]
     assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_freed_memory_goes_back_to_the_system_once_paging_starts():
+    import platform
+
+    from connectors.memory import trimmed_heap
+
+    assert list(prefetch(iter(range(2)))) == [0, 1]
+    assert trimmed_heap() is (platform.libc_ver()[0] == "glibc")
+    assert trimmed_heap() is trimmed_heap()  # once per process, then unchanged

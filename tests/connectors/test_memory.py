@@ -62,3 +62,7 @@ def test_freed_memory_goes_back_to_the_system_once_paging_starts():
     assert list(prefetch(iter(range(2)))) == [0, 1]
     assert trimmed_heap() is (platform.libc_ver()[0] == "glibc")
     assert trimmed_heap() is trimmed_heap()  # once per process, then unchanged
+    if trimmed_heap():
+        import pyarrow as pa
+
+        assert pa.default_memory_pool().backend_name == "system"

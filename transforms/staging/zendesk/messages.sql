@@ -30,5 +30,11 @@ SELECT
     c.position = 1 AS is_first_message,
     c.via_channel AS source_channel
 FROM comments AS c
-LEFT JOIN staging.users AS u
-    ON u.source = 'zendesk' AND u.user_id = CAST(c.author_id AS text)
+-- Zendesk's user ids are integers (staging.users holds them as text): the few users are cast
+-- back, so the millions of comments join on their integer author id as landed.
+LEFT JOIN (
+    SELECT CAST(user_id AS bigint) AS user_key, role
+    FROM staging.users
+    WHERE source = 'zendesk'
+) AS u
+    ON u.user_key = c.author_id

@@ -111,17 +111,13 @@ class Model:
             paths = [self.sql_path(source) for source in sources]
         else:
             paths = [self.sql_path()]
-        found: set[tuple[str, str]] = set()
-        for path in paths:
-            if not path.exists():
-                continue
-            text = re.sub(r"--[^\n]*", "", path.read_text())
-            for schema, table in _TABLE_REFERENCE.findall(text):
-                found.add((schema, table.split("__")[0]))
+        texts = [path.read_text() for path in paths if path.exists()]
         # The reference data and as-of scope an incremental build reads must be built first.
-        for text in (self.reference_sql or "", self.as_of_scope_sql or ""):
-            for schema, table in _TABLE_REFERENCE.findall(text):
-                found.add((schema, table))
+        texts += [self.reference_sql or "", self.as_of_scope_sql or ""]
+        found: set[tuple[str, str]] = set()
+        for text in texts:
+            for schema, table in _TABLE_REFERENCE.findall(re.sub(r"--[^\n]*", "", text)):
+                found.add((schema, table.split("__")[0]))
         found.discard((self.schema, self.name))
         return found
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from pipelines.cli import sandbox_environment
 from sandbox import Sandbox
 from tests.integration.pipeline_runner import table_snapshot
+from transforms.incremental import CHANGES_TABLE, STATE_TABLE
 from warehouse import Warehouse
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +39,7 @@ KILLED_RUN = Path(__file__).with_name("killed_run.py")
 DLT_TABLES = {"_dlt_loads", "_dlt_pipeline_state", "_dlt_version"}
 #: The incremental builds' bookkeeping (transforms/incremental.py): load times and watermarks
 #: differ between runs by nature; what they decide is compared in every table they build.
-BOOKKEEPING_TABLES = {"_incremental_state", "_ticket_changes"}
+BOOKKEEPING_TABLES = {STATE_TABLE, CHANGES_TABLE}
 #: Per table, columns that legitimately differ between runs (besides dlt's `_dlt_*`).
 VOLATILE_COLUMNS = {"_load_windows": ("loaded_at", "run_id"), "_quarantine": ("loaded_at",)}
 SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast")

@@ -337,7 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="comma-separated: extract, transform, postgres, nightly")
     parser.add_argument("--scales", default="10k,100k,1m",
                         help="ticket counts of the DuckDB transform benchmark")
-    parser.add_argument("--extract-scales", default="10k,100k")
+    parser.add_argument("--extract-scales", default="10k,100k,300k",
+                        help="ticket counts of the extract + load benchmark")
     parser.add_argument("--postgres-scale", default="100k")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL,
                         help="a server where a throw-away database may be created")

@@ -3,6 +3,7 @@
 
 import hashlib
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from pipelines.resources import (
 )
 from pipelines.settings import Settings
 from warehouse import Warehouse
+from warehouse.core import DLT_DUCKDB_LOAD_WORKERS
 
 #: Per raw schema: the windows each successful load covered. The pipeline's "as of" time
 #: (where open intervals end) is the end of the last loaded window, so re-running the same
@@ -76,7 +78,11 @@ def dlt_pipeline_for(source: str, warehouse: Warehouse) -> dlt.Pipeline:
     """The dlt pipeline that loads `source` into `warehouse`.
 
     Its working folder is keyed by the warehouse, so two warehouses never share dlt state.
+    Into DuckDB, dlt runs `DLT_DUCKDB_LOAD_WORKERS` load jobs at a time (warehouse/core.py;
+    dlt reads `load.workers` from its configuration: `LOAD__WORKERS` set by the user wins).
     """
+    if warehouse.is_duckdb:
+        os.environ.setdefault("LOAD__WORKERS", str(DLT_DUCKDB_LOAD_WORKERS))
     digest = hashlib.sha256(warehouse.display_url.encode()).hexdigest()[:12]
     if warehouse.is_duckdb:
         base = Path(warehouse.duckdb_path).expanduser().parent / ".dlt_pipelines"

@@ -32,15 +32,18 @@ POSTGRES_SESSION_OPTIONS = (
 
 
 #: DuckDB's memory limit on dlt's load connections (a global setting of the DuckDB instance
-#: dlt opens; the transforms open their own). With DuckDB's default (80% of the machine's
+#: dlt opens; the transforms open their own), and how many load jobs dlt runs at once into
+#: DuckDB (`load.workers`, 20 by default). With DuckDB's default limit (80% of the machine's
 #: RAM) the load kept every block it copied and merged: its memory grew with the rows of
 #: the load (500 MiB above the process for 100k tickets, 2.4M rows). Above the limit DuckDB
-#: evicts written blocks and spills to `<file>.tmp`. What a load needs grows slowly: with
-#: dlt's dozen parallel load jobs, 24-32 MB at 10k tickets, 48-64 MB at 100k (below that:
-#: out-of-memory errors); 256 MB leaves room for loads of millions of tickets. 128 MB saved
-#: another 90 MiB at 100k for 0.7 s more CPU, with too thin a margin for a first load of
-#: a large helpdesk's whole history.
-DLT_DUCKDB_MEMORY_LIMIT = "256MB"
+#: evicts written blocks and spills to `<file>.tmp`. The jobs share the limit: with 20 at
+#: once, 64 MB ran out of memory (retried, then landed) from 100k tickets on, so the limit
+#: had to be 256 MB and the load's memory grew with the load up to it. Two jobs at a time
+#: (each statement already runs on every core) land 300k and 1M tickets within 64 MB
+#: without an error, and the whole extract + load then peaks at about the same RSS from
+#: 100k tickets up (docs/performance.md, "Extract + load, fourth round").
+DLT_DUCKDB_MEMORY_LIMIT = "64MB"
+DLT_DUCKDB_LOAD_WORKERS = 2
 
 
 class WarehouseError(RuntimeError):
@@ -115,7 +118,8 @@ class Warehouse:
 
             credentials = DuckDbCredentials(
                 str(Path(self.duckdb_path).expanduser()),
-                global_config={"memory_limit": DLT_DUCKDB_MEMORY_LIMIT},
+                global_config={"memory_limit": DLT_DUCKDB_MEMORY_LIMIT,
+                               "preserve_insertion_order": False},
             )
             return dlt.destinations.duckdb(credentials=credentials)
         from dlt.destinations.impl.postgres.configuration import PostgresCredentials

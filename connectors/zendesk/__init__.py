@@ -285,6 +285,8 @@ def ticket_events(
     yield from first_occurrences(
         coalesce_pages(_ticket_event_items(client, land_free_text, page_size, created)),
         ("ticket_events", settings.CHILD_EVENTS_TABLE),
+        time_column="created_at",
+        horizon=settings.REPEAT_HORIZON_SECONDS,
     )
 
 

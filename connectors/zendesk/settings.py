@@ -174,6 +174,10 @@ TICKET_EVENT_COLUMNS = {
 }
 
 CHILD_EVENTS_TABLE = "ticket_child_events"
+#: How far back from the newest audit seen an audit or child event can still come again
+#: (`first_occurrences`): the event export is ordered by time and repeats only the last
+#: second of a page, or restarts from the latest time it handed over; a day is a wide margin.
+REPEAT_HORIZON_SECONDS = 24 * 3600
 CHILD_EVENT_COLUMNS = {
     "id": "bigint",
     "audit_id": "bigint",

@@ -1,9 +1,15 @@
 """`first_occurrences`: each primary key of a deduplicated table is handed to dlt once."""
 
 import dlt
+import numpy as np
 import pyarrow as pa
 
-from connectors.typed_rows import QUARANTINE_TABLE, SeenKeys, first_occurrences
+from connectors.typed_rows import (
+    QUARANTINE_TABLE,
+    SeenKeys,
+    epoch_seconds_of,
+    first_occurrences,
+)
 
 
 def _page(table_name: str, ids: list, **extra: list) -> object:
@@ -51,3 +57,35 @@ def test_seen_keys_many_pages_and_non_integer_keys() -> None:
     text = SeenKeys()
     assert text.first_rows(pa.array(["b", "a", "b"])).tolist() == [True, True, False]
     assert text.first_rows(pa.array(["a", "c"])).tolist() == [False, True]
+
+
+def test_horizon_keeps_only_the_keys_of_recent_rows() -> None:
+    seen = SeenKeys(horizon=60)
+    for minute in range(100):  # an export ordered by time: 10 records a minute, each twice
+        ids = pa.array([minute * 10 + i for i in range(10)] * 2, type=pa.int64())
+        times = np.full(20, minute * 60, dtype=np.int64)
+        keep = seen.first_rows(ids, times)
+        assert keep.tolist() == [True] * 10 + [False] * 10
+        # the last minute's records come again at the start of the next page
+        if minute:
+            again = pa.array([(minute - 1) * 10 + i for i in range(10)], type=pa.int64())
+            assert not seen.first_rows(again, np.full(10, (minute - 1) * 60, np.int64)).any()
+    assert len(seen) == 20  # the last two minutes, not all 1,000 keys
+    unbounded = SeenKeys()
+    for minute in range(100):
+        unbounded.first_rows(pa.array(range(minute * 10, minute * 10 + 10), type=pa.int64()),
+                             np.full(10, minute * 60, dtype=np.int64))
+    assert len(unbounded) == 1_000
+
+
+def test_times_from_a_timestamp_column() -> None:
+    column = pa.array([0, 1_500_000, None], type=pa.timestamp("us", tz="UTC"))
+    assert epoch_seconds_of(column).tolist() == [0, 1, np.iinfo(np.int64).max]
+    items = [
+        _page("a", [1, 2], created_at=pa.array([0, 10], pa.timestamp("s", tz="UTC"))),
+        _page("a", [2, 3], created_at=pa.array([10, 100_000], pa.timestamp("s", tz="UTC"))),
+        _page("a", [1], created_at=pa.array([0], pa.timestamp("s", tz="UTC"))),
+    ]
+    got = _rows(list(first_occurrences(items, ["a"], time_column="created_at", horizon=50)))
+    # id 1 is older than the horizon by the time it comes again: by then it is forgotten
+    assert [[r["id"] for r in rows] for _, rows in got] == [[1, 2], [3], [1]]

@@ -79,9 +79,11 @@ def per_ticket_upstream(model: Model, sources: list[str]) -> list[str]:
     return sorted(found)
 
 
-def build_model(model: Model, warehouse: Warehouse, settings: Settings) -> Built:
+def build_model(model: Model, warehouse: Warehouse, settings: Settings,
+                check_grain: bool = False) -> Built:
     """Rebuild one whole-table (or view) model; a per-ticket model only for the tickets that
-    changed when it can (transforms/incremental.py)."""
+    changed when it can (transforms/incremental.py). `check_grain`: a per-ticket model's
+    build also counts duplicate grain keys (`Built.duplicate_keys`)."""
     if model.materialized == "view":
         rows = replace_view(warehouse, model.schema, model.name, model_select(model, settings))
         return Built(rows, "full", "view")
@@ -91,7 +93,7 @@ def build_model(model: Model, warehouse: Warehouse, settings: Settings) -> Built
         return build_per_ticket(
             warehouse, model, lambda scoped: model_select(model, settings, scoped), params,
             sources, per_ticket_upstream(model, sources),
-            [m.name for m in ALL_MODELS if m.per_ticket], settings.full_rebuild,
+            [m.name for m in ALL_MODELS if m.per_ticket], settings.full_rebuild, check_grain,
         )
     rows = replace_table(warehouse, model.schema, model.name, model_select(model, settings),
                          params)
@@ -152,6 +154,7 @@ def _asset_for(
 
     def _materialize(context: dg.AssetExecutionContext, wh: Warehouse) -> dg.MaterializeResult:
         table = f"{model.schema}.{model.name}"
+        built = None
         if model.date_column:
             # The partition's days or months, in the reporting time zone (a range in a
             # backfill; the first partition reaches back to the beginning).
@@ -161,12 +164,12 @@ def _asset_for(
             metadata = {"rows_written": rows, "first_day": str(first_day),
                         "end_day": str(end_day), "table": table}
         else:
-            built = build_model(model, wh, settings)
+            built = build_model(model, wh, settings, check_grain=True)
             context.log.info(f"{table}: {built.rows} rows in {wh.display_url} "
                              f"({built.mode} build{': ' + built.detail if built.detail else ''})")
             metadata = {"dagster/row_count": built.rows, "table": table, **built.metadata()}
         return dg.MaterializeResult(
-            metadata=metadata, check_results=[grain_check_result(wh, model)]
+            metadata=metadata, check_results=[grain_check_result(wh, model, built)]
         )
 
     return _build

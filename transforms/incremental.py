@@ -24,6 +24,13 @@ history would redo the work of every ticket every night. Instead:
    to recompute are more than `FULL_BUILD_SHARE` of all tickets (deleting and inserting most
    of a table costs more than writing it anew).
 
+4. **The grain check** (when asked: the Dagster asset's blocking `grain_is_unique`) runs in
+   the build's transaction. After a full build, or when the state does not record the table
+   as unique, it counts duplicate keys over the whole table; after an incremental build of a
+   table recorded as unique, only over the keys of the recomputed tickets' rows (every row
+   with such a key counts, whichever ticket it belongs to): no other row changed, so no
+   other key can have become a duplicate. The state records the outcome (`grain_unique`).
+
 The result is the same table a full build gives (tests/integration/test_incremental.py
 compares every table, on DuckDB and PostgreSQL).
 """
@@ -40,8 +47,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from transforms.models import SCOPE_TABLE, SQL_DIR, Model
-from transforms.runner import create_table_in, replace_ticket_rows
+from transforms.models import SCOPE_TABLE, SQL_DIR, Model, ticket_scope_condition
+from transforms.runner import create_table_in, duplicate_keys_sql, replace_ticket_rows
 from warehouse import Warehouse
 
 STATE_TABLE = "_incremental_state"
@@ -66,6 +73,9 @@ class Built:
     rows: int
     mode: str
     detail: str
+    #: Grain keys occurring more than once (None: not checked), and over which rows.
+    duplicate_keys: int | None = None
+    grain_checked: str = ""
 
     def metadata(self) -> dict[str, Any]:
         """Materialization metadata."""
@@ -87,7 +97,11 @@ def _ensure_tables(connection: Connection, warehouse: Warehouse) -> None:
     connection.execute(sa.text(
         f"CREATE TABLE IF NOT EXISTS {_qualified(warehouse, STATE_TABLE)} (model text PRIMARY KEY, "
         "watermark timestamptz NOT NULL, fingerprint text NOT NULL, generation integer NOT NULL, "
-        "built_at timestamptz NOT NULL)"))
+        "built_at timestamptz NOT NULL, grain_unique boolean)"))
+    # Warehouses built before the column existed.
+    connection.execute(sa.text(
+        f"ALTER TABLE {_qualified(warehouse, STATE_TABLE)} "
+        "ADD COLUMN IF NOT EXISTS grain_unique boolean"))
     connection.execute(sa.text(
         f"CREATE TABLE IF NOT EXISTS {_qualified(warehouse, CHANGES_TABLE)} (source text NOT NULL, "
         "ticket_id text NOT NULL, loaded_at timestamptz NOT NULL)"))
@@ -95,22 +109,29 @@ def _ensure_tables(connection: Connection, warehouse: Warehouse) -> None:
 
 def _state(connection: Connection, warehouse: Warehouse, model: str) -> sa.Row | None:
     return connection.execute(
-        sa.text("SELECT watermark, fingerprint, generation "
+        sa.text("SELECT watermark, fingerprint, generation, grain_unique "
                 f"FROM {_qualified(warehouse, STATE_TABLE)} WHERE model = :model"),
         {"model": model},
     ).one_or_none()
 
 
 def _save_state(connection: Connection, warehouse: Warehouse, model: str, watermark: datetime,
-                fingerprint: str, generation: int) -> None:
+                fingerprint: str, generation: int, grain_unique: bool | None = None) -> None:
     table = _qualified(warehouse, STATE_TABLE)
     connection.execute(sa.text(f"DELETE FROM {table} WHERE model = :model"), {"model": model})
     connection.execute(
-        sa.text(f"INSERT INTO {table} VALUES (:model, :watermark, :fingerprint, :generation, "
-                ":built_at)"),
+        sa.text(f"INSERT INTO {table} (model, watermark, fingerprint, generation, built_at, "
+                "grain_unique) VALUES (:model, :watermark, :fingerprint, :generation, "
+                ":built_at, :grain_unique)"),
         {"model": model, "watermark": watermark, "fingerprint": fingerprint,
-         "generation": generation, "built_at": datetime.now(UTC)},
+         "generation": generation, "built_at": datetime.now(UTC), "grain_unique": grain_unique},
     )
+
+
+def _duplicate_keys(connection: Connection, warehouse: Warehouse, model: Model,
+                    scoped: bool) -> int:
+    within = ticket_scope_condition("source", "ticket_id") if scoped else None
+    return connection.execute(sa.text(duplicate_keys_sql(warehouse, model, within))).scalar_one()
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -206,11 +227,13 @@ def build_per_ticket(
     upstream: list[str],
     per_ticket_models: list[str],
     full_rebuild: bool = False,
+    check_grain: bool = False,
 ) -> Built:
     """Build a per-ticket model, incrementally when it can (module docstring).
 
     `select_sql(scoped)` gives the model's query, narrowed to the scope table or not;
-    `upstream` names the per-ticket models it reads (directly or through views).
+    `upstream` names the per-ticket models it reads (directly or through views);
+    `check_grain`: count duplicate grain keys too (module docstring, 4).
     """
     target = f"{warehouse.quote(model.schema)}.{warehouse.quote(model.name)}"
     with warehouse.transaction() as connection:
@@ -241,13 +264,23 @@ def build_per_ticket(
             else:
                 replace_ticket_rows(connection, warehouse, model.schema, model.name,
                                     select_sql(True), params)
+                duplicates, checked = None, ""
+                if check_grain:
+                    scoped = state.grain_unique is True
+                    duplicates = _duplicate_keys(connection, warehouse, model, scoped)
+                    checked = (f"keys of the {tickets} recomputed tickets' rows" if scoped
+                               else "whole table")
                 _save_state(connection, warehouse, model.name, watermark, fingerprint,
-                            state.generation)
+                            state.generation, None if duplicates is None else duplicates == 0)
                 connection.execute(sa.text(f"DROP TABLE {SCOPE_TABLE}"))
                 rows = connection.execute(sa.text(f"SELECT count(*) FROM {target}")).scalar_one()
-                return Built(rows, "incremental", f"{tickets} tickets recomputed")
+                return Built(rows, "incremental", f"{tickets} tickets recomputed",
+                             duplicates, checked)
             connection.execute(sa.text(f"DROP TABLE {SCOPE_TABLE}"))
         rows = create_table_in(connection, warehouse, model.schema, model.name, full_sql, params)
+        duplicates = (_duplicate_keys(connection, warehouse, model, scoped=False)
+                      if check_grain else None)
         _save_state(connection, warehouse, model.name, watermark, fingerprint,
-                    (state.generation if state else 0) + 1)
-        return Built(rows, "full", reason)
+                    (state.generation if state else 0) + 1,
+                    None if duplicates is None else duplicates == 0)
+        return Built(rows, "full", reason, duplicates, "whole table" if check_grain else "")

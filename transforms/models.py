@@ -99,7 +99,8 @@ class Model:
         (`incremental.SCOPE_TABLE`), else every ticket."""
         template = _SQL_TEMPLATES.from_string(self.sql_path(source).read_text())
         if scoped:
-            return template.render(ticket_scope=_ticket_scope, raw_ticket_scope=_raw_ticket_scope)
+            return template.render(ticket_scope=ticket_scope_condition,
+                                   raw_ticket_scope=_raw_ticket_scope)
         return template.render(ticket_scope=_every_ticket, raw_ticket_scope=_every_ticket)
 
     def tables_read(self, sources: list[str]) -> set[tuple[str, str]]:
@@ -132,7 +133,7 @@ def _every_ticket(*_args: str) -> str:
     return "true"
 
 
-def _ticket_scope(source: str, ticket_id: str) -> str:
+def ticket_scope_condition(source: str, ticket_id: str) -> str:
     """A condition: the row of a canonical table (its `source` and `ticket_id` expressions)
     belongs to a ticket of the build's scope."""
     return f"({source}, {ticket_id}) IN (SELECT source, ticket_id FROM {SCOPE_TABLE})"

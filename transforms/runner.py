@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from transforms.models import SCOPE_TABLE
+from transforms.models import Model, ticket_scope_condition
 from warehouse import Warehouse
 
 
@@ -155,10 +155,21 @@ def replace_ticket_rows(
     transaction."""
     target = _qualified(warehouse, schema, table)
     connection.execute(sa.text(
-        f"DELETE FROM {target} WHERE (source, ticket_id) IN "
-        f"(SELECT source, ticket_id FROM {SCOPE_TABLE})"))
+        f"DELETE FROM {target} WHERE {ticket_scope_condition('source', 'ticket_id')}"))
     connection.execute(sa.text(f"INSERT INTO {target} {select_sql}"), dict(params or {}))
     _analyze(connection, warehouse, target)
+
+
+def duplicate_keys_sql(warehouse: Warehouse, model: Model, within: str | None = None) -> str:
+    """A query counting the grain keys of `model`'s table that occur more than once; with
+    `within` (a condition on the table's rows), only the keys that some row meeting it has
+    (all rows with such a key are counted, whether they meet it or not)."""
+    columns = ", ".join(warehouse.quote(c) for c in model.grain)
+    table = _qualified(warehouse, model.schema, model.name)
+    where = (f" WHERE ({columns}) IN (SELECT {columns} FROM {table} WHERE {within})"
+             if within else "")
+    return (f"SELECT count(*) FROM (SELECT {columns} FROM {table}{where} "
+            f"GROUP BY {columns} HAVING count(*) > 1) AS duplicates")
 
 
 def replace_view(warehouse: Warehouse, schema: str, view: str, select_sql: str) -> int:

@@ -88,6 +88,11 @@ def test_nightly_incremental_builds_equal_a_full_rebuild(monkeypatch, tmp_path, 
                        "ticket_metrics", "ticket_metric_pairs"}
     assert _generations(warehouse) == {
         name: 2 if name in after_promotion else 1 for name in per_ticket}
+    # Every build's grain check (over the recomputed tickets' keys after the first night)
+    # found the table unique.
+    assert {r["model"]: r["grain_unique"] for r in warehouse.query(
+        f"SELECT model, grain_unique FROM staging.{STATE_TABLE}")
+        if not r["model"].startswith("_")} == {name: True for name in per_ticket}
     incremental = _tables(warehouse)
     assert incremental["marts.ticket_metrics"]
 

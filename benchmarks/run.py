@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.measure import measured
-from benchmarks.transform import run_all_models, run_nightly
+from benchmarks.transform import PIPELINE_START, run_all_models, run_dagster, run_nightly
 from benchmarks.world import (
     AS_OF,
     QUARTERS,
@@ -199,10 +199,23 @@ def _bench_postgres(results: Results, path: Path, tickets: int, work: Path,
 
 
 def _bench_nightly(results: Results, path: Path, tickets: int) -> None:
-    """One nightly run on top of the freshly built warehouse, after one new day is landed."""
-    changed = nightly_increment(path)
+    """One nightly run on top of the freshly built warehouse, after one new day is landed:
+    the models alone (as the full rebuild above), and the same through Dagster (asset
+    checks and orchestration included) against a full rebuild through Dagster, on a copy
+    of the warehouse taken after that rebuild."""
     day = AS_OF.date()
+    dagster_full = run_dagster(f"duckdb:///{path}", PIPELINE_START, day - timedelta(days=1),
+                               full_rebuild=True)
+    _print_progress(f"full rebuild through Dagster on {scale_label(tickets)}: "
+                    f"{dagster_full.seconds:.1f}s")
+    copy = path.with_name(f"dagster-{path.name}")
+    _remove_warehouse(copy)
+    shutil.copyfile(path, copy)
+    changed = nightly_increment(path)
     run = run_nightly(f"duckdb:///{path}", day, day + timedelta(days=1))
+    nightly_increment(copy)
+    dagster_nightly = run_dagster(f"duckdb:///{copy}", day, day)
+    _remove_warehouse(copy)
     full = next(e for e in results.transform
                 if e["engine"] == "duckdb" and e["tickets"] == tickets)
     results.nightly.append({
@@ -210,6 +223,9 @@ def _bench_nightly(results: Results, path: Path, tickets: int) -> None:
         "seconds": run.total.seconds, "cpu_seconds": run.total.cpu_seconds,
         "peak_mib": run.total.peak_mib, "full_rebuild_seconds": full["seconds"],
         "fraction_of_full": run.total.seconds / float(full["seconds"]),
+        "dagster_seconds": dagster_nightly.seconds,
+        "dagster_full_rebuild_seconds": dagster_full.seconds,
+        "dagster_fraction_of_full": dagster_nightly.seconds / dagster_full.seconds,
         "models": {name: {"seconds": s, "rows": r} for name, (s, r) in run.models.items()},
         "load_average": os.getloadavg()[0],
     })
@@ -325,6 +341,13 @@ def report(results: Results) -> str:
                          key=lambda kv: -kv[1]["seconds"])[:8]
         out += ["", "slowest nightly models: " + ", ".join(
             f"{name} {value['seconds']:.2f}s" for name, value in slowest)]
+        out += ["", "The same through Dagster (the nightly job's transform assets, in-process "
+                "executor, asset checks included; full rebuild: FULL_REBUILD over every day):",
+                ""]
+        out += _table(["tickets", "nightly s", "full rebuild s", "share"], [
+            [scale_label(int(n["tickets"])), f"{n['dagster_seconds']:.1f}",
+             f"{n['dagster_full_rebuild_seconds']:.1f}",
+             f"{100 * float(n['dagster_fraction_of_full']):.0f}%"] for n in results.nightly])
     out += ["", *results.notes]
     return "\n".join(out)
 

@@ -8,8 +8,10 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from benchmarks.transform import run_all_models, run_nightly
+from benchmarks.transform import PIPELINE_START, run_all_models, run_dagster, run_nightly
 from benchmarks.world import AS_OF, RAW, extract_load, nightly_increment, replicate
+from transforms import ALL_MODELS
+from transforms.incremental import STATE_TABLE
 
 
 @pytest.fixture(scope="module")
@@ -70,4 +72,24 @@ def test_the_models_give_sensible_metrics_on_it_and_a_nightly_day_lands(seed, tm
         solved_that_day = con.execute(
             "SELECT sum(tickets_solved) FROM marts.support_daily WHERE date = ?", [day]
         ).fetchone()[0]
+    assert solved_that_day > 0
+
+
+def test_the_nightly_through_dagster_checks_and_records_the_grain(seed, tmp_path):
+    world = tmp_path / "world.duckdb"
+    replicate(world, seed, copies=2)
+    url = f"duckdb:///{world}"
+    day = AS_OF.date()
+    full = run_dagster(url, PIPELINE_START, day - timedelta(days=1), full_rebuild=True)
+    nightly_increment(world)
+    nightly = run_dagster(url, day, day)
+    assert full.seconds > 0 and nightly.seconds > 0
+    with duckdb.connect(str(world), read_only=True) as con:
+        grain = dict(con.execute(
+            f"SELECT model, grain_unique FROM staging.{STATE_TABLE} WHERE model NOT LIKE '\\_%' "
+            "ESCAPE '\\'").fetchall())
+        solved_that_day = con.execute(
+            "SELECT sum(tickets_solved) FROM marts.support_daily WHERE date = ?", [day]
+        ).fetchone()[0]
+    assert grain == {m.name: True for m in ALL_MODELS if m.per_ticket}
     assert solved_that_day > 0

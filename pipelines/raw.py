@@ -213,6 +213,8 @@ def _load_window(
     """Extract the run's window from `source` and land it; then record the window."""
     start, end = extraction_window(context, settings)
     context.log.info(f"{source} window [{start.isoformat()}, {end.isoformat()})")
+    # dlt opens a DuckDB file with its own settings: close what a transform step held open.
+    warehouse.release()
     wh = warehouse.get()
     pipeline = dlt_pipeline_for(source, wh)
     events = dlt_resource.run(

@@ -29,7 +29,6 @@ from transforms import (
     staging_sql,
 )
 from transforms.incremental import Built, build_per_ticket
-from transforms.runner import session
 from warehouse import Warehouse
 
 GROUP_BY_LAYER = {"staging": "staging", "intermediate": "staging", "marts": "marts"}
@@ -145,12 +144,8 @@ def _asset_for(
         check_specs=[grain_check_spec(model)],
     )
     def _build(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        wh = warehouse.get()
-        # One open DuckDB instance for the step's connections (as-of time, build, checks),
-        # released when the step ends: a raw asset of the same run (dlt) must be able to
-        # open the file with its own settings, which it cannot while an instance is open.
-        with session(wh):
-            return _materialize(context, wh)
+        # One open DuckDB instance for the run's transform steps (`WarehouseResource.hold`).
+        return _materialize(context, warehouse.hold())
 
     def _materialize(context: dg.AssetExecutionContext, wh: Warehouse) -> dg.MaterializeResult:
         table = f"{model.schema}.{model.name}"

@@ -154,8 +154,8 @@ def replace_ticket_rows(
     with those `select_sql` returns (it must return only theirs), inside the caller's
     transaction."""
     target = _qualified(warehouse, schema, table)
-    connection.execute(sa.text(
-        f"DELETE FROM {target} WHERE {ticket_scope_condition('source', 'ticket_id')}"))
+    in_scope = ticket_scope_condition("source", "ticket_id")
+    connection.execute(sa.text(f"DELETE FROM {target} WHERE {in_scope}"))
     connection.execute(sa.text(f"INSERT INTO {target} {select_sql}"), dict(params or {}))
     _analyze(connection, warehouse, target)
 

@@ -121,8 +121,8 @@ TRUSTED_NAMES = {
     # table: quote(schema).quote(constant); placeholders: ":load_0, :load_1" bind names
     "pipelines/raw.py": {"table", "placeholders"},
     "pipelines/cli.py": {"in_unsolved"},  # generated bind-parameter names (:unsolved_0, ...)
-    "transforms/runner.py": {"target", "column", "select_sql", "SCOPE_TABLE"},  # quoted; SQL
-    # files; the scope table's name is a constant of transforms/models.py
+    "transforms/runner.py": {"target", "column", "select_sql", "in_scope"},  # quoted; SQL
+    # files; the scope condition: constant column names and the scope table's constant name
     # quoted table names; SQL files of the repository (changes_sql, changed: the change log
     # query and Model.as_of_scope_sql); the scope table's constant name
     "transforms/incremental.py": {"table", "state_table", "changes", "target", "changes_sql",

@@ -163,11 +163,16 @@ def replace_ticket_rows(
 def duplicate_keys_sql(warehouse: Warehouse, model: Model, within: str | None = None) -> str:
     """A query counting the grain keys of `model`'s table that occur more than once; with
     `within` (a condition on the table's rows), only the keys that some row meeting it has
-    (all rows with such a key are counted, whether they meet it or not)."""
+    (all rows with such a key are counted, whether they meet it or not). A grain holding
+    `source` and `ticket_id` cannot be shared by rows of two tickets: when `within` selects
+    whole tickets (an incremental build's scope), only its rows need to be looked at."""
     columns = ", ".join(warehouse.quote(c) for c in model.grain)
     table = _qualified(warehouse, model.schema, model.name)
-    where = (f" WHERE ({columns}) IN (SELECT {columns} FROM {table} WHERE {within})"
-             if within else "")
+    where = ""
+    if within and {"source", "ticket_id"} <= set(model.grain):
+        where = f" WHERE {within}"
+    elif within:
+        where = f" WHERE ({columns}) IN (SELECT {columns} FROM {table} WHERE {within})"
     return (f"SELECT count(*) FROM (SELECT {columns} FROM {table}{where} "
             f"GROUP BY {columns} HAVING count(*) > 1) AS duplicates")
 

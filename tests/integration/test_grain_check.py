@@ -14,6 +14,9 @@ from transforms.models import Model, ticket_scope_condition
 from warehouse import Warehouse
 
 PROBE = Model("grain_probe", "intermediate", ("source", "probe_key"), per_ticket=True)
+#: One row per ticket: its probe key, and a second row when the key is `twice`.
+PER_TICKET = Model("grain_per_ticket", "intermediate", ("source", "ticket_id"),
+                   per_ticket=True)
 
 
 def _select(scoped: bool) -> str:
@@ -21,9 +24,17 @@ def _select(scoped: bool) -> str:
     return f"SELECT source, ticket_id, probe_key FROM staging.probe_input WHERE {where}"
 
 
-def _build(warehouse: Warehouse):
-    return build_per_ticket(warehouse, PROBE, _select, {}, sources=[], upstream=[],
-                            per_ticket_models=[PROBE.name], check_grain=True)
+def _select_per_ticket(scoped: bool) -> str:
+    where = ticket_scope_condition("source", "ticket_id") if scoped else "true"
+    return (f"SELECT source, ticket_id, probe_key FROM staging.probe_input WHERE {where} "
+            f"UNION ALL SELECT source, ticket_id, probe_key FROM staging.probe_input "
+            f"WHERE probe_key = 'twice' AND {where}")
+
+
+def _build(warehouse: Warehouse, model: Model = PROBE):
+    select = _select if model is PROBE else _select_per_ticket
+    return build_per_ticket(warehouse, model, select, {}, sources=[], upstream=[],
+                            per_ticket_models=[PROBE.name, PER_TICKET.name], check_grain=True)
 
 
 def _change(warehouse: Warehouse, ticket_id: str, probe_key: str, logged: int) -> None:
@@ -50,6 +61,7 @@ def test_incremental_grain_check(warehouse_url) -> None:
 
     first = _build(warehouse)
     assert (first.mode, first.duplicate_keys, first.grain_checked) == ("full", 0, "whole table")
+    assert _build(warehouse, PER_TICKET).duplicate_keys == 0
 
     # Ticket 3 changes and now shares its key with ticket 7, which did not change.
     _change(warehouse, "3", "k7", logged=1)
@@ -71,4 +83,11 @@ def test_incremental_grain_check(warehouse_url) -> None:
     again = _build(warehouse)
     assert (again.duplicate_keys, again.grain_checked) == (
         0, "keys of the 2 recomputed tickets' rows")
+
+    # A grain with the ticket in it: only the recomputed tickets' rows are grouped, and a
+    # recomputed ticket with two rows is caught.
+    _change(warehouse, "5", "twice", logged=4)
+    per_ticket = _build(warehouse, PER_TICKET)
+    assert per_ticket.mode == "incremental" and per_ticket.duplicate_keys == 1
+    assert per_ticket.grain_checked.startswith("keys of the")
     warehouse.dispose()

@@ -112,27 +112,18 @@ def run_dagster(warehouse_url: str, first_day: date, last_day: date,
     uses, each asset's blocking grain check and the other asset checks included; the raw
     assets left out: nothing is extracted). `full_rebuild`: with `FULL_REBUILD` set."""
     import dagster as dg
-    from dagster._core.storage.tags import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
 
+    from pipelines.cli import run_partition_range
     from pipelines.definitions import build_definitions
     from pipelines.schedules import NIGHTLY_JOB
 
     settings = benchmark_settings(warehouse_url)
     if full_rebuild:
         settings = replace(settings, full_rebuild=True)
-    job = build_definitions(settings).resolve_job_def(NIGHTLY_JOB)
-    transforms = [key for key in job.asset_layer.executable_asset_keys
-                  if not key.path[0].startswith("raw_")]
+    definitions = build_definitions(settings)
+    transforms = [key for key in definitions.resolve_job_def(NIGHTLY_JOB)
+                  .asset_layer.executable_asset_keys if not key.path[0].startswith("raw_")]
     with dg.DagsterInstance.ephemeral() as instance, measured() as cost:
-        result = job.execute_in_process(
-            instance=instance, asset_selection=transforms,
-            tags={ASSET_PARTITION_RANGE_START_TAG: first_day.isoformat(),
-                  ASSET_PARTITION_RANGE_END_TAG: last_day.isoformat()},
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        )
-    if not result.success:
-        raise RuntimeError(f"the Dagster run over [{first_day}, {last_day}] failed")
+        run_partition_range(definitions, NIGHTLY_JOB, first_day.isoformat(),
+                            last_day.isoformat(), instance, "WARNING", transforms)
     return cost

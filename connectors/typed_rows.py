@@ -596,7 +596,8 @@ class SeenKeys:
         self.horizon = horizon
         self._sorted = np.empty(0, dtype=np.int64)
         self._times = np.empty(0, dtype=np.int64)
-        self._newest: int | None = None
+        #: Keys of rows older than this (seconds) are forgotten.
+        self._cut: int | None = None
         self._other: set[Any] = set()
 
     def __len__(self) -> int:
@@ -634,11 +635,11 @@ class SeenKeys:
                 keep[index] = True
         return keep
 
-    def _forget_before(self, newest_minus_horizon: int) -> None:
-        if self._newest is not None and newest_minus_horizon <= self._newest:
+    def _forget_before(self, cut: int) -> None:
+        if self._cut is not None and cut <= self._cut:
             return
-        self._newest = newest_minus_horizon
-        recent = self._times >= newest_minus_horizon
+        self._cut = cut
+        recent = self._times >= cut
         if not recent.all():
             self._sorted, self._times = self._sorted[recent], self._times[recent]
 

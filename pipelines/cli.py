@@ -46,10 +46,6 @@ def run_partitions(
     in the Dagster instance of DAGSTER_HOME (default data/dagster_home), or in `instance`.
     """
     import dagster as dg
-    from dagster._core.storage.tags import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
 
     from pipelines.definitions import build_definitions
     from pipelines.schedules import MONTHLY_JOB, NIGHTLY_JOB
@@ -74,18 +70,31 @@ def run_partitions(
         (NIGHTLY_JOB, start.isoformat(), last_day.isoformat()),
         (MONTHLY_JOB, start.replace(day=1).isoformat(), last_day.replace(day=1).isoformat()),
     ]
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     with ExitStack() as stack:
         if instance is None:
             _dagster_home()
             instance = stack.enter_context(dg.DagsterInstance.get())
         for job_name, first_key, last_key in runs:
-            tags = {ASSET_PARTITION_RANGE_START_TAG: first_key,
-                    ASSET_PARTITION_RANGE_END_TAG: last_key}
-            result = definitions.resolve_job_def(job_name).execute_in_process(
-                instance=instance, tags=tags, raise_on_error=False, run_config=run_config
-            )
-            _raise_on_failure(result)
+            run_partition_range(definitions, job_name, first_key, last_key, instance, log_level)
+
+
+def run_partition_range(definitions, job_name: str, first_key: str, last_key: str,
+                        instance, log_level: str = "INFO",
+                        asset_selection: list | None = None) -> None:
+    """One in-process run of `job_name` over the partitions [first_key, last_key] (of its
+    assets, or of `asset_selection`), as a backfill of the range runs it; a failed run
+    raises `CommandError`."""
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    result = definitions.resolve_job_def(job_name).execute_in_process(
+        instance=instance, raise_on_error=False, asset_selection=asset_selection,
+        tags={ASSET_PARTITION_RANGE_START_TAG: first_key, ASSET_PARTITION_RANGE_END_TAG: last_key},
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+    )
+    _raise_on_failure(result)
 
 
 def _raise_on_failure(result) -> None:

@@ -81,10 +81,9 @@ def dlt_pipeline_for(source: str, warehouse: Warehouse) -> dlt.Pipeline:
     Into DuckDB, dlt runs `DLT_DUCKDB_LOAD_WORKERS` load jobs at a time (warehouse/core.py;
     dlt reads `load.workers` from its configuration: `LOAD__WORKERS` set by the user wins).
     """
-    if warehouse.is_duckdb:
-        os.environ.setdefault("LOAD__WORKERS", str(DLT_DUCKDB_LOAD_WORKERS))
     digest = hashlib.sha256(warehouse.display_url.encode()).hexdigest()[:12]
     if warehouse.is_duckdb:
+        os.environ.setdefault("LOAD__WORKERS", str(DLT_DUCKDB_LOAD_WORKERS))
         base = Path(warehouse.duckdb_path).expanduser().parent / ".dlt_pipelines"
     else:
         base = Path("data") / ".dlt_pipelines"

@@ -98,10 +98,12 @@ def _ensure_tables(connection: Connection, warehouse: Warehouse) -> None:
         f"CREATE TABLE IF NOT EXISTS {_qualified(warehouse, STATE_TABLE)} (model text PRIMARY KEY, "
         "watermark timestamptz NOT NULL, fingerprint text NOT NULL, generation integer NOT NULL, "
         "built_at timestamptz NOT NULL, grain_unique boolean)"))
-    # Warehouses built before the column existed.
-    connection.execute(sa.text(
-        f"ALTER TABLE {_qualified(warehouse, STATE_TABLE)} "
-        "ADD COLUMN IF NOT EXISTS grain_unique boolean"))
+    if "grain_unique" not in warehouse.columns("staging", STATE_TABLE):
+        # A warehouse built before the column existed (read first: PostgreSQL would lock the
+        # table and log a notice on every build for an ALTER with nothing to do).
+        connection.execute(sa.text(
+            f"ALTER TABLE {_qualified(warehouse, STATE_TABLE)} "
+            "ADD COLUMN IF NOT EXISTS grain_unique boolean"))
     connection.execute(sa.text(
         f"CREATE TABLE IF NOT EXISTS {_qualified(warehouse, CHANGES_TABLE)} (source text NOT NULL, "
         "ticket_id text NOT NULL, loaded_at timestamptz NOT NULL)"))
@@ -116,7 +118,9 @@ def _state(connection: Connection, warehouse: Warehouse, model: str) -> sa.Row |
 
 
 def _save_state(connection: Connection, warehouse: Warehouse, model: str, watermark: datetime,
-                fingerprint: str, generation: int, grain_unique: bool | None = None) -> None:
+                fingerprint: str, generation: int, duplicate_keys: int | None = None) -> None:
+    """Record a build; `duplicate_keys` from its grain check, if it ran (`grain_unique`)."""
+    grain_unique = None if duplicate_keys is None else duplicate_keys == 0
     table = _qualified(warehouse, STATE_TABLE)
     connection.execute(sa.text(f"DELETE FROM {table} WHERE model = :model"), {"model": model})
     connection.execute(
@@ -128,10 +132,18 @@ def _save_state(connection: Connection, warehouse: Warehouse, model: str, waterm
     )
 
 
-def _duplicate_keys(connection: Connection, warehouse: Warehouse, model: Model,
-                    scoped: bool) -> int:
-    within = ticket_scope_condition("source", "ticket_id") if scoped else None
-    return connection.execute(sa.text(duplicate_keys_sql(warehouse, model, within))).scalar_one()
+def _grain_check(connection: Connection, warehouse: Warehouse, model: Model, wanted: bool,
+                 scope_tickets: int | None = None) -> tuple[int | None, str]:
+    """(duplicate grain keys, over which rows): over the keys of the scope's rows when
+    `scope_tickets` (their number) is given, else the whole table; (None, "") unless
+    `wanted` (module docstring, 4)."""
+    if not wanted:
+        return None, ""
+    within = ticket_scope_condition("source", "ticket_id") if scope_tickets is not None else None
+    duplicates = connection.execute(
+        sa.text(duplicate_keys_sql(warehouse, model, within))).scalar_one()
+    return duplicates, (f"keys of the {scope_tickets} recomputed tickets' rows" if within
+                        else "whole table")
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -264,23 +276,18 @@ def build_per_ticket(
             else:
                 replace_ticket_rows(connection, warehouse, model.schema, model.name,
                                     select_sql(True), params)
-                duplicates, checked = None, ""
-                if check_grain:
-                    scoped = state.grain_unique is True
-                    duplicates = _duplicate_keys(connection, warehouse, model, scoped)
-                    checked = (f"keys of the {tickets} recomputed tickets' rows" if scoped
-                               else "whole table")
+                duplicates, checked = _grain_check(
+                    connection, warehouse, model, check_grain,
+                    tickets if state.grain_unique is True else None)
                 _save_state(connection, warehouse, model.name, watermark, fingerprint,
-                            state.generation, None if duplicates is None else duplicates == 0)
+                            state.generation, duplicates)
                 connection.execute(sa.text(f"DROP TABLE {SCOPE_TABLE}"))
                 rows = connection.execute(sa.text(f"SELECT count(*) FROM {target}")).scalar_one()
                 return Built(rows, "incremental", f"{tickets} tickets recomputed",
                              duplicates, checked)
             connection.execute(sa.text(f"DROP TABLE {SCOPE_TABLE}"))
         rows = create_table_in(connection, warehouse, model.schema, model.name, full_sql, params)
-        duplicates = (_duplicate_keys(connection, warehouse, model, scoped=False)
-                      if check_grain else None)
+        duplicates, checked = _grain_check(connection, warehouse, model, check_grain)
         _save_state(connection, warehouse, model.name, watermark, fingerprint,
-                    (state.generation if state else 0) + 1,
-                    None if duplicates is None else duplicates == 0)
-        return Built(rows, "full", reason, duplicates, "whole table" if check_grain else "")
+                    (state.generation if state else 0) + 1, duplicates)
+        return Built(rows, "full", reason, duplicates, checked)

@@ -152,6 +152,55 @@ def extract_load(warehouse_url: str, tickets: int, days: int = SEED_DAYS,
     return cost, counts, server.ready_seconds
 
 
+def backfill(warehouse_url: str, tickets: int, days: int, dagster_home: Path,
+             seed: int = SEED) -> tuple[Measurement, dict[str, int], date]:
+    """Serve a world of `tickets` over the `days` ending END_DATE and run what a backfill of
+    all those days runs (`pipelines.cli.run_partitions`, as `helpdesk-etl run --start
+    --end` does: the nightly job over every day, raw assets included, then the monthly job
+    over the months), recorded in a Dagster instance with the default SQLite storage in
+    `dagster_home`, as a user's DAGSTER_HOME records it. Returns the measurement (the
+    sandbox process excluded), the landed row counts plus the events the runs stored
+    (`dagster_events`), and the first day."""
+    import dagster as dg
+
+    from pipelines.cli import run_partitions
+    from pipelines.settings import Settings
+    from warehouse import Warehouse
+
+    first_day = END_DATE - timedelta(days=days - 1)
+    server = start_sandbox(tickets, days, seed)
+    # Zendesk alone, whatever the process environment configures.
+    settings = Settings.from_env({
+        "WAREHOUSE_URL": warehouse_url,
+        "PIPELINE_START_DATE": first_day.isoformat(),
+        "REPORTING_TIMEZONE": "UTC",
+        "ZENDESK_BASE_URL": server.url,
+        "ZENDESK_SUBDOMAIN": server.credentials["subdomain"],
+        "ZENDESK_EMAIL": server.credentials["email"],
+        "ZENDESK_API_TOKEN": server.credentials["api_token"],
+    })
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    try:
+        with dg.DagsterInstance.local_temp(str(dagster_home)) as instance:
+            with measured(exclude={server.process.pid}) as cost:
+                run_partitions(first_day, END_DATE + timedelta(days=1), "WARNING", instance,
+                               settings)
+            events = sum(len(instance.get_records_for_run(run.run_id, limit=1_000_000).records)
+                         for run in instance.get_runs())
+    finally:
+        server.stop()
+    warehouse = Warehouse(warehouse_url)
+    counts = {
+        table: int(warehouse.scalar(f"SELECT count(*) FROM {RAW}.{warehouse.quote(table)}"))
+        for table in (*REPLICATED, "users")
+    }
+    counts["ticket_metrics"] = int(warehouse.scalar("SELECT count(*) FROM marts.ticket_metrics"))
+    counts["support_daily"] = int(warehouse.scalar("SELECT count(*) FROM marts.support_daily"))
+    counts["dagster_events"] = events
+    warehouse.dispose()
+    return cost, counts, first_day
+
+
 def seed_path(cache_dir: Path) -> Path:
     """The seed landing (cached: it only depends on the constants above and the connector)."""
     return cache_dir / f"seed-{SEED_TICKETS}-{SEED_DAYS}d-{END_DATE}.duckdb"

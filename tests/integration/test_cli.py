@@ -61,3 +61,41 @@ def test_run_succeeds_with_exit_code_zero(monkeypatch, tmp_path, duckdb_url, cap
         configure(monkeypatch, tmp_path, sandbox, duckdb_url, datetime(2025, 6, 2).date())
         assert main(["run", "--start", "2025-06-02", "--end", "2025-06-03"]) == 0
     assert "loaded and refreshed 2025-06-02 .. 2025-06-03" in capsys.readouterr().out
+
+
+def test_a_range_run_records_every_day_with_one_planned_event_per_asset(
+    monkeypatch, tmp_path, duckdb_url
+):
+    """A run over several days (a backfill) plans each asset once for the whole range
+    (`DAGSTER_ENVIRONMENT`), yet Dagster still records every day of every partitioned asset
+    as materialized; the variable is not left in the environment afterwards."""
+    import os
+
+    import dagster as dg
+
+    from pipelines.cli import DAGSTER_ENVIRONMENT, run_partitions
+    from pipelines.schedules import NIGHTLY_JOB
+
+    monkeypatch.delenv("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", raising=False)
+    days = ["2025-06-02", "2025-06-03", "2025-06-04"]
+    with Sandbox(tiny_world(), port=0) as sandbox:
+        configure(monkeypatch, tmp_path, sandbox, duckdb_url, datetime(2025, 6, 2).date())
+        with dg.DagsterInstance.ephemeral() as instance:
+            run_partitions(datetime(2025, 6, 2).date(), datetime(2025, 6, 5).date(),
+                           "WARNING", instance)
+            nightly = next(r for r in instance.get_runs() if r.job_name == NIGHTLY_JOB)
+            planned = [
+                record.event_log_entry.dagster_event.event_specific_data.asset_key
+                for record in instance.get_records_for_run(
+                    nightly.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+                    limit=10_000).records
+            ]
+            partitioned = [key for key in set(planned)
+                           if key.path[0].startswith("raw_") or key.path[-1].endswith("_daily")]
+            materialized = {key: instance.get_materialized_partitions(key)
+                            for key in partitioned}
+    assert len(planned) == len(set(planned))
+    assert dg.AssetKey(["raw_zendesk", "tickets"]) in partitioned
+    assert dg.AssetKey(["marts", "support_daily"]) in partitioned
+    assert all(set(days) <= partitions for partitions in materialized.values()), materialized
+    assert not set(DAGSTER_ENVIRONMENT) & set(os.environ)

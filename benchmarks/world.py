@@ -27,10 +27,14 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from benchmarks.measure import Measurement, measured
+
+if TYPE_CHECKING:
+    from warehouse import Warehouse
 
 #: The last day of every benchmark world (a fixed day: the figures do not drift with the date).
 END_DATE = date(2026, 10, 31)
@@ -120,6 +124,14 @@ def start_sandbox(tickets: int, days: int, seed: int = SEED) -> SandboxProcess:
     )
 
 
+def landed_counts(warehouse: Warehouse) -> dict[str, int]:
+    """Rows of each windowed raw table and of users."""
+    return {
+        table: int(warehouse.scalar(f"SELECT count(*) FROM {RAW}.{warehouse.quote(table)}"))
+        for table in (*REPLICATED, "users")
+    }
+
+
 def extract_load(warehouse_url: str, tickets: int, days: int = SEED_DAYS,
                  seed: int = SEED) -> tuple[Measurement, dict[str, int], float]:
     """Serve a world of `tickets`, land all of it through the Zendesk connector into
@@ -144,10 +156,7 @@ def extract_load(warehouse_url: str, tickets: int, days: int = SEED_DAYS,
             record_loaded_window(warehouse, "zendesk", BEGINNING_OF_HISTORY, AS_OF, "benchmark")
     finally:
         server.stop()
-    counts = {
-        table: int(warehouse.scalar(f"SELECT count(*) FROM {RAW}.{warehouse.quote(table)}"))
-        for table in (*REPLICATED, "users")
-    }
+    counts = landed_counts(warehouse)
     warehouse.dispose()
     return cost, counts, server.ready_seconds
 
@@ -190,10 +199,7 @@ def backfill(warehouse_url: str, tickets: int, days: int, dagster_home: Path,
     finally:
         server.stop()
     warehouse = Warehouse(warehouse_url)
-    counts = {
-        table: int(warehouse.scalar(f"SELECT count(*) FROM {RAW}.{warehouse.quote(table)}"))
-        for table in (*REPLICATED, "users")
-    }
+    counts = landed_counts(warehouse)
     counts["ticket_metrics"] = int(warehouse.scalar("SELECT count(*) FROM marts.ticket_metrics"))
     counts["support_daily"] = int(warehouse.scalar("SELECT count(*) FROM marts.support_daily"))
     counts["dagster_events"] = events

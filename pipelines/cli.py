@@ -98,7 +98,6 @@ def run_partitions(
         (MONTHLY_JOB, start.replace(day=1).isoformat(), last_day.replace(day=1).isoformat()),
     ]
     with ExitStack() as stack:
-        stack.enter_context(dagster_environment())
         if instance is None:
             _dagster_home()
             instance = stack.enter_context(dg.DagsterInstance.get())
@@ -110,18 +109,20 @@ def run_partition_range(definitions, job_name: str, first_key: str, last_key: st
                         instance, log_level: str = "INFO",
                         asset_selection: list | None = None) -> None:
     """One in-process run of `job_name` over the partitions [first_key, last_key] (of its
-    assets, or of `asset_selection`), as a backfill of the range runs it; a failed run
-    raises `CommandError`."""
+    assets, or of `asset_selection`), as a backfill of the range runs it, with
+    `DAGSTER_ENVIRONMENT`; a failed run raises `CommandError`."""
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
     )
 
-    result = definitions.resolve_job_def(job_name).execute_in_process(
-        instance=instance, raise_on_error=False, asset_selection=asset_selection,
-        tags={ASSET_PARTITION_RANGE_START_TAG: first_key, ASSET_PARTITION_RANGE_END_TAG: last_key},
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-    )
+    with dagster_environment():
+        result = definitions.resolve_job_def(job_name).execute_in_process(
+            instance=instance, raise_on_error=False, asset_selection=asset_selection,
+            tags={ASSET_PARTITION_RANGE_START_TAG: first_key,
+                  ASSET_PARTITION_RANGE_END_TAG: last_key},
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
     _raise_on_failure(result)
 
 

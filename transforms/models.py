@@ -135,8 +135,15 @@ def _every_ticket(*_args: str) -> str:
 
 def ticket_scope_condition(source: str, ticket_id: str) -> str:
     """A condition: the row of a canonical table (its `source` and `ticket_id` expressions)
-    belongs to a ticket of the build's scope."""
-    return f"({source}, {ticket_id}) IN (SELECT source, ticket_id FROM {SCOPE_TABLE})"
+    belongs to a ticket of the build's scope.
+
+    The first test, on `ticket_id` alone, only narrows (it is implied by the second): DuckDB
+    pushes a single-column semi-join into the table scan as a Bloom filter, so the scan hands
+    on only the scope's rows instead of every row of a 1-16M-row table (a two-column key gets
+    no such filter). Scoped reads and deletes of the 4.7M-row tables: 0.24 s -> 0.09 s
+    (docs/performance.md, "Nightly, session 7")."""
+    return (f"{ticket_id} IN (SELECT ticket_id FROM {SCOPE_TABLE}) "
+            f"AND ({source}, {ticket_id}) IN (SELECT source, ticket_id FROM {SCOPE_TABLE})")
 
 
 def _raw_ticket_scope(source: str, ticket_id: str, id_type: str) -> str:

@@ -96,8 +96,29 @@ class Results:
     notes: list[str] = field(default_factory=list)
 
 
+def host_speed() -> dict[str, float]:
+    """Seconds for two fixed pieces of work, one core each: a Python loop and a DuckDB
+    aggregate. The same code's figures move with the host (one session's machine ran the
+    same build at 26-28 CPU seconds in the morning and 36-47 in the afternoon): these two
+    tell a slower host from slower code when runs of different days are compared."""
+    import duckdb
+
+    started = time.perf_counter()
+    total = 0
+    for number in range(5_000_000):
+        total += number
+    python_seconds = time.perf_counter() - started
+    with duckdb.connect() as con:
+        con.execute("SET threads = 1")
+        started = time.perf_counter()
+        con.execute("SELECT sum(hash(i)) FROM range(50000000) AS t(i)").fetchall()
+        duckdb_seconds = time.perf_counter() - started
+    return {"python_loop_seconds": round(python_seconds, 3),
+            "duckdb_query_seconds": round(duckdb_seconds, 3)}
+
+
 def machine_info() -> dict[str, object]:
-    """Cores, memory, load and versions: what the figures depend on."""
+    """Cores, memory, load, versions and the host's speed: what the figures depend on."""
     import duckdb
 
     memory_kib = 0
@@ -111,6 +132,7 @@ def machine_info() -> dict[str, object]:
         "python": platform.python_version(),
         "duckdb": duckdb.__version__,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "host_speed": host_speed(),
     }
 
 
@@ -302,7 +324,13 @@ def report(results: Results) -> str:
     """The results as markdown tables (also printed)."""
     out = [f"Machine: {results.machine.get('cores')} cores, "
            f"{results.machine.get('memory_gib')} GiB RAM, DuckDB {results.machine.get('duckdb')}, "
-           f"load average at start {results.machine.get('load_average_at_start')}", ""]
+           f"load average at start {results.machine.get('load_average_at_start')}"]
+    speed = results.machine.get("host_speed")
+    if isinstance(speed, dict):
+        out += [f"Host speed (one core, lower is faster): a 5M-step Python loop "
+                f"{speed['python_loop_seconds']:.2f} s, a DuckDB sum over 50M hashes "
+                f"{speed['duckdb_query_seconds']:.2f} s"]
+    out += [""]
     if results.extract:
         out += ["Extract + load over HTTP (sandbox → Zendesk connector → dlt → DuckDB; world "
                 "generation excluded):", ""]

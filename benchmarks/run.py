@@ -7,8 +7,8 @@ Parts (the first four by default):
   DuckDB at `--scales`, per model and in total. The raw data is a seed world landed through
   the connector once, replicated with SQL (benchmarks/world.py), not extracted over HTTP.
 - `postgres`: the same on PostgreSQL at `--postgres-scale` (raw tables copied over).
-- `nightly`: a nightly run (about 1% of tickets changed, one new day) on the largest DuckDB
-  scale, against that scale's full rebuild.
+- `nightly`: two nightly runs one after the other (each lands one new day with about 1% of
+  the tickets changed) on the largest DuckDB scale, against that scale's full rebuild.
 - `backfill` (only when asked): a backfill of `--backfill-days` (three years by default) at
   `--backfill-scale` tickets through Dagster, end to end: the sandbox over HTTP, raw
   assets, staging, marts and asset checks, as `helpdesk-etl run --start ... --end ...`
@@ -251,39 +251,48 @@ def _bench_postgres(results: Results, path: Path, tickets: int, work: Path,
         admin.dispose()
 
 
+#: Consecutive nights the nightly part runs: the first night after a full build is not the
+#: usual night (a full build's tables are checkpointed whole; later nights find the earlier
+#: nights' deletes and appended row groups, which DuckDB's checkpoints merge).
+NIGHTS = 2
+
+
 def _bench_nightly(results: Results, path: Path, tickets: int) -> None:
-    """One nightly run on top of the freshly built warehouse, after one new day is landed:
-    the models alone (as the full rebuild above), and the same through Dagster (asset
-    checks and orchestration included) against a full rebuild through Dagster, on a copy
-    of the warehouse taken after that rebuild."""
-    day = AS_OF.date()
-    dagster_full = run_dagster(f"duckdb:///{path}", PIPELINE_START, day - timedelta(days=1),
-                               full_rebuild=True)
+    """`NIGHTS` nightly runs one after another on top of the freshly built warehouse, each
+    after a new day is landed with another 1% of the tickets changed: the models alone (as
+    the full rebuild above), and the same through Dagster (asset checks and orchestration
+    included) against a full rebuild through Dagster, on a copy of the warehouse taken after
+    that rebuild."""
+    dagster_full = run_dagster(f"duckdb:///{path}", PIPELINE_START,
+                               AS_OF.date() - timedelta(days=1), full_rebuild=True)
     _print_progress(f"full rebuild through Dagster on {scale_label(tickets)}: "
                     f"{dagster_full.seconds:.1f}s")
     copy = path.with_name(f"dagster-{path.name}")
     _remove_warehouse(copy)
     shutil.copyfile(path, copy)
-    changed = nightly_increment(path)
-    run = run_nightly(f"duckdb:///{path}", day, day + timedelta(days=1))
-    nightly_increment(copy)
-    dagster_nightly = run_dagster(f"duckdb:///{copy}", day, day)
-    _remove_warehouse(copy)
     full = next(e for e in results.transform
                 if e["engine"] == "duckdb" and e["tickets"] == tickets)
-    results.nightly.append({
-        "tickets": tickets, "tickets_changed": changed["tickets_changed"],
-        "seconds": run.total.seconds, "cpu_seconds": run.total.cpu_seconds,
-        "peak_mib": run.total.peak_mib, "full_rebuild_seconds": full["seconds"],
-        "fraction_of_full": run.total.seconds / float(full["seconds"]),
-        "dagster_seconds": dagster_nightly.seconds,
-        "dagster_full_rebuild_seconds": dagster_full.seconds,
-        "dagster_fraction_of_full": dagster_nightly.seconds / dagster_full.seconds,
-        "models": {name: {"seconds": s, "rows": r} for name, (s, r) in run.models.items()},
-        "load_average": os.getloadavg()[0],
-    })
-    _print_progress(f"nightly on {scale_label(tickets)}: {run.total.seconds:.1f}s "
-                    f"({changed['tickets_changed']:,} tickets changed)")
+    for night in range(1, NIGHTS + 1):
+        changed = nightly_increment(path, night=night - 1)
+        day = changed["day"]
+        run = run_nightly(f"duckdb:///{path}", day, day + timedelta(days=1))
+        nightly_increment(copy, night=night - 1)
+        dagster_nightly = run_dagster(f"duckdb:///{copy}", day, day)
+        results.nightly.append({
+            "tickets": tickets, "night": night, "tickets_changed": changed["tickets_changed"],
+            "seconds": run.total.seconds, "cpu_seconds": run.total.cpu_seconds,
+            "peak_mib": run.total.peak_mib, "full_rebuild_seconds": full["seconds"],
+            "fraction_of_full": run.total.seconds / float(full["seconds"]),
+            "dagster_seconds": dagster_nightly.seconds,
+            "dagster_full_rebuild_seconds": dagster_full.seconds,
+            "dagster_fraction_of_full": dagster_nightly.seconds / dagster_full.seconds,
+            "models": {name: {"seconds": s, "rows": r} for name, (s, r) in run.models.items()},
+            "load_average": os.getloadavg()[0],
+        })
+        _print_progress(f"night {night} on {scale_label(tickets)}: {run.total.seconds:.1f}s, "
+                        f"through Dagster {dagster_nightly.seconds:.1f}s "
+                        f"({changed['tickets_changed']:,} tickets changed)")
+    _remove_warehouse(copy)
 
 
 def _remove_warehouse(path: Path) -> None:
@@ -388,13 +397,15 @@ def report(results: Results) -> str:
                 rows.append([name, *cells, growth])
             out += _table(header, rows)
     if results.nightly:
-        out += ["", "Nightly run (one new day, ~1% of tickets changed) vs full rebuild:", ""]
-        rows = [[scale_label(int(n["tickets"])), f"{n['tickets_changed']:,}",
+        out += ["", f"Nightly runs ({NIGHTS} nights one after another, each landing a new day with "
+                "another ~1% of tickets changed) vs the full rebuild:", ""]
+        rows = [[scale_label(int(n["tickets"])), str(n.get("night", 1)),
+                 f"{n['tickets_changed']:,}",
                  f"{n['seconds']:.1f}", f"{n['full_rebuild_seconds']:.1f}",
                  f"{100 * float(n['fraction_of_full']):.0f}%",
                  "met" if float(n["fraction_of_full"]) < TARGET_NIGHTLY_FRACTION else "MISSED"]
                 for n in results.nightly]
-        out += _table(["tickets", "changed", "nightly s", "full rebuild s", "share",
+        out += _table(["tickets", "night", "changed", "nightly s", "full rebuild s", "share",
                        "target < 10%"], rows)
         slowest = sorted(results.nightly[-1]["models"].items(),  # type: ignore[union-attr]
                          key=lambda kv: -kv[1]["seconds"])[:8]
@@ -403,8 +414,8 @@ def report(results: Results) -> str:
         out += ["", "The same through Dagster (the nightly job's transform assets, in-process "
                 "executor, asset checks included; full rebuild: FULL_REBUILD over every day):",
                 ""]
-        out += _table(["tickets", "nightly s", "full rebuild s", "share"], [
-            [scale_label(int(n["tickets"])), f"{n['dagster_seconds']:.1f}",
+        out += _table(["tickets", "night", "nightly s", "full rebuild s", "share"], [
+            [scale_label(int(n["tickets"])), str(n.get("night", 1)), f"{n['dagster_seconds']:.1f}",
              f"{n['dagster_full_rebuild_seconds']:.1f}",
              f"{100 * float(n['dagster_fraction_of_full']):.0f}%"] for n in results.nightly])
     if results.backfill:

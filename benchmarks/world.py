@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -289,13 +289,16 @@ def replicate(target: Path, seed: Path, copies: int) -> dict[str, int]:
         con.close()
 
 
-def nightly_increment(warehouse_path: Path, fraction: float = 0.01) -> dict[str, int]:
+def nightly_increment(warehouse_path: Path, fraction: float = 0.01,
+                      night: int = 0) -> dict[str, Any]:
     """Land one more day, as the next nightly load would: about `fraction` of the tickets get
     new events (their requester writes again and an agent answers and solves; a closed
     ticket, which cannot reopen, gets a tag change by an automation), merged on the primary
-    keys like dlt does, and a new load window [as_of, as_of + 1 day) is recorded.
+    keys like dlt does, and a new load window [as_of, as_of + 1 day) is recorded, as_of being
+    the end of the last one.
 
-    Deterministic: the tickets are chosen by a hash of their id. Returns the changed counts.
+    Deterministic: the tickets are chosen by a hash of their id, another set for each
+    `night` (0, 1, ...). Returns the changed counts and the day landed (`day`).
     """
     modulus = round(1 / fraction)
     con = duckdb.connect(str(warehouse_path))
@@ -317,7 +320,7 @@ def nightly_increment(warehouse_path: Path, fraction: float = 0.01) -> dict[str,
                 (SELECT max(id) FROM {RAW}.ticket_events) AS audit_base,
                 row_number() OVER (ORDER BY t.id) AS n
             FROM {RAW}.tickets AS t
-            WHERE t.status <> 'deleted' AND hash(t.id, 0) % {modulus} = 0
+            WHERE t.status <> 'deleted' AND hash(t.id, 0) % {modulus} = {night % modulus}
             """,
             [as_of, as_of],
         )
@@ -387,7 +390,7 @@ def nightly_increment(warehouse_path: Path, fraction: float = 0.01) -> dict[str,
         )
         changed = con.execute("SELECT count(*) FROM changed").fetchone()[0]
         con.execute("COMMIT")
-        return {"tickets_changed": changed}
+        return {"tickets_changed": changed, "day": as_of.date()}
     finally:
         con.close()
 

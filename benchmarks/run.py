@@ -98,9 +98,9 @@ class Results:
 
 def host_speed() -> dict[str, float]:
     """Seconds for two fixed pieces of work, one core each: a Python loop and a DuckDB
-    aggregate. The same code's figures move with the host (one session's machine ran the
-    same build at 26-28 CPU seconds in the morning and 36-47 in the afternoon): these two
-    tell a slower host from slower code when runs of different days are compared."""
+    aggregate. The same code's figures move with the host (this machine ran the same 1M
+    build at 26-28 CPU seconds one morning and 62-87 that evening): these two tell a slower
+    host from slower code when runs of different hours or days are compared."""
     import duckdb
 
     started = time.perf_counter()

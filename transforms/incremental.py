@@ -24,6 +24,19 @@ history would redo the work of every ticket every night. Instead:
    to recompute are more than `FULL_BUILD_SHARE` of all tickets (deleting and inserting most
    of a table costs more than writing it anew).
 
+5. **Compaction** (DuckDB): the warehouse's DuckDB connections do not vacuum
+   (`warehouse.core.DUCKDB_SETTINGS`: merging the row groups a night's deletes thinned out
+   rewrote whole tables at the next checkpoint, 1-3 s a table each night at 1M tickets), so
+   each incremental build leaves the replaced rows behind as deleted rows. The state counts
+   the tickets recomputed since the table was last built in full (`tickets_since_full`);
+   once that count with the new night's tickets passes `COMPACTION_SHARE` of all tickets,
+   the table is built in full instead, which writes it without them: at 1M tickets with 1%
+   changing each night, about every 50th night, and every 13th for `ticket_metrics` and
+   `ticket_metric_pairs`, which recompute the unsolved tickets every night as well. Half the
+   tickets, not a quarter: at a quarter those two were rebuilt every sixth night, which cost
+   what skipping the vacuum saved (docs/performance.md, "Nightly, session 7").
+   PostgreSQL's autovacuum reclaims such rows itself: there the rule of 3 applies alone.
+
 4. **The grain check** (when asked: the Dagster asset's blocking `grain_is_unique`) runs in
    the build's transaction. After a full build, or when the state does not record the table
    as unique, it counts duplicate keys over the whole table; after an incremental build of a
@@ -57,6 +70,9 @@ CHANGES_TABLE = "_ticket_changes"
 CHANGE_LOG = "_ticket_changes"
 #: Above this share of all tickets, a full build is cheaper than delete + insert.
 FULL_BUILD_SHARE = 0.25
+#: Above this share of all tickets recomputed since the last full build, a DuckDB table is
+#: built in full again, dropping the rows its incremental builds deleted (module docstring, 5).
+COMPACTION_SHARE = 0.5
 CHANGES_DIR = SQL_DIR / "changes"
 #: Where a raw schema records its loaded windows (pipelines.raw.LOAD_WINDOWS_TABLE).
 WINDOWS = "_load_windows"
@@ -97,13 +113,15 @@ def _ensure_tables(connection: Connection, warehouse: Warehouse) -> None:
     connection.execute(sa.text(
         f"CREATE TABLE IF NOT EXISTS {_qualified(warehouse, STATE_TABLE)} (model text PRIMARY KEY, "
         "watermark timestamptz NOT NULL, fingerprint text NOT NULL, generation integer NOT NULL, "
-        "built_at timestamptz NOT NULL, grain_unique boolean)"))
-    if "grain_unique" not in warehouse.columns("staging", STATE_TABLE):
-        # A warehouse built before the column existed (read first: PostgreSQL would lock the
-        # table and log a notice on every build for an ALTER with nothing to do).
-        connection.execute(sa.text(
-            f"ALTER TABLE {_qualified(warehouse, STATE_TABLE)} "
-            "ADD COLUMN IF NOT EXISTS grain_unique boolean"))
+        "built_at timestamptz NOT NULL, grain_unique boolean, tickets_since_full integer)"))
+    existing = set(warehouse.columns("staging", STATE_TABLE))
+    for column, column_type in (("grain_unique", "boolean"), ("tickets_since_full", "integer")):
+        if column not in existing:
+            # A warehouse built before the column existed (read first: PostgreSQL would lock
+            # the table and log a notice on every build for an ALTER with nothing to do).
+            connection.execute(sa.text(
+                f"ALTER TABLE {_qualified(warehouse, STATE_TABLE)} "
+                f"ADD COLUMN IF NOT EXISTS {column} {column_type}"))
     connection.execute(sa.text(
         f"CREATE TABLE IF NOT EXISTS {_qualified(warehouse, CHANGES_TABLE)} (source text NOT NULL, "
         "ticket_id text NOT NULL, loaded_at timestamptz NOT NULL)"))
@@ -111,24 +129,27 @@ def _ensure_tables(connection: Connection, warehouse: Warehouse) -> None:
 
 def _state(connection: Connection, warehouse: Warehouse, model: str) -> sa.Row | None:
     return connection.execute(
-        sa.text("SELECT watermark, fingerprint, generation, grain_unique "
+        sa.text("SELECT watermark, fingerprint, generation, grain_unique, tickets_since_full "
                 f"FROM {_qualified(warehouse, STATE_TABLE)} WHERE model = :model"),
         {"model": model},
     ).one_or_none()
 
 
 def _save_state(connection: Connection, warehouse: Warehouse, model: str, watermark: datetime,
-                fingerprint: str, generation: int, duplicate_keys: int | None = None) -> None:
-    """Record a build; `duplicate_keys` from its grain check, if it ran (`grain_unique`)."""
+                fingerprint: str, generation: int, duplicate_keys: int | None = None,
+                tickets_since_full: int = 0) -> None:
+    """Record a build; `duplicate_keys` from its grain check, if it ran (`grain_unique`);
+    `tickets_since_full`: recomputed since the last full build, this build's included."""
     grain_unique = None if duplicate_keys is None else duplicate_keys == 0
     table = _qualified(warehouse, STATE_TABLE)
     connection.execute(sa.text(f"DELETE FROM {table} WHERE model = :model"), {"model": model})
     connection.execute(
         sa.text(f"INSERT INTO {table} (model, watermark, fingerprint, generation, built_at, "
-                "grain_unique) VALUES (:model, :watermark, :fingerprint, :generation, "
-                ":built_at, :grain_unique)"),
+                "grain_unique, tickets_since_full) VALUES (:model, :watermark, :fingerprint, "
+                ":generation, :built_at, :grain_unique, :tickets_since_full)"),
         {"model": model, "watermark": watermark, "fingerprint": fingerprint,
-         "generation": generation, "built_at": datetime.now(UTC), "grain_unique": grain_unique},
+         "generation": generation, "built_at": datetime.now(UTC), "grain_unique": grain_unique,
+         "tickets_since_full": tickets_since_full},
     )
 
 
@@ -271,8 +292,13 @@ def build_per_ticket(
         else:
             tickets = _create_scope(connection, warehouse, model, _utc(state.watermark))
             total = connection.execute(sa.text("SELECT count(*) FROM staging.tickets")).scalar()
+            # Tickets whose replaced rows the table still holds as deleted rows (5).
+            since_full = (state.tickets_since_full or 0) + tickets if warehouse.is_duckdb else 0
             if tickets > FULL_BUILD_SHARE * max(total or 0, 1):
                 reason = f"{tickets} of {total} tickets changed"
+            elif since_full > COMPACTION_SHARE * max(total or 0, 1):
+                reason = (f"compaction: {since_full} of {total} tickets recomputed since the "
+                          "last full build")
             else:
                 replace_ticket_rows(connection, warehouse, model.schema, model.name,
                                     select_sql(True), params)
@@ -280,7 +306,7 @@ def build_per_ticket(
                     connection, warehouse, model, check_grain,
                     tickets if state.grain_unique is True else None)
                 _save_state(connection, warehouse, model.name, watermark, fingerprint,
-                            state.generation, duplicates)
+                            state.generation, duplicates, since_full)
                 connection.execute(sa.text(f"DROP TABLE {SCOPE_TABLE}"))
                 rows = connection.execute(sa.text(f"SELECT count(*) FROM {target}")).scalar_one()
                 return Built(rows, "incremental", f"{tickets} tickets recomputed",

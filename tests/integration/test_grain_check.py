@@ -1,7 +1,12 @@
-"""The grain check of a per-ticket model after an incremental build looks at the keys of the
-recomputed tickets' rows only, and still catches a key they share with an unchanged ticket
-(transforms/incremental.py, 4). A full build, or a table not known to be unique, is checked
-whole. On DuckDB and PostgreSQL."""
+"""How a per-ticket model is built, on a table small enough to follow ticket by ticket, on
+DuckDB and PostgreSQL (transforms/incremental.py):
+
+- the grain check after an incremental build looks at the keys of the recomputed tickets'
+  rows only, and still catches a key they share with an unchanged ticket (4); a full build,
+  or a table not known to be unique, is checked whole;
+- on DuckDB, once the tickets recomputed since the last full build pass
+  `COMPACTION_SHARE` of all tickets, the table is built in full again (5).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from transforms import incremental
 from transforms.incremental import CHANGES_TABLE, STATE_TABLE, build_per_ticket
 from transforms.models import Model, ticket_scope_condition
 from warehouse import Warehouse
@@ -48,16 +54,24 @@ def _change(warehouse: Warehouse, ticket_id: str, probe_key: str, logged: int) -
             {"ticket": ticket_id, "at": datetime(2026, 1, logged, tzinfo=UTC)})
 
 
-def test_incremental_grain_check(warehouse_url) -> None:
+def _tickets(warehouse_url: str, count: int = 10) -> Warehouse:
+    """`count` tickets, each with one probe row keyed `k<ticket>`."""
     warehouse = Warehouse(warehouse_url)
     with warehouse.transaction() as connection:
         connection.execute(sa.text("CREATE SCHEMA IF NOT EXISTS staging"))
         connection.execute(sa.text(
             "CREATE TABLE staging.tickets AS SELECT 'zendesk' AS source, "
-            "CAST(n AS text) AS ticket_id FROM generate_series(1, 10) AS g(n)"))
+            f"CAST(n AS text) AS ticket_id FROM generate_series(1, {count}) AS g(n)"))
         connection.execute(sa.text(
             "CREATE TABLE staging.probe_input AS SELECT source, ticket_id, "
             "'k' || ticket_id AS probe_key FROM staging.tickets"))
+    return warehouse
+
+
+def test_incremental_grain_check(warehouse_url, monkeypatch) -> None:
+    # Ten tickets: a few recomputed would call for compaction (tested below).
+    monkeypatch.setattr(incremental, "COMPACTION_SHARE", 100.0)
+    warehouse = _tickets(warehouse_url)
 
     first = _build(warehouse)
     assert (first.mode, first.duplicate_keys, first.grain_checked) == ("full", 0, "whole table")
@@ -90,4 +104,45 @@ def test_incremental_grain_check(warehouse_url) -> None:
     per_ticket = _build(warehouse, PER_TICKET)
     assert per_ticket.mode == "incremental" and per_ticket.duplicate_keys == 1
     assert per_ticket.grain_checked.startswith("keys of the")
+    warehouse.dispose()
+
+
+def _since_full(warehouse: Warehouse) -> int | None:
+    return warehouse.scalar(
+        f"SELECT tickets_since_full FROM staging.{STATE_TABLE} WHERE model = 'grain_probe'")
+
+
+def test_duckdb_compacts_a_table_its_incremental_builds_thinned_out(warehouse_url) -> None:
+    warehouse = _tickets(warehouse_url, 20)
+    duckdb = warehouse.is_duckdb
+    # Of 20 tickets: a build recomputing more than 5 is full anyway (FULL_BUILD_SHARE); more
+    # than 10 recomputed since the last full build call for compaction.
+    assert (incremental.FULL_BUILD_SHARE, incremental.COMPACTION_SHARE) == (0.25, 0.5)
+    assert _build(warehouse).mode == "full"
+
+    # No load window moves the watermark here, so the log's earlier entries stay in scope:
+    # the n-th night recomputes tickets 1..n, 1 + 2 + 3 + 4 = 10 after four nights.
+    for night in range(1, 5):
+        _change(warehouse, str(night), f"k{night}b", logged=night)
+        built = _build(warehouse)
+        assert (built.mode, built.detail) == ("incremental", f"{night} tickets recomputed")
+    assert _since_full(warehouse) == (10 if duckdb else 0)
+
+    _change(warehouse, "5", "k5b", logged=5)
+    fifth = _build(warehouse)
+    if duckdb:
+        assert (fifth.mode, fifth.detail) == (
+            "full", "compaction: 15 of 20 tickets recomputed since the last full build")
+        assert _since_full(warehouse) == 0
+        # The rows the incremental builds deleted are gone from storage too: the table holds
+        # as many rows as it shows.
+        assert warehouse.scalar(
+            "SELECT sum(count) FROM (SELECT DISTINCT row_group_id, count FROM "
+            "pragma_storage_info('staging.grain_probe') WHERE column_id = 0) AS groups") == 20
+    else:  # PostgreSQL's autovacuum reclaims deleted rows: no compaction.
+        assert (fifth.mode, fifth.detail) == ("incremental", "5 tickets recomputed")
+        assert _since_full(warehouse) == 0
+    assert sorted(r["probe_key"] for r in warehouse.query(
+        "SELECT probe_key FROM staging.grain_probe")) == sorted(
+        [f"k{n}b" for n in range(1, 6)] + [f"k{n}" for n in range(6, 21)])
     warehouse.dispose()

@@ -156,3 +156,17 @@ def test_postgres_sessions_end_when_the_pipeline_vanishes(postgres_url):
     assert settings == {"tcp_keepalives_idle": "60", "tcp_keepalives_interval": "10",
                         "tcp_keepalives_count": "6",
                         "idle_in_transaction_session_timeout": "5min"}
+
+
+def test_the_warehouse_connections_do_not_vacuum(tmp_path):
+    # warehouse.core.DUCKDB_SETTINGS: the transforms' checkpoints leave thinned-out row
+    # groups alone (transforms/incremental.py compacts). A setting of the instance the
+    # warehouse opened, not of the file: a later instance (dlt's loads) has the default.
+    import duckdb
+
+    path = tmp_path / "w.duckdb"
+    warehouse = Warehouse(f"duckdb:///{path}")
+    assert warehouse.scalar("SELECT current_setting('max_vacuum_tasks')") == 0
+    warehouse.dispose()
+    with duckdb.connect(str(path)) as plain:
+        assert plain.execute("SELECT current_setting('max_vacuum_tasks')").fetchone()[0] > 0

@@ -24,9 +24,16 @@ history would redo the work of every ticket every night. Instead:
    to recompute are more than `FULL_BUILD_SHARE` of all tickets (deleting and inserting most
    of a table costs more than writing it anew).
 
+4. **The grain check** (when asked: the Dagster asset's blocking `grain_is_unique`) runs in
+   the build's transaction. After a full build, or when the state does not record the table
+   as unique, it counts duplicate keys over the whole table; after an incremental build of a
+   table recorded as unique, only over the keys of the recomputed tickets' rows (every row
+   with such a key counts, whichever ticket it belongs to): no other row changed, so no
+   other key can have become a duplicate. The state records the outcome (`grain_unique`).
+
 5. **Compaction** (DuckDB): the warehouse's DuckDB connections do not vacuum
    (`warehouse.core.DUCKDB_SETTINGS`: merging the row groups a night's deletes thinned out
-   rewrote whole tables at the next checkpoint, 1-3 s a table each night at 1M tickets), so
+   rewrote them at the next checkpoint, up to 2.8 s for one table at 1M tickets), so
    each incremental build leaves the replaced rows behind as deleted rows. The state counts
    the tickets recomputed since the table was last built in full (`tickets_since_full`);
    once that count with the new night's tickets passes `COMPACTION_SHARE` of all tickets,
@@ -36,13 +43,6 @@ history would redo the work of every ticket every night. Instead:
    tickets, not a quarter: at a quarter those two were rebuilt every sixth night, which cost
    what skipping the vacuum saved (docs/performance.md, "Nightly, session 7").
    PostgreSQL's autovacuum reclaims such rows itself: there the rule of 3 applies alone.
-
-4. **The grain check** (when asked: the Dagster asset's blocking `grain_is_unique`) runs in
-   the build's transaction. After a full build, or when the state does not record the table
-   as unique, it counts duplicate keys over the whole table; after an incremental build of a
-   table recorded as unique, only over the keys of the recomputed tickets' rows (every row
-   with such a key counts, whichever ticket it belongs to): no other row changed, so no
-   other key can have become a duplicate. The state records the outcome (`grain_unique`).
 
 The result is the same table a full build gives (tests/integration/test_incremental.py
 compares every table, on DuckDB and PostgreSQL).

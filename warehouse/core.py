@@ -49,7 +49,8 @@ DLT_DUCKDB_MEMORY_LIMIT = "64MB"
 DLT_DUCKDB_LOAD_WORKERS = 1
 
 #: Settings of the DuckDB instance the pipeline's own connections (transforms, checks, the
-#: command line) open. `max_vacuum_tasks = 0`: no vacuum at checkpoints. An incremental
+#: command line) open, as the statements that set them. `max_vacuum_tasks = 0`: no vacuum
+#: at checkpoints. An incremental
 #: build deletes and re-inserts the rows of about 1% of the tickets of every per-ticket
 #: table; the next checkpoint then merged the thinned-out row groups with the night's small
 #: appended ones, rewriting them (0.7-2.8 s for each of `ticket_metric_pairs` and
@@ -57,15 +58,15 @@ DLT_DUCKDB_LOAD_WORKERS = 1
 #: full build; 0.06 s without). The deleted rows stay until the table is built in full:
 #: `transforms.incremental` does that when they mount up (its "Compaction"). Row groups
 #: deleted whole are still dropped. dlt's load connections keep DuckDB's defaults.
-DUCKDB_SETTINGS = {"max_vacuum_tasks": 0}
+DUCKDB_SETTINGS = ("SET max_vacuum_tasks = 0",)
 
 
 def _apply_duckdb_settings(dbapi_connection: Any, _record: Any) -> None:
     """`DUCKDB_SETTINGS` on a new connection (global settings: SET, not the connection's
     config, which DuckDB would refuse for a file another connection of this process holds
     open with a different config)."""
-    for name, value in DUCKDB_SETTINGS.items():
-        dbapi_connection.execute(f"SET {name} = {value}")
+    for statement in DUCKDB_SETTINGS:
+        dbapi_connection.execute(statement)
 
 
 class WarehouseError(RuntimeError):

@@ -125,8 +125,9 @@ TRUSTED_NAMES = {
     # files; the scope condition: constant column names and the scope table's constant name
     # quoted table names; SQL files of the repository (changes_sql, changed: the change log
     # query and Model.as_of_scope_sql); the scope table's constant name
+    # and the state table's added columns and their types (a literal tuple of constants)
     "transforms/incremental.py": {"table", "state_table", "changes", "target", "changes_sql",
-                                  "changed", "SCOPE_TABLE"},
+                                  "changed", "SCOPE_TABLE", "column", "column_type"},
     "warehouse/bi_role.py": {"db", "marts", "default", "attributes"},  # quoted; constants
 }
 

@@ -7,6 +7,7 @@ dependency order: a whole-table model is rebuilt, a partitioned mart recomputes 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -21,15 +22,19 @@ from warehouse import Warehouse
 PIPELINE_START = date(2025, 1, 1)
 
 
-def benchmark_settings(warehouse_url: str, reporting_timezone: str = "UTC") -> Settings:
-    """Settings with Zendesk configured (placeholder credentials: nothing is extracted)."""
+def benchmark_settings(warehouse_url: str, reporting_timezone: str = "UTC",
+                       start: date = PIPELINE_START,
+                       zendesk: Mapping[str, str] | None = None) -> Settings:
+    """Settings with Zendesk alone configured, whatever the process environment sets:
+    `zendesk` (`ZENDESK_*` variables: a sandbox's address and credentials), or placeholder
+    credentials when nothing is extracted."""
     return Settings.from_env({
         "WAREHOUSE_URL": warehouse_url,
-        "PIPELINE_START_DATE": PIPELINE_START.isoformat(),
+        "PIPELINE_START_DATE": start.isoformat(),
         "REPORTING_TIMEZONE": reporting_timezone,
-        "ZENDESK_SUBDOMAIN": "benchmark",
-        "ZENDESK_EMAIL": "benchmark@example.com",
-        "ZENDESK_API_TOKEN": "not-used",
+        **(zendesk or {"ZENDESK_SUBDOMAIN": "benchmark",
+                       "ZENDESK_EMAIL": "benchmark@example.com",
+                       "ZENDESK_API_TOKEN": "not-used"}),
     })
 
 

@@ -172,17 +172,13 @@ def backfill(warehouse_url: str, tickets: int, days: int, dagster_home: Path,
     (`dagster_events`), and the first day."""
     import dagster as dg
 
+    from benchmarks.transform import benchmark_settings
     from pipelines.cli import run_partitions
-    from pipelines.settings import Settings
     from warehouse import Warehouse
 
     first_day = END_DATE - timedelta(days=days - 1)
     server = start_sandbox(tickets, days, seed)
-    # Zendesk alone, whatever the process environment configures.
-    settings = Settings.from_env({
-        "WAREHOUSE_URL": warehouse_url,
-        "PIPELINE_START_DATE": first_day.isoformat(),
-        "REPORTING_TIMEZONE": "UTC",
+    settings = benchmark_settings(warehouse_url, start=first_day, zendesk={
         "ZENDESK_BASE_URL": server.url,
         "ZENDESK_SUBDOMAIN": server.credentials["subdomain"],
         "ZENDESK_EMAIL": server.credentials["email"],

@@ -8,7 +8,9 @@ Parts (the first four by default):
   the connector once, replicated with SQL (benchmarks/world.py), not extracted over HTTP.
 - `postgres`: the same on PostgreSQL at `--postgres-scale` (raw tables copied over).
 - `nightly`: two nightly runs one after the other (each lands one new day with about 1% of
-  the tickets changed) on the largest DuckDB scale, against that scale's full rebuild.
+  the tickets changed) on the largest DuckDB scale, against that scale's full rebuild; then
+  nights with 0.01%, 0.1% and 3% of the tickets changed (models only): what a night costs
+  whatever changed, and what each changed ticket adds.
 - `backfill` (only when asked): a backfill of `--backfill-days` (three years by default) at
   `--backfill-scale` tickets through Dagster, end to end: the sandbox over HTTP, raw
   assets, staging, marts and asset checks, as `helpdesk-etl run --start ... --end ...`
@@ -92,6 +94,7 @@ class Results:
     extract: list[dict[str, object]] = field(default_factory=list)
     transform: list[dict[str, object]] = field(default_factory=list)
     nightly: list[dict[str, object]] = field(default_factory=list)
+    nightly_by_change: list[dict[str, object]] = field(default_factory=list)
     backfill: list[dict[str, object]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -255,6 +258,9 @@ def _bench_postgres(results: Results, path: Path, tickets: int, work: Path,
 #: usual night (a full build's tables are checkpointed whole; later nights find the earlier
 #: nights' deletes and appended row groups, which DuckDB's checkpoints merge).
 NIGHTS = 2
+#: Shares of tickets changed in the nights after those: with `NIGHTS`' 1%, how the nightly
+#: cost splits into what every night pays whatever changed and what each changed ticket adds.
+CHANGE_SHARES = (0.0001, 0.001, 0.03)
 
 
 def _bench_nightly(results: Results, path: Path, tickets: int) -> None:
@@ -293,6 +299,20 @@ def _bench_nightly(results: Results, path: Path, tickets: int) -> None:
                         f"through Dagster {dagster_nightly.seconds:.1f}s "
                         f"({changed['tickets_changed']:,} tickets changed)")
     _remove_warehouse(copy)
+    for offset, share in enumerate(CHANGE_SHARES):
+        changed = nightly_increment(path, fraction=share, night=NIGHTS + offset)
+        day = changed["day"]
+        run = run_nightly(f"duckdb:///{path}", day, day + timedelta(days=1))
+        results.nightly_by_change.append({
+            "tickets": tickets, "share_changed": share,
+            "tickets_changed": changed["tickets_changed"], "seconds": run.total.seconds,
+            "cpu_seconds": run.total.cpu_seconds, "full_rebuild_seconds": full["seconds"],
+            "fraction_of_full": run.total.seconds / float(full["seconds"]),
+            "models": {name: {"seconds": s, "rows": r} for name, (s, r) in run.models.items()},
+            "load_average": os.getloadavg()[0],
+        })
+        _print_progress(f"night with {100 * share:g}% changed on {scale_label(tickets)}: "
+                        f"{run.total.seconds:.1f}s ({changed['tickets_changed']:,} tickets)")
 
 
 def _remove_warehouse(path: Path) -> None:
@@ -418,6 +438,18 @@ def report(results: Results) -> str:
             [scale_label(int(n["tickets"])), str(n.get("night", 1)), f"{n['dagster_seconds']:.1f}",
              f"{n['dagster_full_rebuild_seconds']:.1f}",
              f"{100 * float(n['dagster_fraction_of_full']):.0f}%"] for n in results.nightly])
+    if results.nightly_by_change:
+        out += ["", "Nightly runs by the share of tickets changed (models only; the 1% rows are "
+                "the nights above): what does not shrink with fewer changes is paid every "
+                "night whatever changed:", ""]
+        nights = [{**n, "share_changed": 0.01} for n in results.nightly]
+        nights += results.nightly_by_change
+        out += _table(["tickets", "changed share", "changed", "nightly s", "CPU s",
+                       "share of full"], [
+            [scale_label(int(n["tickets"])), f"{100 * float(n['share_changed']):g}%",
+             f"{n['tickets_changed']:,}", f"{n['seconds']:.1f}", f"{n['cpu_seconds']:.1f}",
+             f"{100 * float(n['fraction_of_full']):.0f}%"]
+            for n in sorted(nights, key=lambda n: float(n["share_changed"]))])
     if results.backfill:
         out += ["", "Backfill through Dagster, end to end (sandbox over HTTP → raw → staging → "
                 "marts, asset checks included; the nightly job over every day, then the monthly "

@@ -1,0 +1,48 @@
+"""The benchmark's printed nightly tables (benchmarks/run.py `report`), from given figures."""
+
+from __future__ import annotations
+
+from benchmarks.run import Results, report
+
+
+def _night(share: float, changed: int, seconds: float, night: int | None = None) -> dict:
+    entry = {"tickets": 1_000_000, "tickets_changed": changed, "seconds": seconds,
+             "cpu_seconds": seconds * 1.5, "full_rebuild_seconds": 20.0,
+             "fraction_of_full": seconds / 20.0,
+             "models": {"marts.ticket_metrics": {"seconds": seconds / 2, "rows": 1}}}
+    if night is None:
+        return {**entry, "share_changed": share}
+    return {**entry, "night": night, "dagster_seconds": seconds * 2,
+            "dagster_full_rebuild_seconds": 40.0, "dagster_fraction_of_full": seconds / 20.0}
+
+
+def _rows_after(text: str, heading: str) -> list[list[str]]:
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading))
+    table = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            if table:
+                break
+            continue
+        table.append([cell.strip() for cell in line.strip("|").split("|")])
+    return table[2:]  # below the header and its rule
+
+
+def test_the_nights_by_share_changed_are_listed_from_fewest_changes_with_their_share():
+    results = Results(
+        nightly=[_night(0.01, 9_946, 3.0, night=1), _night(0.01, 9_962, 3.2, night=2)],
+        nightly_by_change=[_night(0.03, 30_141, 3.6), _night(0.0001, 90, 2.6)],
+    )
+    rows = _rows_after(report(results), "Nightly runs by the share of tickets changed")
+    assert [row[1:4] for row in rows] == [
+        ["0.01%", "90", "2.6"], ["1%", "9,946", "3.0"], ["1%", "9,962", "3.2"],
+        ["3%", "30,141", "3.6"]]
+    assert [row[5] for row in rows] == ["13%", "15%", "16%", "18%"]
+
+
+def test_without_those_nights_the_table_is_left_out():
+    results = Results(nightly=[_night(0.01, 9_946, 3.0, night=1)])
+    text = report(results)
+    assert "Nightly runs (" in text
+    assert "by the share of tickets changed" not in text

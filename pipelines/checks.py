@@ -8,8 +8,8 @@ from typing import Any
 import dagster as dg
 
 from pipelines.resources import WarehouseResource
-from transforms import Model
-from transforms.incremental import Built
+from transforms import ALL_MODELS, Model
+from transforms.incremental import Built, recorded_unique
 from transforms.runner import duplicate_keys_sql
 from warehouse import Warehouse
 
@@ -46,13 +46,29 @@ def grain_check_spec(model: Model) -> dg.AssetCheckSpec:
     )
 
 
+def _selected_from(model: Model) -> Model | None:
+    """The per-ticket table a view selects its rows from, grain passed through
+    (`Model.row_subset_of`), or None."""
+    for table in ALL_MODELS:
+        if table.per_ticket and model.row_subset_of(table.grain) == (table.schema, table.name):
+            return table
+    return None
+
+
 def grain_check_result(warehouse: Warehouse, model: Model,
                        built: Built | None = None) -> dg.AssetCheckResult:
     """Evaluate `grain_check_spec(model)`: the count the build took (per-ticket models,
-    transforms/incremental.py: over the recomputed tickets' keys when that suffices), else
-    over the whole table."""
+    transforms/incremental.py: over the recomputed tickets' keys when that suffices); for a
+    view selecting rows of a per-ticket table whose last build's check found its grain
+    unique, that outcome (a repeated key of the view would be one of the table: counting the
+    view's 1.8M and 4.7M rows at 1M tickets took 0.4 s of a nightly run); else a count over
+    the whole table."""
+    table = _selected_from(model) if built is None or built.duplicate_keys is None else None
     if built is not None and built.duplicate_keys is not None:
         duplicates, checked = built.duplicate_keys, built.grain_checked
+    elif table is not None and recorded_unique(warehouse, table.name):
+        duplicates, checked = 0, (f"not counted: a selection of {table.schema}.{table.name}'s "
+                                  "rows, whose grain its last build's check found unique")
     else:
         duplicates, checked = duplicate_grain_count(warehouse, model), "whole table"
     return dg.AssetCheckResult(

@@ -153,6 +153,16 @@ def _save_state(connection: Connection, warehouse: Warehouse, model: str, waterm
     )
 
 
+def recorded_unique(warehouse: Warehouse, model: str) -> bool:
+    """Whether the state records `model`'s table as unique: the grain check of its last
+    build found no duplicate key (a build without a check records nothing: False)."""
+    if not warehouse.table_exists("staging", STATE_TABLE):
+        return False
+    with warehouse.engine.connect() as connection:
+        state = _state(connection, warehouse, model)
+    return state is not None and state.grain_unique is True
+
+
 def _grain_check(connection: Connection, warehouse: Warehouse, model: Model, wanted: bool,
                  scope_tickets: int | None = None) -> tuple[int | None, str]:
     """(duplicate grain keys, over which rows): over the keys of the scope's rows when

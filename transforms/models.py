@@ -29,6 +29,30 @@ def _leading_comment(sql: str) -> str:
     return "\n".join(lines).strip()
 
 
+def selected_table(sql: str, grain: tuple[str, ...],
+                   table_grain: tuple[str, ...]) -> tuple[str, str] | None:
+    """The (schema, table) whose rows a query of grain `grain` is a selection of, when it is
+    plainly `SELECT <columns> FROM <schema>.<table> [WHERE <condition>]` with no join, union,
+    grouping, subquery or unnest (so at most one row per row of the table) and the columns of
+    `table_grain` (that table's grain) are among `grain` and selected as they are: a key
+    repeated in the query's rows is then repeated in the table, and the query's grain is
+    unique when the table's is. None for anything else."""
+    sql = " ".join(re.sub(r"--[^\n]*", "", sql).split())
+    shape = re.fullmatch(r"SELECT (?P<columns>.+?) FROM (?P<schema>\w+)\.(?P<table>\w+)"
+                         r"(?: (?:AS )?\w+)?(?: WHERE (?P<where>.+))?", sql, re.IGNORECASE)
+    if shape is None or not set(table_grain) <= set(grain):
+        return None
+    if re.search(r"\b(?:SELECT|JOIN|UNION|INTERSECT|EXCEPT|GROUP|UNNEST|LATERAL)\b",
+                 f"{shape['columns']} {shape['where'] or ''}", re.IGNORECASE):
+        return None
+    columns = shape["columns"]
+    while re.search(r"\([^()]*\)", columns):  # what is inside parentheses is no bare column
+        columns = re.sub(r"\([^()]*\)", "", columns)
+    if not set(table_grain) <= {item.strip().split(".")[-1] for item in columns.split(",")}:
+        return None
+    return shape["schema"].lower(), shape["table"].lower()
+
+
 @dataclass(frozen=True)
 class Model:
     """One table built by SQL.
@@ -102,6 +126,12 @@ class Model:
             return template.render(ticket_scope=ticket_scope_condition,
                                    raw_ticket_scope=_raw_ticket_scope)
         return template.render(ticket_scope=_every_ticket, raw_ticket_scope=_every_ticket)
+
+    def row_subset_of(self, table_grain: tuple[str, ...]) -> tuple[str, str] | None:
+        """For a view, `selected_table(its SQL, its grain, table_grain)`; None for a table."""
+        if self.materialized != "view":
+            return None
+        return selected_table(self.sql(), self.grain, table_grain)
 
     def tables_read(self, sources: list[str]) -> set[tuple[str, str]]:
         """(schema, table) pairs the model's SQL reads, dlt child tables folded into their parent.

@@ -146,3 +146,50 @@ def test_duckdb_compacts_a_table_its_incremental_builds_thinned_out(warehouse_ur
         "SELECT probe_key FROM staging.grain_probe")) == sorted(
         [f"k{n}b" for n in range(1, 6)] + [f"k{n}" for n in range(6, 21)])
     warehouse.dispose()
+
+
+def test_a_view_selecting_a_tables_rows_takes_the_tables_check(warehouse_url) -> None:
+    """`pipelines.checks.grain_check_result` for `ticket_agent_replies`, a selection of
+    `staging.messages`' rows: counted while the state does not record messages as unique,
+    taken from messages' check once it does."""
+    from pipelines.checks import grain_check_result
+    from transforms.incremental import _ensure_tables
+    from transforms.models import ALL_MODELS
+    from transforms.runner import replace_view
+
+    view = next(m for m in ALL_MODELS if m.name == "ticket_agent_replies")
+    warehouse = Warehouse(warehouse_url)
+    with warehouse.transaction() as connection:
+        _ensure_tables(connection, warehouse)
+        # Two agent replies share message id m2: a duplicate key in the table and the view.
+        connection.execute(sa.text(
+            "CREATE TABLE staging.messages AS SELECT 'zendesk' AS source, "
+            "'m' || CAST(CASE WHEN n = 3 THEN 2 ELSE n END AS text) AS message_id, "
+            "'t1' AS ticket_id, 'a1' AS author_id, "
+            "CAST('2026-01-01 10:00:00+00' AS timestamptz) AS created_at, "
+            "'agent' AS author_role, true AS is_public, false AS is_first_message "
+            "FROM generate_series(1, 4) AS g(n)"))
+    replace_view(warehouse, view.schema, view.name, view.sql())
+
+    def check(unique: bool | None):
+        with warehouse.transaction() as connection:
+            connection.execute(sa.text(f"DELETE FROM staging.{STATE_TABLE}"))
+            if unique is not None:
+                connection.execute(
+                    sa.text(f"INSERT INTO staging.{STATE_TABLE} (model, watermark, fingerprint,"
+                            " generation, built_at, grain_unique) VALUES ('messages', :at, '',"
+                            " 1, :at, :unique)"),
+                    {"at": datetime(2026, 1, 1, tzinfo=UTC), "unique": unique})
+        return grain_check_result(warehouse, view)
+
+    for unknown in (None, False):
+        counted = check(unknown)
+        assert not counted.passed
+        assert counted.metadata["duplicate_keys"].value == 1
+        assert counted.metadata["checked"].value == "whole table"
+    # Recorded unique by messages' last check (here: as if; the table's rows are not looked at).
+    derived = check(True)
+    assert derived.passed
+    assert derived.metadata["checked"].value.startswith(
+        "not counted: a selection of staging.messages's rows")
+    warehouse.dispose()

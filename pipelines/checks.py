@@ -63,10 +63,9 @@ def grain_check_result(warehouse: Warehouse, model: Model,
     unique, that outcome (a repeated key of the view would be one of the table: counting the
     view's 1.8M and 4.7M rows at 1M tickets took 0.4 s of a nightly run); else a count over
     the whole table."""
-    table = _selected_from(model) if built is None or built.duplicate_keys is None else None
     if built is not None and built.duplicate_keys is not None:
         duplicates, checked = built.duplicate_keys, built.grain_checked
-    elif table is not None and recorded_unique(warehouse, table.name):
+    elif (table := _selected_from(model)) is not None and recorded_unique(warehouse, table.name):
         duplicates, checked = 0, (f"not counted: a selection of {table.schema}.{table.name}'s "
                                   "rows, whose grain its last build's check found unique")
     else:

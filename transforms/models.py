@@ -67,7 +67,8 @@ class Model:
     read): a view suits a cheap projection or filter of one large table that few models
     read, where writing millions of rows would cost more than reading them twice. A view
     takes no bind parameters and has no partitions, and never reads raw tables (a PostgreSQL
-    view would pin the tables dlt replaces).
+    view would pin the tables dlt replaces). A view that plainly selects rows of one
+    per-ticket table (`row_subset_of`) takes that table's grain check instead of counting.
     `per_ticket` marks a whole-table model whose rows all belong to one ticket (columns
     `source`, `ticket_id`) and depend only on that ticket's data: it can be rebuilt for the
     tickets that changed (transforms/incremental.py). Its SQL narrows every read of ticket

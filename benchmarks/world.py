@@ -246,7 +246,9 @@ def replicate(target: Path, seed: Path, copies: int) -> dict[str, int]:
     """Write `copies` shifted copies of the seed's raw tables into a fresh DuckDB `target`.
 
     Copy k moves back (k mod QUARTERS) quarters and (k div QUARTERS) * 53 minutes; whole
-    quarters keep weekdays and business hours where they were. Returns row counts.
+    quarters keep weekdays and business hours where they were, the minutes do not (the
+    copied metric sets' business minutes then differ from ours: docs/performance.md,
+    "Session 8"). Returns row counts.
     """
     target.unlink(missing_ok=True)
     con = duckdb.connect(str(target))

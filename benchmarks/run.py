@@ -33,9 +33,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from benchmarks.measure import measured
-from benchmarks.transform import PIPELINE_START, run_all_models, run_dagster, run_nightly
+from benchmarks.transform import (
+    PIPELINE_START,
+    TransformRun,
+    run_all_models,
+    run_dagster,
+    run_nightly,
+)
 from benchmarks.world import (
     AS_OF,
     QUARTERS,
@@ -196,14 +203,28 @@ def _duckdb_world(work: Path, seed: Path, tickets: int) -> Path:
     return path
 
 
-def _transform_entry(engine: str, tickets: int, path: Path | None, url: str) -> dict[str, object]:
-    run = run_all_models(url)
-    entry: dict[str, object] = {
-        "engine": engine, "tickets": tickets, "seconds": run.total.seconds,
-        "cpu_seconds": run.total.cpu_seconds, "peak_mib": run.total.peak_mib,
+def _run_entry(run: TransformRun, tickets: int) -> dict[str, object]:
+    """What every measured build of the models records: totals, per model, the load."""
+    return {
+        "tickets": tickets, "seconds": run.total.seconds, "cpu_seconds": run.total.cpu_seconds,
+        "peak_mib": run.total.peak_mib,
         "models": {name: {"seconds": s, "rows": r} for name, (s, r) in run.models.items()},
         "load_average": os.getloadavg()[0],
     }
+
+
+def _night_entry(run: TransformRun, tickets: int, changed: dict[str, Any],
+                 full: dict[str, object]) -> dict[str, object]:
+    """A nightly run's entry: `_run_entry`, the tickets changed, and its share of the full
+    rebuild `full` (that scale's transform entry)."""
+    return {**_run_entry(run, tickets), "tickets_changed": changed["tickets_changed"],
+            "full_rebuild_seconds": full["seconds"],
+            "fraction_of_full": run.total.seconds / float(full["seconds"])}
+
+
+def _transform_entry(engine: str, tickets: int, path: Path | None, url: str) -> dict[str, object]:
+    run = run_all_models(url)
+    entry: dict[str, object] = {"engine": engine, **_run_entry(run, tickets)}
     if path is not None:
         entry["file_mib"] = path.stat().st_size / 2**20
     _print_progress(f"transform {engine} {scale_label(tickets)}: {run.total.seconds:.1f}s, "
@@ -285,15 +306,10 @@ def _bench_nightly(results: Results, path: Path, tickets: int) -> None:
         nightly_increment(copy, night=night - 1)
         dagster_nightly = run_dagster(f"duckdb:///{copy}", day, day)
         results.nightly.append({
-            "tickets": tickets, "night": night, "tickets_changed": changed["tickets_changed"],
-            "seconds": run.total.seconds, "cpu_seconds": run.total.cpu_seconds,
-            "peak_mib": run.total.peak_mib, "full_rebuild_seconds": full["seconds"],
-            "fraction_of_full": run.total.seconds / float(full["seconds"]),
+            **_night_entry(run, tickets, changed, full), "night": night,
             "dagster_seconds": dagster_nightly.seconds,
             "dagster_full_rebuild_seconds": dagster_full.seconds,
             "dagster_fraction_of_full": dagster_nightly.seconds / dagster_full.seconds,
-            "models": {name: {"seconds": s, "rows": r} for name, (s, r) in run.models.items()},
-            "load_average": os.getloadavg()[0],
         })
         _print_progress(f"night {night} on {scale_label(tickets)}: {run.total.seconds:.1f}s, "
                         f"through Dagster {dagster_nightly.seconds:.1f}s "
@@ -303,14 +319,8 @@ def _bench_nightly(results: Results, path: Path, tickets: int) -> None:
         changed = nightly_increment(path, fraction=share, night=NIGHTS + offset)
         day = changed["day"]
         run = run_nightly(f"duckdb:///{path}", day, day + timedelta(days=1))
-        results.nightly_by_change.append({
-            "tickets": tickets, "share_changed": share,
-            "tickets_changed": changed["tickets_changed"], "seconds": run.total.seconds,
-            "cpu_seconds": run.total.cpu_seconds, "full_rebuild_seconds": full["seconds"],
-            "fraction_of_full": run.total.seconds / float(full["seconds"]),
-            "models": {name: {"seconds": s, "rows": r} for name, (s, r) in run.models.items()},
-            "load_average": os.getloadavg()[0],
-        })
+        results.nightly_by_change.append(
+            {**_night_entry(run, tickets, changed, full), "share_changed": share})
         _print_progress(f"night with {100 * share:g}% changed on {scale_label(tickets)}: "
                         f"{run.total.seconds:.1f}s ({changed['tickets_changed']:,} tickets)")
 

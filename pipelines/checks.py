@@ -48,9 +48,14 @@ def grain_check_spec(model: Model) -> dg.AssetCheckSpec:
 
 def _selected_from(model: Model) -> Model | None:
     """The per-ticket table a view selects its rows from, grain passed through
-    (`Model.row_subset_of`), or None."""
+    (`Model.row_subset_of`), or None. Only the tables the view reads are tried (a view is
+    never a staging model, so its SQL is the same for every source)."""
+    if model.materialized != "view":
+        return None
+    reads = model.tables_read([])
     for table in ALL_MODELS:
-        if table.per_ticket and model.row_subset_of(table.grain) == (table.schema, table.name):
+        if (table.per_ticket and (table.schema, table.name) in reads
+                and model.row_subset_of(table.grain) == (table.schema, table.name)):
             return table
     return None
 

@@ -302,11 +302,12 @@ def build_per_ticket(
         else:
             tickets = _create_scope(connection, warehouse, model, _utc(state.watermark))
             total = connection.execute(sa.text("SELECT count(*) FROM staging.tickets")).scalar()
+            all_tickets = max(total or 0, 1)
             # Tickets whose replaced rows the table still holds as deleted rows (5).
             since_full = (state.tickets_since_full or 0) + tickets if warehouse.is_duckdb else 0
-            if tickets > FULL_BUILD_SHARE * max(total or 0, 1):
+            if tickets > FULL_BUILD_SHARE * all_tickets:
                 reason = f"{tickets} of {total} tickets changed"
-            elif since_full > COMPACTION_SHARE * max(total or 0, 1):
+            elif since_full > COMPACTION_SHARE * all_tickets:
                 reason = (f"compaction: {since_full} of {total} tickets recomputed since the "
                           "last full build")
             else:

@@ -50,14 +50,14 @@ DLT_DUCKDB_LOAD_WORKERS = 1
 
 #: Settings of the DuckDB instance the pipeline's own connections (transforms, checks, the
 #: command line) open, as the statements that set them. `max_vacuum_tasks = 0`: no vacuum
-#: at checkpoints. An incremental
-#: build deletes and re-inserts the rows of about 1% of the tickets of every per-ticket
-#: table; the next checkpoint then merged the thinned-out row groups with the night's small
-#: appended ones, rewriting them (0.7-2.8 s for each of `ticket_metric_pairs` and
-#: `marts.ticket_metrics` at 1M tickets, 5 s of a 14 s nightly on the second night after a
-#: full build; 0.06 s without). The deleted rows stay until the table is built in full:
-#: `transforms.incremental` does that when they mount up (its "Compaction"). Row groups
-#: deleted whole are still dropped. dlt's load connections keep DuckDB's defaults.
+#: at checkpoints. An incremental build deletes and re-inserts the rows of about 1% of the
+#: tickets of every per-ticket table; the next checkpoint then merged the thinned-out row
+#: groups with the night's small appended ones, rewriting them (0.7-2.8 s for each of
+#: `ticket_metric_pairs` and `marts.ticket_metrics` at 1M tickets, 5 s of a 14 s nightly on
+#: the second night after a full build; 0.06 s without). The deleted rows stay until the
+#: table is built in full: `transforms.incremental` does that when they mount up (its
+#: "Compaction"). Row groups deleted whole are still dropped. dlt's load connections keep
+#: DuckDB's defaults.
 DUCKDB_SETTINGS = ("SET max_vacuum_tasks = 0",)
 
 

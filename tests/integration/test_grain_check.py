@@ -153,7 +153,7 @@ def test_a_view_selecting_a_tables_rows_takes_the_tables_check(warehouse_url) ->
     `staging.messages`' rows: counted while the state does not record messages as unique,
     taken from messages' check once it does."""
     from pipelines.checks import grain_check_result
-    from transforms.incremental import _ensure_tables
+    from transforms.incremental import _ensure_tables, _save_state
     from transforms.models import ALL_MODELS
     from transforms.runner import replace_view
 
@@ -172,14 +172,12 @@ def test_a_view_selecting_a_tables_rows_takes_the_tables_check(warehouse_url) ->
     replace_view(warehouse, view.schema, view.name, view.sql())
 
     def check(unique: bool | None):
+        # messages' state as its last build records it: no grain check (None), or one that
+        # found a duplicate key (False) or none (True).
+        duplicates = None if unique is None else 0 if unique else 1
         with warehouse.transaction() as connection:
-            connection.execute(sa.text(f"DELETE FROM staging.{STATE_TABLE}"))
-            if unique is not None:
-                connection.execute(
-                    sa.text(f"INSERT INTO staging.{STATE_TABLE} (model, watermark, fingerprint,"
-                            " generation, built_at, grain_unique) VALUES ('messages', :at, '',"
-                            " 1, :at, :unique)"),
-                    {"at": datetime(2026, 1, 1, tzinfo=UTC), "unique": unique})
+            _save_state(connection, warehouse, "messages", datetime(2026, 1, 1, tzinfo=UTC),
+                        "", 1, duplicates)
         return grain_check_result(warehouse, view)
 
     for unknown in (None, False):

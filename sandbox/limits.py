@@ -89,11 +89,15 @@ class SlidingWindowLimiter:
             now = self.clock()
             self._expire(now)
             if len(self._hits) >= self.limit:
-                wait = self._hits[0] + self.window - now
-                return False, 0, max(1, math.ceil(wait))
+                return False, 0, self._seconds_until_a_slot_frees(now)
             self._hits.append(now)
-            reset = self._hits[0] + self.window - now
-            return True, self.limit - len(self._hits), max(1, math.ceil(reset))
+            return True, self.limit - len(self._hits), self._seconds_until_a_slot_frees(now)
+
+    def _seconds_until_a_slot_frees(self, now: float) -> int:
+        # The window minus the oldest hit's age, not `oldest + window - now`: in floating
+        # point that came out a hair above the window for a hit made just now, which
+        # rounded up to a reset of 61 s in a 60-second window.
+        return max(1, math.ceil(self.window - (now - self._hits[0])))
 
     def reset(self) -> None:
         """Forget all recorded requests."""

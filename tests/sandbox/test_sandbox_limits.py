@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from sandbox import Sandbox, World
+from sandbox.limits import SlidingWindowLimiter
 
 EVENTS = "/api/v2/incremental/ticket_events.json?start_time=0"
 TICKETS = "/api/v2/incremental/tickets/cursor.json?start_time=0"
@@ -129,3 +130,15 @@ def test_retrying_client_recovers(sb: Sandbox, api: requests.Session) -> None:
             break
         time.sleep(int(r.headers["Retry-After"]))
     assert statuses == [429, 503, 200]
+
+
+def test_reset_never_exceeds_the_window() -> None:
+    # At this clock reading `(now + 60) - now` is a hair above 60 in floating point: the
+    # reset of a hit made just now once came out as 61 s in a 60-second window.
+    now = 4090.833771576286
+    limiter = SlidingWindowLimiter(5, window=60, clock=lambda: now)
+    allowed, remaining, reset = limiter.acquire()
+    assert (allowed, remaining, reset) == (True, 4, 60)
+    for _ in range(4):
+        limiter.acquire()
+    assert limiter.acquire() == (False, 0, 60)

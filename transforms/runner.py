@@ -37,12 +37,7 @@ def _analyze(connection: Connection, warehouse: Warehouse, target: str) -> None:
 
 def _drop_relation(connection: Connection, warehouse: Warehouse, schema: str, name: str) -> None:
     """Drop the table or view `schema.name` if it exists (each kind has its own DROP)."""
-    kind = connection.execute(
-        sa.text("SELECT table_type FROM information_schema.tables "
-                "WHERE table_catalog = current_database() "
-                "AND table_schema = :schema AND table_name = :name"),
-        {"schema": schema, "name": name},
-    ).scalar()
+    kind = warehouse.relation_kind(schema, name, connection)
     if kind is not None:
         connection.execute(sa.text(
             f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {_qualified(warehouse, schema, name)}"))

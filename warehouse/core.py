@@ -69,6 +69,29 @@ def _apply_duckdb_settings(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute(statement)
 
 
+#: Catalog lookups per dialect. DuckDB's own catalog functions answer in about a millisecond,
+#: its information_schema views (built over them for every query) in 2-10 ms: a nightly run
+#: asks some 70 times. SQLAlchemy's inspector is no help here: it asks PostgreSQL's catalogs,
+#: which DuckDB emulates only in part.
+_CATALOG = {
+    "duckdb": {
+        "kind": "SELECT 'BASE TABLE' FROM duckdb_tables() WHERE database_name = "
+                "current_database() AND schema_name = :schema AND table_name = :name "
+                "UNION ALL SELECT 'VIEW' FROM duckdb_views() WHERE database_name = "
+                "current_database() AND schema_name = :schema AND view_name = :name",
+        "columns": "SELECT column_name FROM duckdb_columns() WHERE database_name = "
+                   "current_database() AND schema_name = :schema AND table_name = :name "
+                   "ORDER BY column_index",
+    },
+    "postgresql": {
+        "kind": "SELECT table_type FROM information_schema.tables WHERE table_catalog = "
+                "current_database() AND table_schema = :schema AND table_name = :name",
+        "columns": "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                   ":schema AND table_name = :name ORDER BY ordinal_position",
+    },
+}
+
+
 class WarehouseError(RuntimeError):
     """A warehouse URL or operation that cannot work; the message never holds a password."""
 
@@ -186,23 +209,23 @@ class Warehouse:
             for schema in schemas or SCHEMAS:
                 connection.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {preparer.quote(schema)}"))
 
-    # information_schema answers the same on both dialects (SQLAlchemy's inspector asks
-    # PostgreSQL catalogs that DuckDB does not have).
+    def relation_kind(self, schema: str, name: str,
+                      connection: Connection | None = None) -> str | None:
+        """`BASE TABLE` or `VIEW` for the relation `schema.name`, None when there is none;
+        asked on `connection` (to see its transaction's own changes) or a new one."""
+        if connection is None:
+            with self.engine.connect() as own:
+                return self.relation_kind(schema, name, own)
+        return connection.execute(sa.text(_CATALOG[self.dialect]["kind"]),
+                                  {"schema": schema, "name": name}).scalar()
+
     def table_exists(self, schema: str, table: str) -> bool:
-        """Whether `schema.table` exists."""
-        return bool(self.scalar(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = :schema AND table_name = :table",
-            {"schema": schema, "table": table},
-        ))
+        """Whether `schema.table` exists (a table or a view)."""
+        return self.relation_kind(schema, table) is not None
 
     def columns(self, schema: str, table: str) -> list[str]:
         """The column names of `schema.table`, in order."""
-        rows = self.query(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = :schema AND table_name = :table ORDER BY ordinal_position",
-            {"schema": schema, "table": table},
-        )
+        rows = self.query(_CATALOG[self.dialect]["columns"], {"schema": schema, "name": table})
         return [row["column_name"] for row in rows]
 
     def quote(self, identifier: str) -> str:

@@ -66,6 +66,14 @@ periods AS (
     WHERE i.status IN ('new', 'open', 'pending', 'hold')
       AND i.started_at < b.ends_at
       AND (i.is_current OR i.ended_at >= b.first_day_end)
+      -- The same bounds from the parameters (the range's local midnights; wider when the
+      -- range runs past the reporting days): constants, so the periods are filtered as they
+      -- are read (one day at 1M tickets: 27,000 of 4.7M) instead of 2.7M of them being
+      -- joined with the bounds.
+      AND i.started_at
+          < CAST(CAST(:range_end AS date) AS timestamp) AT TIME ZONE :reporting_timezone
+      AND (i.is_current OR i.ended_at
+           >= CAST(CAST(:range_start AS date) + 1 AS timestamp) AT TIME ZONE :reporting_timezone)
 ),
 
 clipped AS (

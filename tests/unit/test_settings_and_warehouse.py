@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
 from pipelines.settings import ConfigurationError, Settings, default_pipeline_start_date
 from warehouse import Warehouse
@@ -170,3 +171,26 @@ def test_the_warehouse_connections_do_not_vacuum(tmp_path):
     warehouse.dispose()
     with duckdb.connect(str(path)) as plain:
         assert plain.execute("SELECT current_setting('max_vacuum_tasks')").fetchone()[0] > 0
+
+
+def test_catalog_lookups(warehouse_url):
+    # The same answers from DuckDB's catalog functions and PostgreSQL's information_schema:
+    # tables and views by kind, columns in order, and a transaction's own uncommitted DDL.
+    warehouse = Warehouse(warehouse_url)
+    warehouse.ensure_schemas()
+    warehouse.execute("CREATE TABLE staging.t (b integer, a text, c date)")
+    warehouse.execute("CREATE VIEW marts.v AS SELECT a, b FROM staging.t")
+    assert warehouse.relation_kind("staging", "t") == "BASE TABLE"
+    assert warehouse.relation_kind("marts", "v") == "VIEW"
+    assert warehouse.relation_kind("marts", "t") is None
+    assert warehouse.table_exists("marts", "v") and not warehouse.table_exists("staging", "v")
+    assert warehouse.columns("staging", "t") == ["b", "a", "c"]
+    assert warehouse.columns("marts", "v") == ["a", "b"]
+    assert warehouse.columns("staging", "nothing") == []
+    with warehouse.transaction() as connection:
+        connection.execute(sa.text("CREATE TABLE marts.inside (x integer)"))
+        assert warehouse.relation_kind("marts", "inside", connection) == "BASE TABLE"
+        connection.execute(sa.text("DROP VIEW marts.v"))
+        assert warehouse.relation_kind("marts", "v", connection) is None
+    assert warehouse.relation_kind("marts", "inside") == "BASE TABLE"
+    warehouse.dispose()

@@ -120,12 +120,15 @@ def record_loaded_window(
 def loaded_as_of(warehouse: Warehouse, sources: list[str]) -> datetime:
     """The end of the last loaded window over `sources` (beginning of history if none)."""
     ends = []
-    for source in sources:
-        if warehouse.table_exists(raw_dataset(source), LOAD_WINDOWS_TABLE):
-            table = f"{warehouse.quote(raw_dataset(source))}.{warehouse.quote(LOAD_WINDOWS_TABLE)}"
-            value = warehouse.scalar(f"SELECT max(window_end) FROM {table}")
-            if value is not None:
-                ends.append(value if value.tzinfo else value.replace(tzinfo=UTC))
+    with warehouse.engine.connect() as connection:
+        for source in sources:
+            if warehouse.table_exists(raw_dataset(source), LOAD_WINDOWS_TABLE, connection):
+                table = (f"{warehouse.quote(raw_dataset(source))}."
+                         f"{warehouse.quote(LOAD_WINDOWS_TABLE)}")
+                value = connection.execute(
+                    sa.text(f"SELECT max(window_end) FROM {table}")).scalar()
+                if value is not None:
+                    ends.append(value if value.tzinfo else value.replace(tzinfo=UTC))
     return max(ends, default=BEGINNING_OF_HISTORY).astimezone(UTC)
 
 

@@ -114,7 +114,7 @@ def _ensure_tables(connection: Connection, warehouse: Warehouse) -> None:
         f"CREATE TABLE IF NOT EXISTS {_qualified(warehouse, STATE_TABLE)} (model text PRIMARY KEY, "
         "watermark timestamptz NOT NULL, fingerprint text NOT NULL, generation integer NOT NULL, "
         "built_at timestamptz NOT NULL, grain_unique boolean, tickets_since_full integer)"))
-    existing = set(warehouse.columns("staging", STATE_TABLE))
+    existing = set(warehouse.columns("staging", STATE_TABLE, connection))
     for column, column_type in (("grain_unique", "boolean"), ("tickets_since_full", "integer")):
         if column not in existing:
             # A warehouse built before the column existed (read first: PostgreSQL would lock
@@ -156,9 +156,9 @@ def _save_state(connection: Connection, warehouse: Warehouse, model: str, waterm
 def recorded_unique(warehouse: Warehouse, model: str) -> bool:
     """Whether the state records `model`'s table as unique: the grain check of its last
     build found no duplicate key (a build without a check records nothing: False)."""
-    if not warehouse.table_exists("staging", STATE_TABLE):
-        return False
     with warehouse.engine.connect() as connection:
+        if not warehouse.table_exists("staging", STATE_TABLE, connection):
+            return False
         state = _state(connection, warehouse, model)
     return state is not None and state.grain_unique is True
 
@@ -198,7 +198,7 @@ def log_ticket_changes(connection: Connection, warehouse: Warehouse, sources: li
     windows = []
     for source in sources:
         if not changes_sql_path(source).exists() or not warehouse.table_exists(
-                f"raw_{source}", WINDOWS):
+                f"raw_{source}", WINDOWS, connection):
             continue
         windows.append(source)
         schema = f"raw_{source}"
@@ -295,7 +295,7 @@ def build_per_ticket(
             reason = "FULL_REBUILD is set"
         elif state is None:
             reason = "first build"
-        elif not warehouse.table_exists(model.schema, model.name):
+        elif not warehouse.table_exists(model.schema, model.name, connection):
             reason = "the table is missing"
         elif state.fingerprint != fingerprint:
             reason = "its SQL, a model it reads, or its reference data changed"

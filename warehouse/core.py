@@ -209,24 +209,32 @@ class Warehouse:
             for schema in schemas or SCHEMAS:
                 connection.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {preparer.quote(schema)}"))
 
-    def relation_kind(self, schema: str, name: str,
-                      connection: Connection | None = None) -> str | None:
-        """`BASE TABLE` or `VIEW` for the relation `schema.name`, None when there is none;
-        asked on `connection` (to see its transaction's own changes) or a new one."""
+    def _catalog(self, lookup: str, schema: str, name: str,
+                 connection: Connection | None) -> list[Any]:
+        """The first column of `_CATALOG[dialect][lookup]`'s rows for `schema.name`, asked on
+        `connection` (inside a transaction: it sees the transaction's own changes, and no
+        other connection is opened) or on a new one."""
         if connection is None:
             with self.engine.connect() as own:
-                return self.relation_kind(schema, name, own)
-        return connection.execute(sa.text(_CATALOG[self.dialect]["kind"]),
-                                  {"schema": schema, "name": name}).scalar()
+                return self._catalog(lookup, schema, name, own)
+        return list(connection.execute(sa.text(_CATALOG[self.dialect][lookup]),
+                                       {"schema": schema, "name": name}).scalars())
 
-    def table_exists(self, schema: str, table: str) -> bool:
+    def relation_kind(self, schema: str, name: str,
+                      connection: Connection | None = None) -> str | None:
+        """`BASE TABLE` or `VIEW` for the relation `schema.name`, None when there is none."""
+        kinds = self._catalog("kind", schema, name, connection)
+        return kinds[0] if kinds else None
+
+    def table_exists(self, schema: str, table: str,
+                     connection: Connection | None = None) -> bool:
         """Whether `schema.table` exists (a table or a view)."""
-        return self.relation_kind(schema, table) is not None
+        return self.relation_kind(schema, table, connection) is not None
 
-    def columns(self, schema: str, table: str) -> list[str]:
+    def columns(self, schema: str, table: str,
+                connection: Connection | None = None) -> list[str]:
         """The column names of `schema.table`, in order."""
-        rows = self.query(_CATALOG[self.dialect]["columns"], {"schema": schema, "name": table})
-        return [row["column_name"] for row in rows]
+        return self._catalog("columns", schema, table, connection)
 
     def quote(self, identifier: str) -> str:
         """Quote an identifier for this dialect (names never reach SQL unquoted)."""

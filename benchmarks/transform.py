@@ -7,14 +7,15 @@ dependency order: a whole-table model is rebuilt, a partitioned mart recomputes 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
 from benchmarks.measure import Measurement, measured
 from pipelines.settings import Settings
 from pipelines.transform_assets import ALL_DATES, build_model, build_model_days
-from transforms.models import build_order
+from transforms.models import Model, build_order
 from transforms.runner import session
 from warehouse import Warehouse
 
@@ -48,32 +49,38 @@ class TransformRun:
     modes: dict[str, str] = field(default_factory=dict)
 
 
+def _run_models(warehouse_url: str, models: Callable[[list[str]], list[Model]],
+                first_day: date, end_day: date, reporting_timezone: str = "UTC") -> TransformRun:
+    """Build `models(sources)` in their order inside one session: a whole-table model as its
+    asset builds it, a partitioned mart over the days [first_day, end_day)."""
+    settings = benchmark_settings(warehouse_url, reporting_timezone)
+    warehouse = Warehouse(warehouse_url)
+    models_built: dict[str, tuple[float, int]] = {}
+    modes: dict[str, str] = {}
+    with measured() as total, session(warehouse):
+        for model in models(settings.configured_sources):
+            name = f"{model.schema}.{model.name}"
+            started = time.perf_counter()
+            if model.date_column:
+                rows = build_model_days(model, warehouse, settings, first_day, end_day)
+            else:
+                built = build_model(model, warehouse, settings)
+                rows = built.rows
+                modes[name] = built.mode
+            models_built[name] = (time.perf_counter() - started, rows)
+    warehouse.dispose()
+    return TransformRun(total=total, models=models_built, modes=modes)
+
+
 def run_all_models(warehouse_url: str, first_day: date | None = None,
                    end_day: date | None = None, reporting_timezone: str = "UTC") -> TransformRun:
     """Build every model in dependency order; partitioned marts over [first_day, end_day)
     (default: all days)."""
-    import time
-
-    settings = benchmark_settings(warehouse_url, reporting_timezone)
-    warehouse = Warehouse(warehouse_url)
-    first, end = first_day or ALL_DATES[0], end_day or ALL_DATES[1]
-    models: dict[str, tuple[float, int]] = {}
-    modes: dict[str, str] = {}
-    with measured() as total, session(warehouse):
-        for model in build_order(settings.configured_sources):
-            started = time.perf_counter()
-            if model.date_column:
-                rows = build_model_days(model, warehouse, settings, first, end)
-            else:
-                built = build_model(model, warehouse, settings)
-                rows = built.rows
-                modes[f"{model.schema}.{model.name}"] = built.mode
-            models[f"{model.schema}.{model.name}"] = (time.perf_counter() - started, rows)
-    warehouse.dispose()
-    return TransformRun(total=total, models=models, modes=modes)
+    return _run_models(warehouse_url, build_order, first_day or ALL_DATES[0],
+                       end_day or ALL_DATES[1], reporting_timezone)
 
 
-def nightly_models(sources: list[str]) -> list:
+def nightly_models(sources: list[str]) -> list[Model]:
     """The models of the nightly job, in build order: all but the monthly revenue marts and
     what reads them (`pipelines.definitions`: those have their own job)."""
     monthly: set[tuple[str, str]] = set()
@@ -90,24 +97,7 @@ def nightly_models(sources: list[str]) -> list:
 def run_nightly(warehouse_url: str, day: date, end_day: date) -> TransformRun:
     """What the nightly job does after landing a day: rebuild the whole-table models and
     recompute the day's rows of the daily marts, in dependency order."""
-    import time
-
-    settings = benchmark_settings(warehouse_url)
-    warehouse = Warehouse(warehouse_url)
-    models: dict[str, tuple[float, int]] = {}
-    modes: dict[str, str] = {}
-    with measured() as total, session(warehouse):
-        for model in nightly_models(settings.configured_sources):
-            started = time.perf_counter()
-            if model.date_column:
-                rows = build_model_days(model, warehouse, settings, day, end_day)
-            else:
-                built = build_model(model, warehouse, settings)
-                rows = built.rows
-                modes[f"{model.schema}.{model.name}"] = built.mode
-            models[f"{model.schema}.{model.name}"] = (time.perf_counter() - started, rows)
-    warehouse.dispose()
-    return TransformRun(total=total, models=models, modes=modes)
+    return _run_models(warehouse_url, nightly_models, day, end_day)
 
 
 def run_dagster(warehouse_url: str, first_day: date, last_day: date,

@@ -8,9 +8,10 @@ Parts (the first four by default):
   the connector once, replicated with SQL (benchmarks/world.py), not extracted over HTTP.
 - `postgres`: the same on PostgreSQL at `--postgres-scale` (raw tables copied over).
 - `nightly`: two nightly runs one after the other (each lands one new day with about 1% of
-  the tickets changed) on the largest DuckDB scale, against that scale's full rebuild; then
-  nights with 0.01%, 0.1% and 3% of the tickets changed (models only): what a night costs
-  whatever changed, and what each changed ticket adds.
+  the tickets changed) on the largest DuckDB scale, against that scale's full rebuild; what
+  rewriting the second night's tickets costs alone (the write floor); then nights with
+  0.01%, 0.1% and 3% of the tickets changed (models only): what a night costs whatever
+  changed, and what each changed ticket adds.
 - `backfill` (only when asked): a backfill of `--backfill-days` (three years by default) at
   `--backfill-scale` tickets through Dagster, end to end: the sandbox over HTTP, raw
   assets, staging, marts and asset checks, as `helpdesk-etl run --start ... --end ...`
@@ -30,7 +31,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from benchmarks.transform import (
     run_all_models,
     run_dagster,
     run_nightly,
+    write_floor,
 )
 from benchmarks.world import (
     AS_OF,
@@ -102,6 +104,8 @@ class Results:
     transform: list[dict[str, object]] = field(default_factory=list)
     nightly: list[dict[str, object]] = field(default_factory=list)
     nightly_by_change: list[dict[str, object]] = field(default_factory=list)
+    #: What rewriting the last 1% night's tickets costs alone (`benchmarks.transform.write_floor`).
+    write_floor: dict[str, object] = field(default_factory=dict)
     backfill: list[dict[str, object]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -315,6 +319,12 @@ def _bench_nightly(results: Results, path: Path, tickets: int) -> None:
                         f"through Dagster {dagster_nightly.seconds:.1f}s "
                         f"({changed['tickets_changed']:,} tickets changed)")
     _remove_warehouse(copy)
+    floor = write_floor(path, path.with_name(f"floor-{path.name}"))
+    results.write_floor = {**asdict(floor), "seconds": floor.seconds,
+                           "full_rebuild_seconds": full["seconds"],
+                           "fraction_of_full": floor.seconds / float(full["seconds"])}
+    _print_progress(f"write floor of night {NIGHTS} on {scale_label(tickets)}: "
+                    f"{floor.seconds:.2f}s ({floor.rows:,} rows of {floor.tickets:,} tickets)")
     for offset, share in enumerate(CHANGE_SHARES):
         changed = nightly_increment(path, fraction=share, night=NIGHTS + offset)
         day = changed["day"]
@@ -460,6 +470,19 @@ def report(results: Results) -> str:
              f"{n['tickets_changed']:,}", f"{n['seconds']:.1f}", f"{n['cpu_seconds']:.1f}",
              f"{100 * float(n['fraction_of_full']):.0f}%"]
             for n in sorted(nights, key=lambda n: float(n["share_changed"]))])
+    if results.write_floor:
+        f = results.write_floor
+        out += ["", f"What night {NIGHTS} had to write, computing nothing (the floor of any "
+                "incremental design: its tickets' rows in every per-ticket table deleted and "
+                "inserted again from copies made beforehand, one commit per table, on a copy "
+                "of the warehouse):", ""]
+        out += _table(["tickets", "rows", "tables", "open s", "delete s", "insert s",
+                       "commit s", "close s", "total s", "share of full"], [[
+            f"{f['tickets']:,}", f"{f['rows']:,}", str(f["tables"]),
+            *(f"{float(f[k]):.2f}" for k in ("open_seconds", "delete_seconds",
+                                             "insert_seconds", "commit_seconds",
+                                             "close_seconds", "seconds")),
+            f"{100 * float(f['fraction_of_full']):.0f}%"]])
     if results.backfill:
         out += ["", "Backfill through Dagster, end to end (sandbox over HTTP → raw → staging → "
                 "marts, asset checks included; the nightly job over every day, then the monthly "

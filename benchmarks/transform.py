@@ -2,22 +2,30 @@
 
 The models run exactly as their Dagster assets run them (`pipelines.transform_assets`), in
 dependency order: a whole-table model is rebuilt, a partitioned mart recomputes every day
-(what the first partition of a backfill does).
+(what the first partition of a backfill does). `run_nightly` runs the nightly job's models
+after a landed day; `write_floor` measures what rewriting that day's tickets costs alone.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
+
+import duckdb
 
 from benchmarks.measure import Measurement, measured
 from pipelines.settings import Settings
 from pipelines.transform_assets import ALL_DATES, build_model, build_model_days
-from transforms.models import Model, build_order
+from transforms.incremental import CHANGES_TABLE
+from transforms.models import SCOPE_TABLE, Model, build_order, ticket_scope_condition
 from transforms.runner import session
 from warehouse import Warehouse
+from warehouse.core import DUCKDB_SETTINGS
 
 #: The first daily partition of the benchmark's Dagster runs (before every replicated world).
 PIPELINE_START = date(2025, 1, 1)
@@ -122,3 +130,78 @@ def run_dagster(warehouse_url: str, first_day: date, last_day: date,
         run_partition_range(definitions, NIGHTLY_JOB, first_day.isoformat(),
                             last_day.isoformat(), instance, "WARNING", transforms)
     return cost
+
+
+@dataclass
+class WriteFloor:
+    """What rewriting one night's tickets costs, without computing anything (`write_floor`)."""
+
+    tickets: int
+    rows: int
+    tables: int
+    open_seconds: float
+    delete_seconds: float
+    insert_seconds: float
+    commit_seconds: float
+    close_seconds: float
+
+    @property
+    def seconds(self) -> float:
+        return (self.open_seconds + self.delete_seconds + self.insert_seconds
+                + self.commit_seconds + self.close_seconds)
+
+
+def write_floor(warehouse_path: Path, copy_path: Path) -> WriteFloor:
+    """The least any incremental design of the per-ticket models must pay for a night: on a
+    copy of a warehouse right after a night, the rows of that night's tickets (the change
+    log's newest entries) in every per-ticket table are deleted and inserted again from
+    copies made beforehand (no model SQL, no upstream read), one transaction per table as
+    the builds commit them, then the warehouse is closed (its checkpoint). The tables end
+    as they began (their row counts are compared); the copy is removed."""
+    shutil.copyfile(warehouse_path, copy_path)
+    # On disk before the clock starts: else the first checkpoint's fsync writes the whole copy.
+    with copy_path.open("rb+") as copied:
+        os.fsync(copied.fileno())
+    settings = benchmark_settings(f"duckdb:///{copy_path}")
+    tables = [f"{m.schema}.{m.name}" for m in build_order(settings.configured_sources)
+              if m.per_ticket]
+    try:
+        started = time.perf_counter()
+        con = duckdb.connect(str(copy_path))
+        for statement in DUCKDB_SETTINGS:
+            con.execute(statement)
+        opened = time.perf_counter() - started
+        # The night's tickets as the builds' scope table, tested as they test it.
+        con.execute(
+            f"CREATE TEMP TABLE {SCOPE_TABLE} AS SELECT DISTINCT source, ticket_id "
+            f"FROM staging.{CHANGES_TABLE} WHERE loaded_at = "
+            f"(SELECT max(loaded_at) FROM staging.{CHANGES_TABLE})")
+        in_night = ticket_scope_condition("source", "ticket_id")
+        for i, table in enumerate(tables):
+            con.execute(f"CREATE TEMP TABLE rows_{i} AS SELECT * FROM {table} WHERE {in_night}")
+        rows = sum(con.execute(f"SELECT count(*) FROM rows_{i}").fetchone()[0]
+                   for i in range(len(tables)))
+        tickets = con.execute(f"SELECT count(*) FROM {SCOPE_TABLE}").fetchone()[0]
+        counts = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in tables)
+        before = con.execute(counts).fetchone()
+        spent = [0.0, 0.0, 0.0]
+        for i, table in enumerate(tables):
+            marks = [time.perf_counter()]
+            con.execute("BEGIN")
+            con.execute(f"DELETE FROM {table} WHERE {in_night}")
+            marks.append(time.perf_counter())
+            con.execute(f"INSERT INTO {table} SELECT * FROM rows_{i}")
+            marks.append(time.perf_counter())
+            con.execute("COMMIT")
+            marks.append(time.perf_counter())
+            for part in range(3):
+                spent[part] += marks[part + 1] - marks[part]
+        if con.execute(counts).fetchone() != before:
+            raise RuntimeError("the write floor changed a table's row count")
+        started = time.perf_counter()
+        con.close()
+        closed = time.perf_counter() - started
+    finally:
+        for path in (copy_path, copy_path.with_suffix(".duckdb.wal")):
+            path.unlink(missing_ok=True)
+    return WriteFloor(tickets, rows, len(tables), opened, *spent, closed)

@@ -8,7 +8,13 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from benchmarks.transform import PIPELINE_START, run_all_models, run_dagster, run_nightly
+from benchmarks.transform import (
+    PIPELINE_START,
+    run_all_models,
+    run_dagster,
+    run_nightly,
+    write_floor,
+)
 from benchmarks.world import AS_OF, RAW, extract_load, nightly_increment, replicate
 from transforms import ALL_MODELS
 from transforms.incremental import STATE_TABLE
@@ -85,6 +91,21 @@ def test_the_models_give_sensible_metrics_on_it_and_a_nightly_day_lands(seed, tm
     # night's few may all be closed already: a closed ticket only gets a tag).
     assert solved[0] > 0
     assert touched[0] and touched[1] and not touched[0] & touched[1]
+
+    # The write floor rewrites the last night's tickets' rows on a copy: every per-ticket
+    # table (it checks their row counts itself), the warehouse itself untouched.
+    tables = [f"{m.schema}.{m.name}" for m in ALL_MODELS if m.per_ticket]
+
+    def counts(path):
+        with duckdb.connect(str(path), read_only=True) as con:
+            return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+    before = counts(world)
+    copy = tmp_path / "floor.duckdb"
+    floor = write_floor(world, copy)
+    assert floor.tickets == changed["tickets_changed"] and floor.tables == len(tables) == 10
+    assert floor.rows > floor.tickets and floor.seconds > 0
+    assert not copy.exists() and counts(world) == before
 
 
 def test_the_nightly_through_dagster_checks_and_records_the_grain(seed, tmp_path):

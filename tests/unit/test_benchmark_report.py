@@ -46,3 +46,15 @@ def test_without_those_nights_the_table_is_left_out():
     text = report(results)
     assert "Nightly runs (" in text
     assert "by the share of tickets changed" not in text
+
+
+def test_the_write_floor_is_printed_with_its_share_of_the_full_rebuild():
+    floor = {"tickets": 9_962, "rows": 200_000, "tables": 10, "open_seconds": 0.03,
+             "delete_seconds": 0.35, "insert_seconds": 0.15, "commit_seconds": 0.27,
+             "close_seconds": 0.1, "seconds": 0.9, "full_rebuild_seconds": 20.0,
+             "fraction_of_full": 0.05}
+    text = report(Results(nightly=[_night(0.01, 9_962, 3.0, night=2)], write_floor=floor))
+    rows = _rows_after(text, "What night 2 had to write")
+    assert rows == [["9,962", "200,000", "10", "0.03", "0.35", "0.15", "0.27", "0.10", "0.90",
+                     "5%"]]
+    assert "What night" not in report(Results(nightly=[_night(0.01, 9_962, 3.0, night=2)]))

@@ -66,6 +66,18 @@ def _rss_bytes(pid: int) -> int:
         return 0
 
 
+def cpu_jiffies() -> tuple[int, int]:
+    """(stolen, all) CPU time of the whole machine so far, in clock ticks, from /proc/stat:
+    the time the hypervisor gave this virtual machine's cores to other guests, and all time.
+    (0, 0) where /proc/stat has no steal column."""
+    try:
+        fields = [int(x) for x in (_PROC / "stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    # user nice system idle iowait irq softirq steal [guest guest_nice: inside user / nice]
+    return (fields[7], sum(fields[:8])) if len(fields) >= 8 else (0, 0)
+
+
 def reset_peak() -> bool:
     """Reset this process's VmHWM (Linux >= 4.0); False where the kernel does not allow it."""
     try:
@@ -84,6 +96,9 @@ class Measurement:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     peak_rss: int = 0
+    #: The share of the machine's CPU time stolen by the hypervisor while the stage ran (None:
+    #: not known). A shared host's steal stretches every figure in seconds.
+    steal_share: float | None = None
     extra: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -112,11 +127,15 @@ def measured(exclude: set[int] | None = None, interval: float = 0.2) -> Iterator
     sampler.start()
     started = time.perf_counter()
     cpu_started = time.process_time()
+    stolen_before, all_before = cpu_jiffies()
     try:
         yield result
     finally:
         result.seconds = time.perf_counter() - started
         result.cpu_seconds = time.process_time() - cpu_started
+        stolen_after, all_after = cpu_jiffies()
+        if all_after > all_before:
+            result.steal_share = (stolen_after - stolen_before) / (all_after - all_before)
         stop.set()
         sampler.join()
         own_peak = _status_kib("self", "VmHWM") * 1024

@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import measured
+from benchmarks.measure import cpu_jiffies, measured
 from benchmarks.transform import (
     PIPELINE_START,
     TransformRun,
@@ -117,6 +117,7 @@ def host_speed() -> dict[str, float]:
     host from slower code when runs of different hours or days are compared."""
     import duckdb
 
+    stolen_before, all_before = cpu_jiffies()
     started = time.perf_counter()
     total = 0
     for number in range(5_000_000):
@@ -127,8 +128,11 @@ def host_speed() -> dict[str, float]:
         started = time.perf_counter()
         con.execute("SELECT sum(hash(i)) FROM range(50000000) AS t(i)").fetchall()
         duckdb_seconds = time.perf_counter() - started
+    stolen_after, all_after = cpu_jiffies()
     return {"python_loop_seconds": round(python_seconds, 3),
-            "duckdb_query_seconds": round(duckdb_seconds, 3)}
+            "duckdb_query_seconds": round(duckdb_seconds, 3),
+            "steal_share": round((stolen_after - stolen_before) / max(all_after - all_before, 1),
+                                 3)}
 
 
 def machine_info() -> dict[str, object]:
@@ -166,7 +170,7 @@ def bench_extract(results: Results, scales: list[int], work: Path) -> None:
             "tickets_per_second": counts["tickets"] / cost.seconds,
             "rows_per_second": rows / cost.seconds, "peak_mib": cost.peak_mib,
             "sandbox_generate_and_start_seconds": ready,
-            "load_average": os.getloadavg()[0],
+            "load_average": os.getloadavg()[0], "steal": cost.steal_share,
         })
         _print_progress(f"extract {scale_label(tickets)}: {cost.seconds:.1f}s, "
                         f"{counts['tickets'] / cost.seconds:,.0f} tickets/s, "
@@ -186,7 +190,7 @@ def bench_backfill(results: Results, tickets: int, days: int, work: Path) -> Non
         "counts": counts, "seconds": cost.seconds, "cpu_seconds": cost.cpu_seconds,
         "tickets_per_second": counts["tickets"] / cost.seconds, "peak_mib": cost.peak_mib,
         "dagster_events": counts["dagster_events"], "file_mib": path.stat().st_size / 2**20,
-        "load_average": os.getloadavg()[0],
+        "load_average": os.getloadavg()[0], "steal": cost.steal_share,
     })
     _print_progress(f"backfill of {days} days, {scale_label(tickets)}: {cost.seconds:.1f}s, "
                     f"{cost.peak_mib:,.0f} MiB")
@@ -213,7 +217,7 @@ def _run_entry(run: TransformRun, tickets: int) -> dict[str, object]:
         "tickets": tickets, "seconds": run.total.seconds, "cpu_seconds": run.total.cpu_seconds,
         "peak_mib": run.total.peak_mib,
         "models": {name: {"seconds": s, "rows": r} for name, (s, r) in run.models.items()},
-        "load_average": os.getloadavg()[0],
+        "load_average": os.getloadavg()[0], "steal": run.total.steal_share,
     }
 
 
@@ -314,6 +318,8 @@ def _bench_nightly(results: Results, path: Path, tickets: int) -> None:
             "dagster_seconds": dagster_nightly.seconds,
             "dagster_full_rebuild_seconds": dagster_full.seconds,
             "dagster_fraction_of_full": dagster_nightly.seconds / dagster_full.seconds,
+            "dagster_steal": dagster_nightly.steal_share,
+            "dagster_full_rebuild_steal": dagster_full.steal_share,
         })
         _print_progress(f"night {night} on {scale_label(tickets)}: {run.total.seconds:.1f}s, "
                         f"through Dagster {dagster_nightly.seconds:.1f}s "
@@ -348,6 +354,12 @@ def _print_progress(message: str) -> None:
 # -- report ------------------------------------------------------------------------------------
 
 
+def _steal(entry: dict[str, Any], key: str = "steal") -> str:
+    """An entry's CPU steal share as a percentage ("n/a": not measured, e.g. an older JSON)."""
+    value = entry.get(key)
+    return "n/a" if value is None else f"{100 * float(value):.0f}%"
+
+
 def _growth(values: dict[int, float]) -> str:
     """`10k→100k ×a, 100k→1M ×b` for consecutive scales."""
     scales = sorted(values)
@@ -378,7 +390,12 @@ def report(results: Results) -> str:
     if isinstance(speed, dict):
         out += [f"Host speed (one core, lower is faster): a 5M-step Python loop "
                 f"{speed['python_loop_seconds']:.2f} s, a DuckDB sum over 50M hashes "
-                f"{speed['duckdb_query_seconds']:.2f} s"]
+                f"{speed['duckdb_query_seconds']:.2f} s"
+                + (f"; CPU steal while they ran {_steal(speed, 'steal_share')}"
+                   if "steal_share" in speed else "")]
+        out += ["Steal (below): the share of the machine's CPU time the hypervisor gave other "
+                "guests while a stage ran (/proc/stat); seconds measured under steal are "
+                "stretched by it, shares of a full rebuild much less so."]
     out += [""]
     if results.extract:
         out += ["Extract + load over HTTP (sandbox → Zendesk connector → dlt → DuckDB; world "
@@ -387,9 +404,9 @@ def report(results: Results) -> str:
                  f"{e['cpu_seconds']:.1f}", f"{e['tickets_per_second']:,.0f}", f"{e['rows']:,}",
                  f"{e['rows_per_second']:,.0f}", f"{e['peak_mib']:,.0f}",
                  f"{e['sandbox_generate_and_start_seconds']:.1f}",
-                 f"{e['load_average']:.1f}"] for e in results.extract]
+                 f"{e['load_average']:.1f}", _steal(e)] for e in results.extract]
         out += _table(["tickets", "seconds", "CPU s", "tickets/s", "rows", "rows/s",
-                       "peak RSS MiB", "sandbox start s", "load"], rows)
+                       "peak RSS MiB", "sandbox start s", "load", "steal"], rows)
         tickets_per_s = {int(e["tickets"]): float(e["tickets_per_second"])
                          for e in results.extract}
         memory = {int(e["tickets"]): float(e["peak_mib"]) for e in results.extract}
@@ -403,9 +420,9 @@ def report(results: Results) -> str:
         rows = [[e["engine"], scale_label(int(e["tickets"])), f"{e['seconds']:.1f}",
                  "n/a" if e["cpu_seconds"] is None else f"{e['cpu_seconds']:.1f}",
                  "n/a" if e["peak_mib"] is None else f"{e['peak_mib']:,.0f}",
-                 f"{e['load_average']:.1f}"] for e in results.transform]
+                 f"{e['load_average']:.1f}", _steal(e)] for e in results.transform]
         out += _table(["engine", "tickets", "total seconds", "CPU seconds", "peak RSS MiB",
-                       "load"], rows)
+                       "load", "steal"], rows)
         duck = sorted((e for e in results.transform if e["engine"] == "duckdb"),
                       key=lambda e: int(e["tickets"]))
         if duck:
@@ -443,10 +460,11 @@ def report(results: Results) -> str:
                  f"{n['tickets_changed']:,}",
                  f"{n['seconds']:.1f}", f"{n['full_rebuild_seconds']:.1f}",
                  f"{100 * float(n['fraction_of_full']):.0f}%",
-                 "met" if float(n["fraction_of_full"]) < TARGET_NIGHTLY_FRACTION else "MISSED"]
+                 "met" if float(n["fraction_of_full"]) < TARGET_NIGHTLY_FRACTION else "MISSED",
+                 _steal(n)]
                 for n in results.nightly]
         out += _table(["tickets", "night", "changed", "nightly s", "full rebuild s", "share",
-                       "target < 10%"], rows)
+                       "target < 10%", "steal"], rows)
         slowest = sorted(results.nightly[-1]["models"].items(),  # type: ignore[union-attr]
                          key=lambda kv: -kv[1]["seconds"])[:8]
         out += ["", "slowest nightly models: " + ", ".join(
@@ -454,10 +472,12 @@ def report(results: Results) -> str:
         out += ["", "The same through Dagster (the nightly job's transform assets, in-process "
                 "executor, asset checks included; full rebuild: FULL_REBUILD over every day):",
                 ""]
-        out += _table(["tickets", "night", "nightly s", "full rebuild s", "share"], [
+        out += _table(["tickets", "night", "nightly s", "full rebuild s", "share", "steal",
+                       "steal of full"], [
             [scale_label(int(n["tickets"])), str(n.get("night", 1)), f"{n['dagster_seconds']:.1f}",
              f"{n['dagster_full_rebuild_seconds']:.1f}",
-             f"{100 * float(n['dagster_fraction_of_full']):.0f}%"] for n in results.nightly])
+             f"{100 * float(n['dagster_fraction_of_full']):.0f}%", _steal(n, "dagster_steal"),
+             _steal(n, "dagster_full_rebuild_steal")] for n in results.nightly])
     if results.nightly_by_change:
         out += ["", "Nightly runs by the share of tickets changed (models only; the 1% rows are "
                 "the nights above): what does not shrink with fewer changes is paid every "
@@ -465,10 +485,10 @@ def report(results: Results) -> str:
         nights = [{**n, "share_changed": 0.01} for n in results.nightly]
         nights += results.nightly_by_change
         out += _table(["tickets", "changed share", "changed", "nightly s", "CPU s",
-                       "share of full"], [
+                       "share of full", "steal"], [
             [scale_label(int(n["tickets"])), f"{100 * float(n['share_changed']):g}%",
              f"{n['tickets_changed']:,}", f"{n['seconds']:.1f}", f"{n['cpu_seconds']:.1f}",
-             f"{100 * float(n['fraction_of_full']):.0f}%"]
+             f"{100 * float(n['fraction_of_full']):.0f}%", _steal(n)]
             for n in sorted(nights, key=lambda n: float(n["share_changed"]))])
     if results.write_floor:
         f = results.write_floor
@@ -492,10 +512,10 @@ def report(results: Results) -> str:
                  f"{b['cpu_seconds']:.1f}", f"{b['tickets_per_second']:,.0f}",
                  f"{b['peak_mib']:,.0f}", f"{b['dagster_events']:,}",
                  ("met" if float(b["seconds"]) < TARGET_BACKFILL_SECONDS else "MISSED")
-                 if int(b["tickets"]) >= 1_000_000 else "not at 1M"]
+                 if int(b["tickets"]) >= 1_000_000 else "not at 1M", _steal(b)]
                 for b in results.backfill]
         out += _table(["tickets", "days", "seconds", "CPU s", "tickets/s", "peak RSS MiB",
-                       "Dagster events", "1M in < 1 h"], rows)
+                       "Dagster events", "1M in < 1 h", "steal"], rows)
     out += ["", *results.notes]
     return "\n".join(out)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from benchmarks.measure import cpu_jiffies, measured
 from benchmarks.run import Results, report
 
 
@@ -58,3 +59,21 @@ def test_the_write_floor_is_printed_with_its_share_of_the_full_rebuild():
     assert rows == [["9,962", "200,000", "10", "0.03", "0.35", "0.15", "0.27", "0.10", "0.90",
                      "5%"]]
     assert "What night" not in report(Results(nightly=[_night(0.01, 9_962, 3.0, night=2)]))
+
+
+def test_each_night_shows_the_cpu_steal_it_ran_under():
+    stolen = {**_night(0.01, 9_946, 3.0, night=1), "steal": 0.25, "dagster_steal": 0.5,
+              "dagster_full_rebuild_steal": 0.0}
+    text = report(Results(nightly=[stolen, _night(0.01, 9_962, 3.2, night=2)]))
+    rows = _rows_after(text, "Nightly runs (")
+    assert [row[-1] for row in rows] == ["25%", "n/a"]  # the second was measured without
+    dagster = _rows_after(text, "The same through Dagster")
+    assert [row[-2:] for row in dagster] == [["50%", "0%"], ["n/a", "n/a"]]
+
+
+def test_a_measured_stage_records_the_machines_cpu_steal():
+    with measured() as cost:
+        sum(range(2_000_000))
+    assert cost.steal_share is not None and 0.0 <= cost.steal_share <= 1.0
+    stolen, total = cpu_jiffies()
+    assert total > stolen >= 0

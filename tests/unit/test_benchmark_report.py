@@ -77,3 +77,10 @@ def test_a_measured_stage_records_the_machines_cpu_steal():
     assert cost.steal_share is not None and 0.0 <= cost.steal_share <= 1.0
     stolen, total = cpu_jiffies()
     assert total > stolen >= 0
+
+
+def test_a_night_under_other_steal_than_the_full_rebuild_says_so_beside_its_verdict():
+    quiet = {**_night(0.01, 9_946, 1.8, night=1), "steal": 0.02, "full_rebuild_steal": 0.45}
+    alike = {**_night(0.01, 9_962, 1.8, night=2), "steal": 0.20, "full_rebuild_steal": 0.25}
+    rows = _rows_after(report(Results(nightly=[quiet, alike])), "Nightly runs (")
+    assert [row[6] for row in rows] == ["met (steal 2% vs 45%)", "met"]

@@ -78,6 +78,14 @@ def cpu_jiffies() -> tuple[int, int]:
     return (fields[7], sum(fields[:8])) if len(fields) >= 8 else (0, 0)
 
 
+def steal_share(before: tuple[int, int], after: tuple[int, int]) -> float | None:
+    """The share of the CPU time between two `cpu_jiffies` readings that was stolen (None:
+    no time passed, or no steal column)."""
+    if after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def reset_peak() -> bool:
     """Reset this process's VmHWM (Linux >= 4.0); False where the kernel does not allow it."""
     try:
@@ -127,15 +135,13 @@ def measured(exclude: set[int] | None = None, interval: float = 0.2) -> Iterator
     sampler.start()
     started = time.perf_counter()
     cpu_started = time.process_time()
-    stolen_before, all_before = cpu_jiffies()
+    jiffies = cpu_jiffies()
     try:
         yield result
     finally:
         result.seconds = time.perf_counter() - started
         result.cpu_seconds = time.process_time() - cpu_started
-        stolen_after, all_after = cpu_jiffies()
-        if all_after > all_before:
-            result.steal_share = (stolen_after - stolen_before) / (all_after - all_before)
+        result.steal_share = steal_share(jiffies, cpu_jiffies())
         stop.set()
         sampler.join()
         own_peak = _status_kib("self", "VmHWM") * 1024

@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import cpu_jiffies, measured
+from benchmarks.measure import cpu_jiffies, measured, steal_share
 from benchmarks.transform import (
     PIPELINE_START,
     TransformRun,
@@ -117,7 +117,7 @@ def host_speed() -> dict[str, float]:
     host from slower code when runs of different hours or days are compared."""
     import duckdb
 
-    stolen_before, all_before = cpu_jiffies()
+    jiffies = cpu_jiffies()
     started = time.perf_counter()
     total = 0
     for number in range(5_000_000):
@@ -128,11 +128,10 @@ def host_speed() -> dict[str, float]:
         started = time.perf_counter()
         con.execute("SELECT sum(hash(i)) FROM range(50000000) AS t(i)").fetchall()
         duckdb_seconds = time.perf_counter() - started
-    stolen_after, all_after = cpu_jiffies()
+    stolen = steal_share(jiffies, cpu_jiffies())
     return {"python_loop_seconds": round(python_seconds, 3),
             "duckdb_query_seconds": round(duckdb_seconds, 3),
-            "steal_share": round((stolen_after - stolen_before) / max(all_after - all_before, 1),
-                                 3)}
+            **({} if stolen is None else {"steal_share": round(stolen, 3)})}
 
 
 def machine_info() -> dict[str, object]:

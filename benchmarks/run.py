@@ -51,9 +51,11 @@ from benchmarks.world import (
     SEED_TICKETS,
     backfill,
     copy_to_postgres,
+    copy_warehouse,
     ensure_seed,
     extract_load,
     nightly_increment,
+    remove_warehouse_file,
     replicate,
 )
 
@@ -303,7 +305,7 @@ def _bench_nightly(results: Results, path: Path, tickets: int) -> None:
                     f"{dagster_full.seconds:.1f}s")
     copy = path.with_name(f"dagster-{path.name}")
     _remove_warehouse(copy)
-    shutil.copyfile(path, copy)
+    copy_warehouse(path, copy)
     full = next(e for e in results.transform
                 if e["engine"] == "duckdb" and e["tickets"] == tickets)
     for night in range(1, NIGHTS + 1):
@@ -341,8 +343,7 @@ def _bench_nightly(results: Results, path: Path, tickets: int) -> None:
 
 
 def _remove_warehouse(path: Path) -> None:
-    for candidate in (path, path.with_suffix(".duckdb.wal")):
-        candidate.unlink(missing_ok=True)
+    remove_warehouse_file(path)
     shutil.rmtree(path.parent / ".dlt_pipelines", ignore_errors=True)
 
 

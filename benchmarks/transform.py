@@ -8,8 +8,6 @@ after a landed day; `write_floor` measures what rewriting that day's tickets cos
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -19,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.measure import Measurement, measured
+from benchmarks.world import copy_warehouse, remove_warehouse_file
 from pipelines.settings import Settings
 from pipelines.transform_assets import ALL_DATES, build_model, build_model_days
 from transforms.incremental import CHANGES_TABLE
@@ -155,13 +154,11 @@ def write_floor(warehouse_path: Path, copy_path: Path) -> WriteFloor:
     """The least any incremental design of the per-ticket models must pay for a night: on a
     copy of a warehouse right after a night, the rows of that night's tickets (the change
     log's newest entries) in every per-ticket table are deleted and inserted again from
-    copies made beforehand (no model SQL, no upstream read), one transaction per table as
+    copies made beforehand (no model SQL, no upstream read) by the DELETE and INSERT
+    `transforms.runner.replace_ticket_rows` runs, timed apart, one transaction per table as
     the builds commit them, then the warehouse is closed (its checkpoint). The tables end
     as they began (their row counts are compared); the copy is removed."""
-    shutil.copyfile(warehouse_path, copy_path)
-    # On disk before the clock starts: else the first checkpoint's fsync writes the whole copy.
-    with copy_path.open("rb+") as copied:
-        os.fsync(copied.fileno())
+    copy_warehouse(warehouse_path, copy_path)
     settings = benchmark_settings(f"duckdb:///{copy_path}")
     tables = [f"{m.schema}.{m.name}" for m in build_order(settings.configured_sources)
               if m.per_ticket]
@@ -202,6 +199,5 @@ def write_floor(warehouse_path: Path, copy_path: Path) -> WriteFloor:
         con.close()
         closed = time.perf_counter() - started
     finally:
-        for path in (copy_path, copy_path.with_suffix(".duckdb.wal")):
-            path.unlink(missing_ok=True)
+        remove_warehouse_file(copy_path)
     return WriteFloor(tickets, rows, len(tables), opened, *spent, closed)

@@ -250,9 +250,7 @@ def replicate(target: Path, seed: Path, copies: int) -> dict[str, int]:
     Copy k moves back (k mod QUARTERS) quarters: whole weeks, which keep weekdays and
     business hours where they were, so the copied metric sets' business minutes agree with
     ours except where a daylight-saving change or a holiday falls differently (a fifth of the
-    1M world's tickets). Until session 11 copies also moved (k div QUARTERS) * 53 minutes,
-    which made them disagree for most tickets (docs/performance.md, "Session 11"). Returns
-    row counts.
+    1M world's tickets: docs/performance.md, "Session 11"). Returns row counts.
     """
     target.unlink(missing_ok=True)
     con = duckdb.connect(str(target))

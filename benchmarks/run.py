@@ -40,6 +40,7 @@ from benchmarks.measure import cpu_jiffies, measured, steal_share
 from benchmarks.transform import (
     PIPELINE_START,
     TransformRun,
+    night_by_kind,
     run_all_models,
     run_dagster,
     run_nightly,
@@ -482,6 +483,16 @@ def report(results: Results) -> str:
                          key=lambda kv: -kv[1]["seconds"])[:8]
         out += ["", "slowest nightly models: " + ", ".join(
             f"{name} {value['seconds']:.2f}s" for name, value in slowest)]
+        last = results.nightly[-1]
+        total, full_seconds = float(last["seconds"]), float(last["full_rebuild_seconds"])
+        kinds = night_by_kind({name: value["seconds"]  # type: ignore[union-attr]
+                               for name, value in last["models"].items()}, total)
+        out += ["", f"Where night {last.get('night', 1)}'s {total:.1f} s went, by kind of model "
+                "(a night under 10% of the full rebuild needs every row small):", ""]
+        out += _table(["kind", "models", "seconds", "share of the night", "share of full"], [
+            [kind, str(count) if count else "-", f"{seconds:.2f}",
+             f"{100 * seconds / total:.0f}%", f"{100 * seconds / full_seconds:.1f}%"]
+            for kind, count, seconds in kinds])
         out += ["", "The same through Dagster (the nightly job's transform assets, in-process "
                 "executor, asset checks included; full rebuild: FULL_REBUILD over every day):",
                 ""]

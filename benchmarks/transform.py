@@ -21,7 +21,13 @@ from benchmarks.world import copy_warehouse, remove_warehouse_file
 from pipelines.settings import Settings
 from pipelines.transform_assets import ALL_DATES, build_model, build_model_days
 from transforms.incremental import CHANGES_TABLE
-from transforms.models import SCOPE_TABLE, Model, build_order, ticket_scope_condition
+from transforms.models import (
+    ALL_MODELS,
+    SCOPE_TABLE,
+    Model,
+    build_order,
+    ticket_scope_condition,
+)
 from transforms.runner import session
 from warehouse import Warehouse
 from warehouse.core import DUCKDB_SETTINGS
@@ -105,6 +111,40 @@ def run_nightly(warehouse_url: str, day: date, end_day: date) -> TransformRun:
     """What the nightly job does after landing a day: rebuild the whole-table models and
     recompute the day's rows of the daily marts, in dependency order."""
     return _run_models(warehouse_url, nightly_models, day, end_day)
+
+
+#: A night's models by what they do (`model_kind`), in the order `night_by_kind` lists them.
+NIGHT_KINDS = (
+    "per-ticket, from raw (staging)",
+    "per-ticket, from staging (intermediates, ticket_metrics)",
+    "whole-table (reference data, views, reconciliation)",
+    "the day of the daily marts",
+)
+#: The part of a night no model's time covers: opening and closing the warehouse, Python.
+OUTSIDE_MODELS = "outside the models (opening and closing the warehouse)"
+
+
+def model_kind(model: Model) -> str:
+    """Which of `NIGHT_KINDS` `model` is: a per-ticket model reading raw tables or staging
+    tables, a whole-table model, or a daily mart (a night computes its day)."""
+    if model.per_ticket:
+        return NIGHT_KINDS[0] if model.layer == "staging" else NIGHT_KINDS[1]
+    return NIGHT_KINDS[3] if model.date_column else NIGHT_KINDS[2]
+
+
+def night_by_kind(model_seconds: Mapping[str, float],
+                  total_seconds: float) -> list[tuple[str, int, float]]:
+    """(kind, models, seconds) of a night whose models (`schema.name`) took `model_seconds`,
+    for each kind that ran, then `OUTSIDE_MODELS`: the rest of `total_seconds`."""
+    by_name = {f"{m.schema}.{m.name}": m for m in ALL_MODELS}
+    kinds = {kind: [0, 0.0] for kind in NIGHT_KINDS}
+    for name, seconds in model_seconds.items():
+        entry = kinds[model_kind(by_name[name])]
+        entry[0] += 1
+        entry[1] += seconds
+    rows = [(kind, int(count), float(seconds)) for kind, (count, seconds) in kinds.items()
+            if count]
+    return [*rows, (OUTSIDE_MODELS, 0, total_seconds - sum(s for _, _, s in rows))]
 
 
 def run_dagster(warehouse_url: str, first_day: date, last_day: date,

@@ -84,3 +84,24 @@ def test_a_night_under_other_steal_than_the_full_rebuild_says_so_beside_its_verd
     alike = {**_night(0.01, 9_962, 1.8, night=2), "steal": 0.20, "full_rebuild_steal": 0.25}
     rows = _rows_after(report(Results(nightly=[quiet, alike])), "Nightly runs (")
     assert [row[6] for row in rows] == ["met (steal 2% vs 45%)", "met"]
+
+
+def test_the_last_night_is_broken_down_by_kind_of_model_with_the_rest_outside_them():
+    night = {**_night(0.01, 9_962, 4.0, night=2), "models": {
+        "staging.messages": {"seconds": 0.25, "rows": 1},
+        "staging.tickets": {"seconds": 0.15, "rows": 1},
+        "marts.ticket_metrics": {"seconds": 0.6, "rows": 1},
+        "staging.users": {"seconds": 0.1, "rows": 1},
+        "marts.metric_reconciliation": {"seconds": 0.4, "rows": 1},
+        "marts.support_daily": {"seconds": 0.5, "rows": 1},
+    }}
+    rows = _rows_after(report(Results(nightly=[night])), "Where night 2's 4.0 s went")
+    assert [row[:3] for row in rows] == [
+        ["per-ticket, from raw (staging)", "2", "0.40"],
+        ["per-ticket, from staging (intermediates, ticket_metrics)", "1", "0.60"],
+        ["whole-table (reference data, views, reconciliation)", "2", "0.50"],
+        ["the day of the daily marts", "1", "0.50"],
+        ["outside the models (opening and closing the warehouse)", "-", "2.00"],
+    ]
+    assert [row[3] for row in rows] == ["10%", "15%", "12%", "12%", "50%"]
+    assert rows[-1][4] == "10.0%"  # of the 20 s full rebuild

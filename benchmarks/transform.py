@@ -72,7 +72,7 @@ def _run_models(warehouse_url: str, models: Callable[[list[str]], list[Model]],
     modes: dict[str, str] = {}
     with measured() as total, session(warehouse):
         for model in models(settings.configured_sources):
-            name = f"{model.schema}.{model.name}"
+            name = model.qualified_name
             started = time.perf_counter()
             if model.date_column:
                 rows = build_model_days(model, warehouse, settings, first_day, end_day)
@@ -136,14 +136,12 @@ def night_by_kind(model_seconds: Mapping[str, float],
                   total_seconds: float) -> list[tuple[str, int, float]]:
     """(kind, models, seconds) of a night whose models (`schema.name`) took `model_seconds`,
     for each kind that ran, then `OUTSIDE_MODELS`: the rest of `total_seconds`."""
-    by_name = {f"{m.schema}.{m.name}": m for m in ALL_MODELS}
-    kinds = {kind: [0, 0.0] for kind in NIGHT_KINDS}
+    by_name = {m.qualified_name: m for m in ALL_MODELS}
+    by_kind: dict[str, list[float]] = {}
     for name, seconds in model_seconds.items():
-        entry = kinds[model_kind(by_name[name])]
-        entry[0] += 1
-        entry[1] += seconds
-    rows = [(kind, int(count), float(seconds)) for kind, (count, seconds) in kinds.items()
-            if count]
+        by_kind.setdefault(model_kind(by_name[name]), []).append(seconds)
+    rows = [(kind, len(by_kind[kind]), sum(by_kind[kind])) for kind in NIGHT_KINDS
+            if kind in by_kind]
     return [*rows, (OUTSIDE_MODELS, 0, total_seconds - sum(s for _, _, s in rows))]
 
 
@@ -200,7 +198,7 @@ def write_floor(warehouse_path: Path, copy_path: Path) -> WriteFloor:
     as they began (their row counts are compared); the copy is removed."""
     copy_warehouse(warehouse_path, copy_path)
     settings = benchmark_settings(f"duckdb:///{copy_path}")
-    tables = [f"{m.schema}.{m.name}" for m in build_order(settings.configured_sources)
+    tables = [m.qualified_name for m in build_order(settings.configured_sources)
               if m.per_ticket]
     try:
         started = time.perf_counter()

@@ -148,7 +148,7 @@ def _asset_for(
         return _materialize(context, warehouse.hold())
 
     def _materialize(context: dg.AssetExecutionContext, wh: Warehouse) -> dg.MaterializeResult:
-        table = f"{model.schema}.{model.name}"
+        table = model.qualified_name
         built = None
         if model.date_column:
             # The partition's days or months, in the reporting time zone (a range in a

@@ -101,6 +101,11 @@ class Model:
         """The warehouse schema the table lives in."""
         return "marts" if self.layer == "marts" else "staging"
 
+    @property
+    def qualified_name(self) -> str:
+        """`schema.name`, as the table is read in SQL and named in reports."""
+        return f"{self.schema}.{self.name}"
+
     def sql_path(self, source: str | None = None) -> Path:
         """The SQL file of this model (for staging models: of one source)."""
         if self.layer == "staging":

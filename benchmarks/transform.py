@@ -200,6 +200,7 @@ def write_floor(warehouse_path: Path, copy_path: Path) -> WriteFloor:
     settings = benchmark_settings(f"duckdb:///{copy_path}")
     tables = [m.qualified_name for m in build_order(settings.configured_sources)
               if m.per_ticket]
+    con = None
     try:
         started = time.perf_counter()
         con = duckdb.connect(str(copy_path))
@@ -237,5 +238,7 @@ def write_floor(warehouse_path: Path, copy_path: Path) -> WriteFloor:
         con.close()
         closed = time.perf_counter() - started
     finally:
+        if con is not None:
+            con.close()  # a second close is a no-op; this one is for a failure half-way
         remove_warehouse_file(copy_path)
     return WriteFloor(tickets, rows, len(tables), opened, *spent, closed)

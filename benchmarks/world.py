@@ -455,7 +455,7 @@ def copy_warehouse(source: Path, target: Path) -> None:
 
 def remove_warehouse_file(path: Path) -> None:
     """Remove a DuckDB warehouse file and its write-ahead log, if there."""
-    for candidate in (path, path.with_suffix(".duckdb.wal")):
+    for candidate in (path, path.with_name(path.name + ".wal")):
         candidate.unlink(missing_ok=True)
 
 

@@ -71,7 +71,7 @@ def grain_check_result(warehouse: Warehouse, model: Model,
     if built is not None and built.duplicate_keys is not None:
         duplicates, checked = built.duplicate_keys, built.grain_checked
     elif (table := _selected_from(model)) is not None and recorded_unique(warehouse, table.name):
-        duplicates, checked = 0, (f"not counted: a selection of {table.schema}.{table.name}'s "
+        duplicates, checked = 0, (f"not counted: a selection of {table.qualified_name}'s "
                                   "rows, whose grain its last build's check found unique")
     else:
         duplicates, checked = duplicate_grain_count(warehouse, model), "whole table"

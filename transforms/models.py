@@ -122,7 +122,7 @@ class Model:
         else:
             path = self.sql_path()
         doc = _leading_comment(path.read_text()) if path.exists() else ""
-        return doc or f"{self.schema}.{self.name}"
+        return doc or self.qualified_name
 
     def sql(self, source: str | None = None, scoped: bool = False) -> str:
         """The query text; `scoped`: narrowed to the tickets of the build's scope table

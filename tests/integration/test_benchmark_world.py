@@ -94,7 +94,7 @@ def test_the_models_give_sensible_metrics_on_it_and_a_nightly_day_lands(seed, tm
 
     # The write floor rewrites the last night's tickets' rows on a copy: every per-ticket
     # table (it checks their row counts itself), the warehouse itself untouched.
-    tables = [f"{m.schema}.{m.name}" for m in ALL_MODELS if m.per_ticket]
+    tables = [m.qualified_name for m in ALL_MODELS if m.per_ticket]
 
     def counts(path):
         with duckdb.connect(str(path), read_only=True) as con:

@@ -37,7 +37,7 @@ def _midnight(day: date) -> datetime:
 
 def _tables(warehouse: Warehouse) -> dict[str, list[tuple]]:
     """Every model's table, as sorted rows (views too: they read the rebuilt tables)."""
-    return {f"{m.schema}.{m.name}": table_snapshot(warehouse, m.schema, m.name)
+    return {m.qualified_name: table_snapshot(warehouse, m.schema, m.name)
             for m in ALL_MODELS}
 
 

@@ -216,7 +216,7 @@ def ensure_seed(cache_dir: Path) -> Path:
     if not path.exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial.duckdb")
-        partial.unlink(missing_ok=True)
+        remove_warehouse_file(partial)
         extract_load(f"duckdb:///{partial}", SEED_TICKETS)
         partial.rename(path)
     return path
@@ -252,7 +252,7 @@ def replicate(target: Path, seed: Path, copies: int) -> dict[str, int]:
     ours except where a daylight-saving change or a holiday falls differently (a fifth of the
     1M world's tickets: docs/performance.md, "Session 11"). Returns row counts.
     """
-    target.unlink(missing_ok=True)
+    remove_warehouse_file(target)
     con = duckdb.connect(str(target))
     try:
         con.execute(f"ATTACH '{seed}' AS seed (READ_ONLY)")

@@ -57,6 +57,25 @@ def test_copies_keep_the_landed_shape_with_unique_ids_and_shifted_times(seed, tm
         assert last <= AS_OF
 
 
+def test_an_adjacent_night_changes_the_block_of_highest_ids_and_the_next_night_the_block_below(
+        seed, tmp_path):
+    world = tmp_path / "world.duckdb"
+    replicate(world, seed, copies=3)
+    with duckdb.connect(str(world), read_only=True) as con:
+        ids = [row[0] for row in con.execute(
+            f"SELECT id FROM {RAW}.tickets WHERE status <> 'deleted' ORDER BY id DESC"
+        ).fetchall()]
+    block = len(ids) // 50
+    for night in (0, 1):
+        changed = nightly_increment(world, fraction=0.02, night=night, adjacent=True)
+        with duckdb.connect(str(world), read_only=True) as con:
+            touched = {row[0] for row in con.execute(
+                f"SELECT DISTINCT ticket_id FROM {RAW}.ticket_events WHERE created_at >= ?",
+                [changed["day"]]).fetchall()}
+        assert changed["tickets_changed"] == block > 10
+        assert touched == set(ids[night * block:(night + 1) * block])
+
+
 def test_the_models_give_sensible_metrics_on_it_and_a_nightly_day_lands(seed, tmp_path):
     world = tmp_path / "world.duckdb"
     replicate(world, seed, copies=3)

@@ -36,10 +36,23 @@ def test_the_nights_by_share_changed_are_listed_from_fewest_changes_with_their_s
         nightly_by_change=[_night(0.03, 30_141, 3.6), _night(0.0001, 90, 2.6)],
     )
     rows = _rows_after(report(results), "Nightly runs by the share of tickets changed")
-    assert [row[1:4] for row in rows] == [
-        ["0.01%", "90", "2.6"], ["1%", "9,946", "3.0"], ["1%", "9,962", "3.2"],
-        ["3%", "30,141", "3.6"]]
-    assert [row[5] for row in rows] == ["13%", "15%", "16%", "18%"]
+    assert [row[1:5] for row in rows] == [
+        ["0.01%", "90", "spread", "2.6"], ["1%", "9,946", "spread", "3.0"],
+        ["1%", "9,962", "spread", "3.2"], ["3%", "30,141", "spread", "3.6"]]
+    assert [row[6] for row in rows] == ["13%", "15%", "16%", "18%"]
+
+
+def test_the_night_with_adjacent_tickets_follows_the_spread_nights_of_its_share():
+    results = Results(
+        nightly=[_night(0.01, 9_946, 3.0, night=1)],
+        nightly_by_change=[{**_night(0.01, 10_000, 2.2), "adjacent": True},
+                           _night(0.03, 30_141, 3.6)],
+    )
+    rows = _rows_after(report(results), "Nightly runs by the share of tickets changed")
+    assert [row[1:5] for row in rows] == [
+        ["1%", "9,946", "spread", "3.0"], ["1%", "10,000", "adjacent", "2.2"],
+        ["3%", "30,141", "spread", "3.6"]]
+    assert rows[1][6] == "11%"
 
 
 def test_without_those_nights_the_table_is_left_out():

@@ -350,7 +350,8 @@ def _bench_nightly(results: Results, path: Path, tickets: int) -> None:
     run = run_nightly(f"duckdb:///{path}", day, day + timedelta(days=1))
     results.nightly_by_change.append({**_night_entry(run, tickets, changed, full),
                                       "share_changed": NIGHTLY_SHARE, "adjacent": True})
-    _print_progress(f"night with 1% adjacent tickets changed on {scale_label(tickets)}: "
+    _print_progress(f"night with {100 * NIGHTLY_SHARE:g}% adjacent tickets changed on "
+                    f"{scale_label(tickets)}: "
                     f"{run.total.seconds:.1f}s ({changed['tickets_changed']:,} tickets)")
 
 
@@ -522,7 +523,7 @@ def report(results: Results) -> str:
                 "tickets are, which DuckDB's zone maps let a scan skip to):", ""]
         nights = [{**n, "share_changed": NIGHTLY_SHARE} for n in results.nightly]
         nights += results.nightly_by_change
-        out += _table(["tickets", "changed share", "changed", "tickets", "nightly s", "CPU s",
+        out += _table(["tickets", "changed share", "changed", "placement", "nightly s", "CPU s",
                        "share of full", "steal"], [
             [scale_label(int(n["tickets"])), f"{100 * float(n['share_changed']):g}%",
              f"{n['tickets_changed']:,}", "adjacent" if n.get("adjacent") else "spread",

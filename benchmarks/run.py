@@ -335,24 +335,20 @@ def _bench_nightly(results: Results, path: Path, tickets: int) -> None:
                            "fraction_of_full": floor.seconds / float(full["seconds"])}
     _print_progress(f"write floor of night {NIGHTS} on {scale_label(tickets)}: "
                     f"{floor.seconds:.2f}s ({floor.rows:,} rows of {floor.tickets:,} tickets)")
-    for offset, share in enumerate(CHANGE_SHARES):
-        changed = nightly_increment(path, fraction=share, night=NIGHTS + offset)
+    # Then the shares of CHANGE_SHARES, and 1% again with the tickets adjacent in the tables
+    # instead of spread over them: spread is the worst case for DuckDB's zone maps, adjacent
+    # the best.
+    nights = [(share, NIGHTS + offset, False) for offset, share in enumerate(CHANGE_SHARES)]
+    for share, night, adjacent in [*nights, (NIGHTLY_SHARE, 0, True)]:
+        changed = nightly_increment(path, fraction=share, night=night, adjacent=adjacent)
         day = changed["day"]
         run = run_nightly(f"duckdb:///{path}", day, day + timedelta(days=1))
-        results.nightly_by_change.append(
-            {**_night_entry(run, tickets, changed, full), "share_changed": share})
-        _print_progress(f"night with {100 * share:g}% changed on {scale_label(tickets)}: "
-                        f"{run.total.seconds:.1f}s ({changed['tickets_changed']:,} tickets)")
-    # And 1% again, the tickets adjacent in the tables instead of spread over them: the
-    # nights above are the worst case for DuckDB's zone maps, this one is the best.
-    changed = nightly_increment(path, night=0, adjacent=True)
-    day = changed["day"]
-    run = run_nightly(f"duckdb:///{path}", day, day + timedelta(days=1))
-    results.nightly_by_change.append({**_night_entry(run, tickets, changed, full),
-                                      "share_changed": NIGHTLY_SHARE, "adjacent": True})
-    _print_progress(f"night with {100 * NIGHTLY_SHARE:g}% adjacent tickets changed on "
-                    f"{scale_label(tickets)}: "
-                    f"{run.total.seconds:.1f}s ({changed['tickets_changed']:,} tickets)")
+        results.nightly_by_change.append({**_night_entry(run, tickets, changed, full),
+                                          "share_changed": share, "adjacent": adjacent})
+        placement = "adjacent" if adjacent else "spread"
+        _print_progress(f"night with {100 * share:g}% changed ({placement}) on "
+                        f"{scale_label(tickets)}: {run.total.seconds:.1f}s "
+                        f"({changed['tickets_changed']:,} tickets)")
 
 
 def _remove_warehouse(path: Path) -> None:

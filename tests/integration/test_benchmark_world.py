@@ -57,6 +57,14 @@ def test_copies_keep_the_landed_shape_with_unique_ids_and_shifted_times(seed, tm
         assert last <= AS_OF
 
 
+def _tickets_touched(world, day):
+    """The tickets with an audit landed on `day`: the ones a night changed."""
+    with duckdb.connect(str(world), read_only=True) as con:
+        return {row[0] for row in con.execute(
+            f"SELECT DISTINCT ticket_id FROM {RAW}.ticket_events WHERE created_at >= ? "
+            "AND created_at < ?", [day, day + timedelta(days=1)]).fetchall()}
+
+
 def test_an_adjacent_night_changes_the_block_of_highest_ids_and_the_next_night_the_block_below(
         seed, tmp_path):
     world = tmp_path / "world.duckdb"
@@ -68,12 +76,9 @@ def test_an_adjacent_night_changes_the_block_of_highest_ids_and_the_next_night_t
     block = len(ids) // 50
     for night in (0, 1):
         changed = nightly_increment(world, fraction=0.02, night=night, adjacent=True)
-        with duckdb.connect(str(world), read_only=True) as con:
-            touched = {row[0] for row in con.execute(
-                f"SELECT DISTINCT ticket_id FROM {RAW}.ticket_events WHERE created_at >= ?",
-                [changed["day"]]).fetchall()}
         assert changed["tickets_changed"] == block > 10
-        assert touched == set(ids[night * block:(night + 1) * block])
+        wanted = set(ids[night * block:(night + 1) * block])
+        assert _tickets_touched(world, changed["day"]) == wanted
 
 
 def test_the_models_give_sensible_metrics_on_it_and_a_nightly_day_lands(seed, tmp_path):
@@ -101,9 +106,7 @@ def test_the_models_give_sensible_metrics_on_it_and_a_nightly_day_lands(seed, tm
             rows, solved_that_day = con.execute(
                 "SELECT count(*), sum(tickets_solved) FROM marts.support_daily WHERE date = ?",
                 [day]).fetchone()
-            touched.append({row[0] for row in con.execute(
-                f"SELECT DISTINCT ticket_id FROM {RAW}.ticket_events WHERE created_at >= ? "
-                "AND created_at < ?", [day, day + timedelta(days=1)]).fetchall()})
+        touched.append(_tickets_touched(world, day))
         assert rows > 0
         solved.append(solved_that_day)
     # The first night's tickets include unsolved ones, which the night solves (the second

@@ -188,16 +188,20 @@ def bench_backfill(results: Results, tickets: int, days: int, work: Path) -> Non
     home = work / "backfill_dagster_home"
     _remove_warehouse(path)
     shutil.rmtree(home, ignore_errors=True)
-    cost, counts, first_day = backfill(f"duckdb:///{path}", tickets, days, home)
+    done = backfill(f"duckdb:///{path}", tickets, days, home)
+    cost, night, counts = done.history, done.night, done.counts
     results.backfill.append({
-        "tickets": counts["tickets"], "days": days, "first_day": first_day.isoformat(),
+        "tickets": counts["tickets"], "days": days, "first_day": done.first_day.isoformat(),
         "counts": counts, "seconds": cost.seconds, "cpu_seconds": cost.cpu_seconds,
         "tickets_per_second": counts["tickets"] / cost.seconds, "peak_mib": cost.peak_mib,
         "dagster_events": counts["dagster_events"], "file_mib": path.stat().st_size / 2**20,
         "load_average": os.getloadavg()[0], "steal": cost.steal_share,
+        "night": {"tickets_changed": counts["night_tickets_changed"], "seconds": night.seconds,
+                  "cpu_seconds": night.cpu_seconds, "peak_mib": night.peak_mib,
+                  "steal": night.steal_share},
     })
-    _print_progress(f"backfill of {days} days, {scale_label(tickets)}: {cost.seconds:.1f}s, "
-                    f"{cost.peak_mib:,.0f} MiB")
+    _print_progress(f"backfill of {days - 1} days, {scale_label(tickets)}: {cost.seconds:.1f}s, "
+                    f"{cost.peak_mib:,.0f} MiB; the night after: {night.seconds:.1f}s")
     _remove_warehouse(path)
     shutil.rmtree(home, ignore_errors=True)
 
@@ -542,17 +546,29 @@ def report(results: Results) -> str:
             f"{100 * float(f['fraction_of_full']):.0f}%"]])
     if results.backfill:
         out += ["", "Backfill through Dagster, end to end (sandbox over HTTP → raw → staging → "
-                "marts, asset checks included; the nightly job over every day, then the monthly "
-                "job, recorded in a SQLite Dagster instance as `helpdesk-etl run` records them; "
-                "the sandbox's own process excluded):", ""]
-        rows = [[scale_label(int(b["tickets"])), str(b["days"]), f"{b['seconds']:.1f}",
+                "marts, asset checks included; the nightly job over every day but the world's "
+                "last, then the monthly job, recorded in a SQLite Dagster instance as "
+                "`helpdesk-etl run` records them; the sandbox's own process excluded):", ""]
+        rows = [[scale_label(int(b["tickets"])), f"{int(b['days']) - 1:,}", f"{b['seconds']:.1f}",
                  f"{b['cpu_seconds']:.1f}", f"{b['tickets_per_second']:,.0f}",
                  f"{b['peak_mib']:,.0f}", f"{b['dagster_events']:,}",
-                 ("met" if float(b["seconds"]) < TARGET_BACKFILL_SECONDS else "MISSED")
+                 ("met" if float(b["seconds"]) + float(b["night"]["seconds"])
+                  < TARGET_BACKFILL_SECONDS else "MISSED")
                  if int(b["tickets"]) >= 1_000_000 else "not at 1M", _steal(b)]
                 for b in results.backfill]
         out += _table(["tickets", "days", "seconds", "CPU s", "tickets/s", "peak RSS MiB",
-                       "Dagster events", "1M in < 1 h", "steal"], rows)
+                       "Dagster events", "1M in < 1 h (with the night)", "steal"], rows)
+        out += ["", "Then the world's last day as a night on that warehouse, as the nightly and "
+                "monthly schedules run it (`helpdesk-etl run` for one day: the day's window "
+                "over HTTP, raw, the per-ticket models for the tickets it changed, the day's "
+                "partitions, the month's, asset checks):", ""]
+        out += _table(["tickets", "changed", "seconds", "CPU s", "peak RSS MiB",
+                       "share of the backfill", "steal"], [
+            [scale_label(int(b["tickets"])), f"{b['night']['tickets_changed']:,}",
+             f"{b['night']['seconds']:.1f}", f"{b['night']['cpu_seconds']:.1f}",
+             f"{b['night']['peak_mib']:,.0f}",
+             f"{100 * float(b['night']['seconds']) / float(b['seconds']):.1f}%",
+             _steal(b["night"])] for b in results.backfill])
     out += ["", *results.notes]
     return "\n".join(out)
 

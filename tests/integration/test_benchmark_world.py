@@ -150,22 +150,29 @@ def test_the_nightly_through_dagster_checks_and_records_the_grain(seed, tmp_path
     assert solved_that_day > 0
 
 
-def test_the_backfill_lands_every_day_through_dagster(tmp_path):
-    """The backfill part: a world over 20 days, every day run through Dagster into a SQLite
-    instance, the tickets landed and the daily marts filled for each day."""
+def test_the_backfill_lands_every_day_through_dagster_then_the_last_as_a_night(tmp_path):
+    """The backfill part: a world over 20 days, every day but the last run through Dagster
+    into a SQLite instance, then the last day as a night; the tickets landed and the daily
+    marts filled for each day."""
     from benchmarks.world import END_DATE, backfill
 
     path = tmp_path / "backfill.duckdb"
-    cost, counts, first_day = backfill(f"duckdb:///{path}", tickets=200, days=20,
-                                       dagster_home=tmp_path / "dagster_home")
-    assert first_day == END_DATE - timedelta(days=19)
+    done = backfill(f"duckdb:///{path}", tickets=200, days=20,
+                    dagster_home=tmp_path / "dagster_home")
+    counts = done.counts
+    assert done.first_day == END_DATE - timedelta(days=19)
     assert counts["tickets"] == 200 and counts["ticket_metrics"] == 200
-    # One row per day and channel; every day has one.
+    # One row per day and channel; every day has one, the night's included.
     with duckdb.connect(str(path), read_only=True) as con:
         days = con.execute("SELECT count(DISTINCT date) FROM marts.support_daily "
-                           "WHERE date >= ?", [first_day]).fetchone()[0]
-    assert days == 20
+                           "WHERE date >= ?", [done.first_day]).fetchone()[0]
+        last = con.execute("SELECT count(*) FROM marts.support_daily WHERE date = ?",
+                           [END_DATE]).fetchone()[0]
+    assert days == 20 and last > 0
+    # The night changed some of the tickets, not all: a day of a 20-day world.
+    assert 0 < counts["night_tickets_changed"] < 200
     # The events the runs stored: a materialization per partitioned asset (12) and day at
     # least (test_cli checks that each asset is planned once per range run).
     assert counts["dagster_events"] >= 20 * 12
-    assert cost.seconds > 0 and cost.peak_rss > 0
+    for cost in (done.history, done.night):
+        assert cost.seconds > 0 and cost.peak_rss > 0

@@ -74,6 +74,21 @@ def test_the_write_floor_is_printed_with_its_share_of_the_full_rebuild():
     assert "What night" not in report(Results(nightly=[_night(0.01, 9_962, 3.0, night=2)]))
 
 
+def test_the_backfill_is_printed_with_the_night_after_it_and_the_nights_share():
+    night = {"tickets_changed": 2_740, "seconds": 9.5, "cpu_seconds": 8.0, "peak_mib": 900.0,
+             "steal": 0.0}
+    results = Results(backfill=[{
+        "tickets": 1_000_000, "days": 1_095, "seconds": 3_595.0, "cpu_seconds": 3_000.0,
+        "tickets_per_second": 278.6, "peak_mib": 2_000.0, "dagster_events": 13_541,
+        "steal": 0.0, "night": night}])
+    text = report(results)
+    backfill = _rows_after(text, "Backfill through Dagster")
+    # 1,094 days, then the night: together over the hour, so the target is missed.
+    assert backfill[0][:3] == ["1M", "1,094", "3595.0"] and backfill[0][7] == "MISSED"
+    nights = _rows_after(text, "Then the world's last day as a night")
+    assert nights == [["1M", "2,740", "9.5", "8.0", "900", "0.3%", "0%"]]
+
+
 def test_each_night_shows_the_cpu_steal_it_ran_under():
     stolen = {**_night(0.01, 9_946, 3.0, night=1), "steal": 0.25, "dagster_steal": 0.5,
               "dagster_full_rebuild_steal": 0.0}

@@ -16,7 +16,8 @@ Parts (the first four by default):
 - `backfill` (only when asked): a backfill of `--backfill-days` (three years by default) at
   `--backfill-scale` tickets through Dagster, end to end: the sandbox over HTTP, raw
   assets, staging, marts and asset checks, as `helpdesk-etl run --start ... --end ...`
-  runs it, recorded in a SQLite Dagster instance.
+  runs it, recorded in a SQLite Dagster instance; then the world's last day as a night on
+  that warehouse, as the two schedules run it (the nightly job a user runs, end to end).
 
 Prints the tables; `--json` / `--markdown` also write them to files. docs/performance.md
 explains the figures. Targets are reported, never asserted.

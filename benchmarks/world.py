@@ -195,6 +195,9 @@ def backfill(warehouse_url: str, tickets: int, days: int, dagster_home: Path,
     from transforms.incremental import WINDOWS, changes_sql_path
     from warehouse import Warehouse
 
+    if days < 2:
+        raise ValueError(f"a backfill of {days} day(s): it needs 2 or more, the history and "
+                         "the night after it")
     first_day = END_DATE - timedelta(days=days - 1)
     server = start_sandbox(tickets, days, seed)
     settings = benchmark_settings(warehouse_url, start=first_day, zendesk={

@@ -176,3 +176,12 @@ def test_the_backfill_lands_every_day_through_dagster_then_the_last_as_a_night(t
     assert counts["dagster_events"] >= 20 * 12
     for cost in (done.history, done.night):
         assert cost.seconds > 0 and cost.peak_rss > 0
+
+
+def test_a_backfill_of_one_day_is_refused_before_anything_starts(tmp_path):
+    from benchmarks.world import backfill
+
+    with pytest.raises(ValueError, match="needs 2 or more"):
+        backfill(f"duckdb:///{tmp_path / 'w.duckdb'}", tickets=10, days=1,
+                 dagster_home=tmp_path / "home")
+    assert not (tmp_path / "w.duckdb").exists()

@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import cpu_jiffies, measured, steal_share
+from benchmarks.measure import Measurement, cpu_jiffies, measured, steal_share
 from benchmarks.transform import (
     PIPELINE_START,
     TransformRun,
@@ -170,12 +170,10 @@ def bench_extract(results: Results, scales: list[int], work: Path) -> None:
         cost, counts, ready = extract_load(f"duckdb:///{path}", tickets)
         rows = sum(counts.values())
         results.extract.append({
-            "tickets": counts["tickets"], "rows": rows, "counts": counts,
-            "seconds": cost.seconds, "cpu_seconds": cost.cpu_seconds,
+            "tickets": counts["tickets"], "rows": rows, "counts": counts, **_cost_entry(cost),
             "tickets_per_second": counts["tickets"] / cost.seconds,
-            "rows_per_second": rows / cost.seconds, "peak_mib": cost.peak_mib,
+            "rows_per_second": rows / cost.seconds,
             "sandbox_generate_and_start_seconds": ready,
-            "load_average": os.getloadavg()[0], "steal": cost.steal_share,
         })
         _print_progress(f"extract {scale_label(tickets)}: {cost.seconds:.1f}s, "
                         f"{counts['tickets'] / cost.seconds:,.0f} tickets/s, "
@@ -193,13 +191,10 @@ def bench_backfill(results: Results, tickets: int, days: int, work: Path) -> Non
     cost, night, counts = done.history, done.night, done.counts
     results.backfill.append({
         "tickets": counts["tickets"], "days": days, "first_day": done.first_day.isoformat(),
-        "counts": counts, "seconds": cost.seconds, "cpu_seconds": cost.cpu_seconds,
-        "tickets_per_second": counts["tickets"] / cost.seconds, "peak_mib": cost.peak_mib,
+        "counts": counts, **_cost_entry(cost),
+        "tickets_per_second": counts["tickets"] / cost.seconds,
         "dagster_events": counts["dagster_events"], "file_mib": path.stat().st_size / 2**20,
-        "load_average": os.getloadavg()[0], "steal": cost.steal_share,
-        "night": {"tickets_changed": counts["night_tickets_changed"], "seconds": night.seconds,
-                  "cpu_seconds": night.cpu_seconds, "peak_mib": night.peak_mib,
-                  "steal": night.steal_share},
+        "night": {"tickets_changed": counts["night_tickets_changed"], **_cost_entry(night)},
     })
     _print_progress(f"backfill of {days - 1} days, {scale_label(tickets)}: {cost.seconds:.1f}s, "
                     f"{cost.peak_mib:,.0f} MiB; the night after: {night.seconds:.1f}s")
@@ -220,13 +215,18 @@ def _duckdb_world(work: Path, seed: Path, tickets: int) -> Path:
     return path
 
 
+def _cost_entry(cost: Measurement) -> dict[str, Any]:
+    """What every measured stage records of its cost: wall and CPU seconds, peak RSS, the
+    load average at its end and the CPU steal it ran under."""
+    return {"seconds": cost.seconds, "cpu_seconds": cost.cpu_seconds, "peak_mib": cost.peak_mib,
+            "load_average": os.getloadavg()[0], "steal": cost.steal_share}
+
+
 def _run_entry(run: TransformRun, tickets: int) -> dict[str, object]:
     """What every measured build of the models records: totals, per model, the load."""
     return {
-        "tickets": tickets, "seconds": run.total.seconds, "cpu_seconds": run.total.cpu_seconds,
-        "peak_mib": run.total.peak_mib,
+        "tickets": tickets, **_cost_entry(run.total),
         "models": {name: {"seconds": s, "rows": r} for name, (s, r) in run.models.items()},
-        "load_average": os.getloadavg()[0], "steal": run.total.steal_share,
     }
 
 

@@ -207,30 +207,30 @@ def backfill(warehouse_url: str, tickets: int, days: int, dagster_home: Path,
         "ZENDESK_API_TOKEN": server.credentials["api_token"],
     })
     dagster_home.mkdir(parents=True, exist_ok=True)
+    # Opened once: it holds no connection between its queries, so the runs write freely.
+    warehouse = Warehouse(warehouse_url)
     try:
         with dg.DagsterInstance.local_temp(str(dagster_home)) as instance:
             with measured(exclude={server.process.pid}) as history:
                 run_partitions(first_day, END_DATE, "WARNING", instance, settings)
-            warehouse = Warehouse(warehouse_url)
             since = warehouse.scalar(f"SELECT max(loaded_at) FROM {RAW}.{WINDOWS}")
-            warehouse.dispose()
             with measured(exclude={server.process.pid}) as night:
                 run_partitions(END_DATE, END_DATE + timedelta(days=1), "WARNING", instance,
                                settings)
             events = sum(len(instance.get_records_for_run(run.run_id, limit=1_000_000).records)
                          for run in instance.get_runs())
+        counts = landed_counts(warehouse)
+        counts["ticket_metrics"] = int(
+            warehouse.scalar("SELECT count(*) FROM marts.ticket_metrics"))
+        counts["support_daily"] = int(warehouse.scalar("SELECT count(*) FROM marts.support_daily"))
+        counts["dagster_events"] = events
+        # The pipeline's own change log query, for the windows the night loaded.
+        counts["night_tickets_changed"] = int(warehouse.scalar(
+            f"SELECT count(*) FROM ({changes_sql_path('zendesk').read_text()}) AS changed",
+            {"since": since}))
     finally:
         server.stop()
-    warehouse = Warehouse(warehouse_url)
-    counts = landed_counts(warehouse)
-    counts["ticket_metrics"] = int(warehouse.scalar("SELECT count(*) FROM marts.ticket_metrics"))
-    counts["support_daily"] = int(warehouse.scalar("SELECT count(*) FROM marts.support_daily"))
-    counts["dagster_events"] = events
-    # The pipeline's own change log query, for the windows the night loaded.
-    counts["night_tickets_changed"] = int(warehouse.scalar(
-        f"SELECT count(*) FROM ({changes_sql_path('zendesk').read_text()}) AS changed",
-        {"since": since}))
-    warehouse.dispose()
+        warehouse.dispose()
     return Backfill(history, night, counts, first_day)
 
 

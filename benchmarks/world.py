@@ -156,7 +156,8 @@ def extract_load(warehouse_url: str, tickets: int, days: int = SEED_DAYS,
             start=BEGINNING_OF_HISTORY, end=AS_OF,
         )
         with measured(exclude={server.process.pid}) as cost:
-            dlt_pipeline_for("zendesk", warehouse).run(source)
+            with dlt_pipeline_for("zendesk", warehouse) as pipeline:
+                pipeline.run(source)
             record_loaded_window(warehouse, "zendesk", BEGINNING_OF_HISTORY, AS_OF, "benchmark")
     finally:
         server.stop()

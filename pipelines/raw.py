@@ -5,6 +5,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -74,8 +75,10 @@ class RawTranslator(DagsterDltTranslator):
         )
 
 
-def dlt_pipeline_for(source: str, warehouse: Warehouse) -> dlt.Pipeline:
-    """The dlt pipeline that loads `source` into `warehouse`.
+@contextmanager
+def dlt_pipeline_for(source: str, warehouse: Warehouse) -> Iterator[dlt.Pipeline]:
+    """The dlt pipeline that loads `source` into `warehouse`, for runs inside the block
+    (`Warehouse.dlt_destination`: into DuckDB, the block holds the file open).
 
     Its working folder is keyed by the warehouse, so two warehouses never share dlt state.
     Into DuckDB, dlt runs `DLT_DUCKDB_LOAD_WORKERS` load jobs at a time (warehouse/core.py;
@@ -87,12 +90,13 @@ def dlt_pipeline_for(source: str, warehouse: Warehouse) -> dlt.Pipeline:
         base = Path(warehouse.duckdb_path).expanduser().parent / ".dlt_pipelines"
     else:
         base = Path("data") / ".dlt_pipelines"
-    return dlt.pipeline(
-        pipeline_name=f"helpdesk_etl_{source}_{digest}",
-        pipelines_dir=str(base),
-        destination=warehouse.dlt_destination(),
-        dataset_name=raw_dataset(source),
-    )
+    with warehouse.dlt_destination() as destination:
+        yield dlt.pipeline(
+            pipeline_name=f"helpdesk_etl_{source}_{digest}",
+            pipelines_dir=str(base),
+            destination=destination,
+            dataset_name=raw_dataset(source),
+        )
 
 
 def record_loaded_window(
@@ -218,10 +222,12 @@ def _load_window(
     # dlt opens a DuckDB file with its own settings: close what a transform step held open.
     warehouse.release()
     wh = warehouse.get()
-    pipeline = dlt_pipeline_for(source, wh)
-    events = dlt_resource.run(
-        context=context, dlt_source=make_source(start, end), dlt_pipeline=pipeline
-    )
+    with dlt_pipeline_for(source, wh) as pipeline:
+        # The run's few events, gathered: the load is over, and the file closed, before
+        # anything else reads the warehouse.
+        events = list(dlt_resource.run(
+            context=context, dlt_source=make_source(start, end), dlt_pipeline=pipeline
+        ))
     yield from with_quarantine_counts(events, wh, source, pipeline, context.log)
     record_loaded_window(wh, source, start, end, context.run.run_id)
 

@@ -293,13 +293,14 @@ def land_crm(warehouse: Warehouse, world: World, tmp_path: Path) -> None:
                 instance_url=sb.url, access_token=sb.credentials["salesforce_access_token"],
                 start=BEGINNING, retry=QUICK_RETRY)),
         ):
-            pipeline = dlt.pipeline(
-                pipeline_name=f"crm_staging_test_{next(_pipeline_names)}",
-                pipelines_dir=str(tmp_path / "dlt"),
-                destination=warehouse.dlt_destination(),
-                dataset_name=dataset,
-            )
-            pipeline.run(source)
+            with warehouse.dlt_destination() as destination:
+                pipeline = dlt.pipeline(
+                    pipeline_name=f"crm_staging_test_{next(_pipeline_names)}",
+                    pipelines_dir=str(tmp_path / "dlt"),
+                    destination=destination,
+                    dataset_name=dataset,
+                )
+                pipeline.run(source)
 
 
 def test_staging_over_the_connectors_landed_tables(warehouse_url, tmp_path):

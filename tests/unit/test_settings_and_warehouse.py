@@ -194,3 +194,28 @@ def test_catalog_lookups(warehouse_url):
         assert warehouse.relation_kind("marts", "v", connection) is None
     assert warehouse.relation_kind("marts", "inside") == "BASE TABLE"
     warehouse.dispose()
+
+
+def test_a_dlt_run_holds_the_duckdb_file_for_its_block_only(tmp_path):
+    # Warehouse.dlt_destination: dlt's load jobs share the one connection the block opened
+    # (with the load's memory limit), and the file is free again for the warehouse's own
+    # connections, which DuckDB refuses while an instance with other settings is open, when
+    # the block ends: after the runs inside it, and after a failure.
+    import dlt
+
+    warehouse = Warehouse(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    with warehouse.dlt_destination() as destination:
+        pipeline = dlt.pipeline(pipeline_name="held", pipelines_dir=str(tmp_path / "dlt"),
+                                destination=destination, dataset_name="raw_test")
+        pipeline.run([{"id": i} for i in range(3)], table_name="numbers")
+        pipeline.run([{"id": 3}], table_name="numbers")
+        with pipeline.sql_client() as client:
+            limit = client.execute_sql("SELECT current_setting('memory_limit')")[0][0]
+    assert limit == "61.0 MiB"  # DLT_DUCKDB_MEMORY_LIMIT, 64 MB
+    assert warehouse.scalar("SELECT count(*) FROM raw_test.numbers") == 4
+    warehouse.dispose()
+    with pytest.raises(RuntimeError, match="the load failed"):
+        with warehouse.dlt_destination():
+            raise RuntimeError("the load failed")
+    assert warehouse.scalar("SELECT max(id) FROM raw_test.numbers") == 3
+    warehouse.dispose()

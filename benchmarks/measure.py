@@ -107,6 +107,8 @@ class Measurement:
     #: The share of the machine's CPU time stolen by the hypervisor while the stage ran (None:
     #: not known). A shared host's steal stretches every figure in seconds.
     steal_share: float | None = None
+    #: The machine's one-minute load average when the stage ended.
+    load_average: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -142,6 +144,7 @@ def measured(exclude: set[int] | None = None, interval: float = 0.2) -> Iterator
         result.seconds = time.perf_counter() - started
         result.cpu_seconds = time.process_time() - cpu_started
         result.steal_share = steal_share(jiffies, cpu_jiffies())
+        result.load_average = os.getloadavg()[0]
         stop.set()
         sampler.join()
         own_peak = _status_kib("self", "VmHWM") * 1024

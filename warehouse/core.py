@@ -140,6 +140,13 @@ class Warehouse:
         """The DuckDB file path as given in the URL (None for PostgreSQL)."""
         return self._url.database if self.dialect == "duckdb" else None
 
+    def _duckdb_file(self) -> Path:
+        """The DuckDB file, its folder created (a fresh checkout has no `data/`), for the
+        two ways this process opens it: the engine and a dlt run's held connection."""
+        path = Path(self.duckdb_path).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
     @cached_property
     def engine(self) -> Engine:
         """The SQLAlchemy engine.
@@ -148,7 +155,7 @@ class Warehouse:
         single-writer lock while dlt loads into the same file.
         """
         if self.is_duckdb:
-            Path(self.duckdb_path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self._duckdb_file()
             engine = sa.create_engine(self._url, poolclass=NullPool)
             sa.event.listen(engine, "connect", _apply_duckdb_settings)
             return engine
@@ -184,9 +191,7 @@ class Warehouse:
         import duckdb
         from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-        path = Path(self.duckdb_path).expanduser()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(str(path))
+        connection = duckdb.connect(str(self._duckdb_file()))
         try:
             credentials = DuckDbCredentials(
                 connection,

@@ -280,7 +280,7 @@ def replicate(target: Path, seed: Path, copies: int) -> dict[str, int]:
     Copy k moves back (k mod QUARTERS) quarters: whole weeks, which keep weekdays and
     business hours where they were, so the copied metric sets' business minutes agree with
     ours except where a daylight-saving change or a holiday falls differently (a fifth of the
-    1M world's tickets: docs/performance.md, "Session 11"). Returns row counts.
+    1M world's tickets: docs/performance-log.md, "Session 11"). Returns row counts.
     """
     remove_warehouse_file(target)
     con = duckdb.connect(str(target))
@@ -491,7 +491,7 @@ def copy_to_postgres(duckdb_path: Path, postgres_url: str, work_dir: Path) -> No
 def copy_warehouse(source: Path, target: Path) -> None:
     """Copy a closed DuckDB warehouse file, on disk before returning: a copy left in the page
     cache is written out by the first `fsync` on it, which is the first checkpoint of the
-    next measured run on the copy (0.54-0.75 s for 1 GB, docs/performance.md, "Session 10")."""
+    next measured run on the copy (0.54-0.75 s for 1 GB, docs/performance-log.md, "Session 10")."""
     shutil.copyfile(source, target)
     with target.open("rb+") as copied:
         os.fsync(copied.fileno())

@@ -25,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 #: A run over a range of days (a backfill, `run --start --end`) records one "materialization
 #: planned" event per asset for the whole range instead of one per asset and day: the
 #: nightly job's 37 assets over three years were 40,500 such events, written one at a time
-#: to the instance's SQLite files, most of a small helpdesk's backfill (docs/performance.md,
+#: to the instance's SQLite files, most of a small helpdesk's backfill (docs/performance-log.md,
 #: "Backfills"). Dagster's caveat: when such a run fails, its days show as missing in the
 #: UI's partition status, not as failed (the run itself shows failed).
 DAGSTER_ENVIRONMENT = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true"}

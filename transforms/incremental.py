@@ -41,7 +41,7 @@ history would redo the work of every ticket every night. Instead:
    changing each night, about every 50th night, and every 13th for `ticket_metrics` and
    `ticket_metric_pairs`, which recompute the unsolved tickets every night as well. Half the
    tickets, not a quarter: at a quarter those two were rebuilt every sixth night, which cost
-   what skipping the vacuum saved (docs/performance.md, "Nightly, session 7").
+   what skipping the vacuum saved (docs/performance-log.md, "Nightly, session 7").
    PostgreSQL's autovacuum reclaims such rows itself: there the rule of 3 applies alone.
 
 The result is the same table a full build gives (tests/integration/test_incremental.py

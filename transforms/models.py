@@ -177,7 +177,7 @@ def ticket_scope_condition(source: str, ticket_id: str) -> str:
     pushes a single-column semi-join into the table scan as a Bloom filter, so the scan hands
     on only the scope's rows instead of every row of a 1-16M-row table (a two-column key gets
     no such filter). At 1M tickets, reading the scope's rows of the 4.7M status changes
-    0.24 s -> 0.09 s, deleting them about a fifth faster (docs/performance.md, "Nightly,
+    0.24 s -> 0.09 s, deleting them about a fifth faster (docs/performance-log.md, "Nightly,
     session 7")."""
     return (f"{ticket_id} IN (SELECT ticket_id FROM {SCOPE_TABLE}) "
             f"AND ({source}, {ticket_id}) IN (SELECT source, ticket_id FROM {SCOPE_TABLE})")

@@ -43,7 +43,7 @@ POSTGRES_SESSION_OPTIONS = (
 #: the merges of tickets and ratings, each deduplicating its staged rows, shared the 64 MB.
 #: One job at a time (each statement already runs on every core) loads as fast (100k:
 #: 39.2 / 35.7 s against 39.3 / 36.1 s with two), and the whole extract + load peaks at
-#: about the same RSS from 100k tickets up (docs/performance.md, "Extract + load, fourth
+#: about the same RSS from 100k tickets up (docs/performance-log.md, "Extract + load, fourth
 #: round", "Backfills").
 DLT_DUCKDB_MEMORY_LIMIT = "64MB"
 DLT_DUCKDB_LOAD_WORKERS = 1
@@ -170,7 +170,7 @@ class Warehouse:
 
         DuckDB: one connection to the file, held until the block ends, which dlt's load jobs
         share (dlt's own pool opened the file for each job and closed it after, a checkpoint
-        each time: about 0.7 s of fixed cost per run; docs/performance.md, "Session 16").
+        each time: about 0.7 s of fixed cost per run; docs/performance-log.md, "Session 16").
         Nothing else of this process may open the file meanwhile: DuckDB refuses a second
         instance with other settings.
         """

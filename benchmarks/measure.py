@@ -66,6 +66,19 @@ def _rss_bytes(pid: int) -> int:
         return 0
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds another process has used so far, from /proc/<pid>/stat
+    (0.0 when it is gone)."""
+    try:
+        stat = (_PROC / str(pid) / "stat").read_text()
+        # Fields after the command name, which is in parentheses and may hold spaces:
+        # utime and stime are the 14th and 15th fields of the line.
+        fields = stat[stat.rindex(")") + 2:].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def cpu_jiffies() -> tuple[int, int]:
     """(stolen, all) CPU time of the whole machine so far, in clock ticks, from /proc/stat:
     the time the hypervisor gave this virtual machine's cores to other guests, and all time.

@@ -174,6 +174,7 @@ def bench_extract(results: Results, scales: list[int], work: Path) -> None:
             "tickets_per_second": counts["tickets"] / cost.seconds,
             "rows_per_second": rows / cost.seconds,
             "sandbox_generate_and_start_seconds": ready,
+            "sandbox_cpu_seconds": cost.extra["sandbox_cpu_seconds"],
         })
         _print_progress(f"extract {scale_label(tickets)}: {cost.seconds:.1f}s, "
                         f"{counts['tickets'] / cost.seconds:,.0f} tickets/s, "
@@ -433,9 +434,11 @@ def report(results: Results) -> str:
                  f"{e['cpu_seconds']:.1f}", f"{e['tickets_per_second']:,.0f}", f"{e['rows']:,}",
                  f"{e['rows_per_second']:,.0f}", f"{e['peak_mib']:,.0f}",
                  f"{e['sandbox_generate_and_start_seconds']:.1f}",
+                 f"{e['sandbox_cpu_seconds']:.1f}" if "sandbox_cpu_seconds" in e else "n/a",
                  f"{e['load_average']:.1f}", _steal(e)] for e in results.extract]
         out += _table(["tickets", "seconds", "CPU s", "tickets/s", "rows", "rows/s",
-                       "peak RSS MiB", "sandbox start s", "load", "steal"], rows)
+                       "peak RSS MiB", "sandbox start s", "sandbox CPU s", "load", "steal"],
+                      rows)
         tickets_per_s = {int(e["tickets"]): float(e["tickets_per_second"])
                          for e in results.extract}
         memory = {int(e["tickets"]): float(e["peak_mib"]) for e in results.extract}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from benchmarks.measure import cpu_jiffies, measured
+import subprocess
+import sys
+
+from benchmarks.measure import cpu_jiffies, measured, process_cpu_seconds
 from benchmarks.run import Results, report
 
 
@@ -87,6 +90,36 @@ def test_the_backfill_is_printed_with_the_night_after_it_and_the_nights_share():
     assert backfill[0][:3] == ["1M", "1,094", "3595.0"] and backfill[0][7] == "MISSED"
     nights = _rows_after(text, "Then the world's last day as a night")
     assert nights == [["1M", "2,740", "9.5", "8.0", "900", "0.3%", "0%"]]
+
+
+def test_the_extract_is_printed_with_the_cpu_seconds_the_sandbox_spent_serving_it():
+    entry = {"tickets": 10_000, "rows": 245_766, "seconds": 5.0, "cpu_seconds": 4.5,
+             "tickets_per_second": 2_000.0, "rows_per_second": 49_153.2, "peak_mib": 330.0,
+             "sandbox_generate_and_start_seconds": 1.9, "sandbox_cpu_seconds": 1.4,
+             "load_average": 1.0, "steal": 0.0}
+    text = report(Results(extract=[entry]))
+    header = next(line for line in text.splitlines() if line.startswith("| tickets | seconds"))
+    columns = [cell.strip() for cell in header.strip("|").split("|")]
+    row = _rows_after(text, "Extract + load over HTTP")[0]
+    assert row[columns.index("sandbox CPU s")] == "1.4"
+    assert row[columns.index("tickets/s")] == "2,000"
+
+
+def test_another_processs_cpu_seconds_are_read_while_it_runs_and_zero_once_it_is_gone():
+    # The child does a fixed amount of work, says so, then waits: its CPU time is known to
+    # be at least what that work takes, however busy the machine.
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nsum(range(20_000_000))\nprint('done', flush=True)\n"
+         "sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "done"
+        assert process_cpu_seconds(child.pid) >= 0.05
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+    assert process_cpu_seconds(child.pid) == 0.0
 
 
 def test_each_night_shows_the_cpu_steal_it_ran_under():

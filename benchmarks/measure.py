@@ -122,6 +122,11 @@ class Measurement:
     steal_share: float | None = None
     #: The machine's one-minute load average when the stage ended.
     load_average: float = 0.0
+    #: CPU seconds of the processes left out of the tree (`exclude`: the sandbox standing in
+    #: for the vendor's API) while the stage ran; None when none was left out. They run on
+    #: the same cores: a slow sandbox lowers the pipeline's figures (a quadratic listing once
+    #: did, docs/performance.md change 25).
+    excluded_cpu_seconds: float | None = None
     extra: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -150,6 +155,7 @@ def measured(exclude: set[int] | None = None, interval: float = 0.2) -> Iterator
     sampler.start()
     started = time.perf_counter()
     cpu_started = time.process_time()
+    excluded_started = {pid: process_cpu_seconds(pid) for pid in excluded}
     jiffies = cpu_jiffies()
     try:
         yield result
@@ -157,6 +163,10 @@ def measured(exclude: set[int] | None = None, interval: float = 0.2) -> Iterator
         result.seconds = time.perf_counter() - started
         result.cpu_seconds = time.process_time() - cpu_started
         result.steal_share = steal_share(jiffies, cpu_jiffies())
+        if excluded:
+            result.excluded_cpu_seconds = sum(
+                process_cpu_seconds(pid) - started_cpu
+                for pid, started_cpu in excluded_started.items())
         result.load_average = os.getloadavg()[0]
         stop.set()
         sampler.join()

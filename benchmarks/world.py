@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from benchmarks.measure import Measurement, measured, process_cpu_seconds
+from benchmarks.measure import Measurement, measured
 
 if TYPE_CHECKING:
     from warehouse import Warehouse
@@ -155,14 +155,10 @@ def extract_load(warehouse_url: str, tickets: int, days: int = SEED_DAYS,
             server.credentials["api_token"], base_url=server.url,
             start=BEGINNING_OF_HISTORY, end=AS_OF,
         )
-        sandbox_cpu = process_cpu_seconds(server.process.pid)
         with measured(exclude={server.process.pid}) as cost:
             with dlt_pipeline_for("zendesk", warehouse) as pipeline:
                 pipeline.run(source)
             record_loaded_window(warehouse, "zendesk", BEGINNING_OF_HISTORY, AS_OF, "benchmark")
-        # What serving took the sandbox: it shares the two cores with the connector, so a
-        # slow sandbox lowers the extract's figures (a quadratic listing once did).
-        cost.extra["sandbox_cpu_seconds"] = process_cpu_seconds(server.process.pid) - sandbox_cpu
     finally:
         server.stop()
     counts = landed_counts(warehouse)
@@ -192,7 +188,8 @@ def backfill(warehouse_url: str, tickets: int, days: int, dagster_home: Path,
     --start --end` does: the nightly job over every day, raw assets included, then the
     monthly job over the months), then the last day alone, as the schedules run a night;
     recorded in a Dagster instance with the default SQLite storage in `dagster_home`, as a
-    user's DAGSTER_HOME records it. Measurements exclude the sandbox process."""
+    user's DAGSTER_HOME records it. Measurements exclude the sandbox process (its CPU
+    seconds are recorded beside them)."""
     import dagster as dg
 
     from benchmarks.transform import benchmark_settings

@@ -78,18 +78,19 @@ def test_the_write_floor_is_printed_with_its_share_of_the_full_rebuild():
 
 
 def test_the_backfill_is_printed_with_the_night_after_it_and_the_nights_share():
-    night = {"tickets_changed": 2_740, "seconds": 9.5, "cpu_seconds": 8.0, "peak_mib": 900.0,
-             "steal": 0.0}
+    night = {"tickets_changed": 2_740, "seconds": 9.5, "cpu_seconds": 8.0,
+             "sandbox_cpu_seconds": 0.4, "peak_mib": 900.0, "steal": 0.0}
     results = Results(backfill=[{
         "tickets": 1_000_000, "days": 1_095, "seconds": 3_595.0, "cpu_seconds": 3_000.0,
-        "tickets_per_second": 278.6, "peak_mib": 2_000.0, "dagster_events": 13_541,
-        "steal": 0.0, "night": night}])
+        "sandbox_cpu_seconds": 250.0, "tickets_per_second": 278.6, "peak_mib": 2_000.0,
+        "dagster_events": 13_541, "steal": 0.0, "night": night}])
     text = report(results)
     backfill = _rows_after(text, "Backfill through Dagster")
     # 1,094 days, then the night: together over the hour, so the target is missed.
-    assert backfill[0][:3] == ["1M", "1,094", "3595.0"] and backfill[0][7] == "MISSED"
+    assert backfill[0][:5] == ["1M", "1,094", "3595.0", "3000.0", "250.0"]
+    assert backfill[0][8] == "MISSED"
     nights = _rows_after(text, "Then the world's last day as a night")
-    assert nights == [["1M", "2,740", "9.5", "8.0", "900", "0.3%", "0%"]]
+    assert nights == [["1M", "2,740", "9.5", "8.0", "0.4", "900", "0.3%", "0%"]]
 
 
 def test_the_extract_is_printed_with_the_cpu_seconds_the_sandbox_spent_serving_it():
@@ -103,6 +104,29 @@ def test_the_extract_is_printed_with_the_cpu_seconds_the_sandbox_spent_serving_i
     row = _rows_after(text, "Extract + load over HTTP")[0]
     assert row[columns.index("sandbox CPU s")] == "1.4"
     assert row[columns.index("tickets/s")] == "2,000"
+
+
+def test_a_measured_stage_records_the_cpu_seconds_of_the_process_it_leaves_out():
+    # The sandbox's part: a child doing a fixed amount of work inside the measured block.
+    with measured(exclude=set()) as nothing_left_out:
+        pass
+    assert nothing_left_out.excluded_cpu_seconds is None
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nsys.stdin.readline()\nsum(range(20_000_000))\n"
+         "print('done', flush=True)\nsys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        with measured(exclude={child.pid}) as cost:
+            child.stdin.write("go\n")
+            child.stdin.flush()
+            assert child.stdout.readline().strip() == "done"
+        assert cost.excluded_cpu_seconds is not None and cost.excluded_cpu_seconds >= 0.05
+        # ... and none of it counted as the stage's own.
+        assert cost.cpu_seconds < cost.excluded_cpu_seconds
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)
 
 
 def test_another_processs_cpu_seconds_are_read_while_it_runs_and_zero_once_it_is_gone():

@@ -106,16 +106,24 @@ def test_the_extract_is_printed_with_the_cpu_seconds_the_sandbox_spent_serving_i
     assert row[columns.index("tickets/s")] == "2,000"
 
 
-def test_a_measured_stage_records_the_cpu_seconds_of_the_process_it_leaves_out():
-    # The sandbox's part: a child doing a fixed amount of work inside the measured block.
-    with measured(exclude=set()) as nothing_left_out:
-        pass
-    assert nothing_left_out.excluded_cpu_seconds is None
+def _busy_child() -> subprocess.Popen:
+    """A child that, on a line of input, does a fixed amount of work, says "done", then waits
+    for its input to close: its CPU time is at least what that work takes, however busy the
+    machine."""
     child = subprocess.Popen(
         [sys.executable, "-c", "import sys\nsys.stdin.readline()\nsum(range(20_000_000))\n"
          "print('done', flush=True)\nsys.stdin.read()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert child.stdin is not None and child.stdout is not None
+    return child
+
+
+def test_a_measured_stage_records_the_cpu_seconds_of_the_process_it_leaves_out():
+    # The sandbox's part: a child doing a fixed amount of work inside the measured block.
+    with measured(exclude=set()) as nothing_left_out:
+        pass
+    assert nothing_left_out.excluded_cpu_seconds is None
+    child = _busy_child()
     try:
         with measured(exclude={child.pid}) as cost:
             child.stdin.write("go\n")
@@ -130,17 +138,13 @@ def test_a_measured_stage_records_the_cpu_seconds_of_the_process_it_leaves_out()
 
 
 def test_another_processs_cpu_seconds_are_read_while_it_runs_and_zero_once_it_is_gone():
-    # The child does a fixed amount of work, says so, then waits: its CPU time is known to
-    # be at least what that work takes, however busy the machine.
-    child = subprocess.Popen(
-        [sys.executable, "-c", "import sys\nsum(range(20_000_000))\nprint('done', flush=True)\n"
-         "sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    child = _busy_child()
     try:
-        assert child.stdout is not None and child.stdout.readline().strip() == "done"
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        assert child.stdout.readline().strip() == "done"
         assert process_cpu_seconds(child.pid) >= 0.05
     finally:
-        assert child.stdin is not None
         child.stdin.close()
         child.wait(timeout=30)
     assert process_cpu_seconds(child.pid) == 0.0

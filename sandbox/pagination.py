@@ -20,7 +20,9 @@ import base64
 import binascii
 import json
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 from urllib.parse import quote
 
@@ -178,26 +180,28 @@ def time_export_body(name: str, items: list[dict[str, Any]], keys: list[Key], wi
     return body
 
 
-def list_page(ids: list[int], query: Query, base: str, path: str, name: str,
+def list_page(items: Sequence[Any], query: Query, base: str, path: str, name: str,
               render: Any, filters: list[tuple[str, str]]) -> dict[str, Any]:
-    """Offset or cursor pagination over items sorted by id (``render(index) -> dict``)."""
+    """Offset or cursor pagination over items sorted by their ``id`` (``render(item) ->
+    dict``); a cursor is found by bisecting the items themselves, no id list built."""
     size_raw = param(query, "page[size]")
     after_raw, before_raw = param(query, "page[after]"), param(query, "page[before]")
     if size_raw is not None or after_raw or before_raw:
         size = page_size(query, "page[size]", 100, 100)
         if before_raw:
-            stop = bisect_left(ids, decode_list_cursor(before_raw))
+            stop = bisect_left(items, decode_list_cursor(before_raw), key=attrgetter("id"))
             start = max(0, stop - size)
             has_more = start > 0
         else:
-            start = bisect_right(ids, decode_list_cursor(after_raw)) if after_raw else 0
-            stop = min(len(ids), start + size)
-            has_more = stop < len(ids)
-        after = encode_list_cursor(ids[stop - 1]) if stop > start else None
-        before = encode_list_cursor(ids[start]) if stop > start else None
+            start = (bisect_right(items, decode_list_cursor(after_raw), key=attrgetter("id"))
+                     if after_raw else 0)
+            stop = min(len(items), start + size)
+            has_more = stop < len(items)
+        after = encode_list_cursor(items[stop - 1].id) if stop > start else None
+        before = encode_list_cursor(items[start].id) if stop > start else None
         keep = [*filters, ("page[size]", str(size))]
         return {
-            name: [render(i) for i in range(start, stop)],
+            name: [render(item) for item in items[start:stop]],
             "meta": {"has_more": has_more, "after_cursor": after, "before_cursor": before},
             "links": {
                 "next": build_url(base, path, [*keep, ("page[after]", after)])
@@ -209,13 +213,13 @@ def list_page(ids: list[int], query: Query, base: str, path: str, name: str,
     per_page = page_size(query, "per_page", 100, 100)
     page = max(1, int_param(query, "page", 1) or 1)
     start = (page - 1) * per_page
-    stop = min(len(ids), start + per_page)
+    stop = min(len(items), start + per_page)
     keep = [*filters, ("per_page", str(per_page))] if param(query, "per_page") else filters
     return {
-        name: [render(i) for i in range(start, stop)],
+        name: [render(item) for item in items[start:stop]],
         "next_page": build_url(base, path, [*keep, ("page", str(page + 1))])
-        if stop < len(ids) else None,
+        if stop < len(items) else None,
         "previous_page": build_url(base, path, [*keep, ("page", str(page - 1))])
         if page > 1 else None,
-        "count": len(ids),
+        "count": len(items),
     }

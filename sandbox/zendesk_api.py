@@ -103,11 +103,9 @@ class WorldIndex:
         self.call_keys = [(serialize.call_updated_ts(c), c.id) for c in calls]
         self.groups = sorted(world.groups, key=lambda g: g.id)
         self.ratings = sorted(world.satisfaction_ratings, key=lambda r: r.id)
-        #: Filtered ratings and their ids by (score, start_time, end_time): a client pages
-        #: through one filter, and filtering or listing every rating again for each page
-        #: would be quadratic.
-        self.rating_filters: dict[tuple[str | None, int | None, int | None],
-                                  tuple[list[Any], list[int]]] = {}
+        #: Filtered rating lists by (score, start_time, end_time): a client pages through
+        #: one filter, and filtering every rating again for each page would be quadratic.
+        self.rating_filters: dict[tuple[str | None, int | None, int | None], list[Any]] = {}
         self.schedules = {s.id: s for s in sorted(world.schedules, key=lambda s: s.id)}
         self._metrics: MetricSets | None = None
 
@@ -247,9 +245,8 @@ class ZendeskApi:
 
     def groups(self, match: re.Match[str], query: Query, base: str) -> ApiResponse:
         """List groups (offset or cursor pagination)."""
-        groups = self.index.groups
-        body = list_page([g.id for g in groups], query, base, "/api/v2/groups.json", "groups",
-                         lambda i: serialize.group_json(groups[i], base), [])
+        body = list_page(self.index.groups, query, base, "/api/v2/groups.json", "groups",
+                         lambda group: serialize.group_json(group, base), [])
         return ApiResponse(200, body)
 
     def satisfaction_ratings(self, match: re.Match[str], query: Query,
@@ -267,19 +264,18 @@ class ZendeskApi:
         if end_time is not None:
             filters.append(("end_time", str(end_time)))
         key = (score or None, start_time, end_time)
-        cached = self.index.rating_filters.get(key)
-        if cached is None:
+        ratings = self.index.rating_filters.get(key)
+        if ratings is None:
             ratings = [
                 r for r in self.index.ratings
                 if (not score or SCORE_FILTERS[score](r))
                 and (start_time is None or epoch(r.updated_at) >= start_time)
                 and (end_time is None or epoch(r.updated_at) <= end_time)
             ]
-            cached = self.index.rating_filters[key] = (ratings, [r.id for r in ratings])
-        ratings, ids = cached
-        body = list_page(ids, query, base,
+            self.index.rating_filters[key] = ratings
+        body = list_page(ratings, query, base,
                          "/api/v2/satisfaction_ratings.json", "satisfaction_ratings",
-                         lambda i: serialize.rating_json(ratings[i], base), filters)
+                         lambda rating: serialize.rating_json(rating, base), filters)
         return ApiResponse(200, body)
 
     def schedules(self, match: re.Match[str], query: Query, base: str) -> ApiResponse:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _PROC = Path("/proc")
 
 
@@ -74,7 +75,7 @@ def process_cpu_seconds(pid: int) -> float:
         # Fields after the command name, which is in parentheses and may hold spaces:
         # utime and stime are the 14th and 15th fields of the line.
         fields = stat[stat.rindex(")") + 2:].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
     except (OSError, ValueError, IndexError):
         return 0.0
 

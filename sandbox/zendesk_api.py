@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sandbox import serialize
@@ -103,11 +104,23 @@ class WorldIndex:
         self.call_keys = [(serialize.call_updated_ts(c), c.id) for c in calls]
         self.groups = sorted(world.groups, key=lambda g: g.id)
         self.ratings = sorted(world.satisfaction_ratings, key=lambda r: r.id)
-        #: Filtered rating lists by (score, start_time, end_time): a client pages through
-        #: one filter, and filtering every rating again for each page would be quadratic.
-        self.rating_filters: dict[tuple[str | None, int | None, int | None], list[Any]] = {}
+        #: `ratings_matching`, remembered for the last few filters: a client pages through
+        #: one filter, and filtering every rating again for each page would be quadratic; a
+        #: long-running sandbox sees a new window every night, so the memory is bounded.
+        self.ratings_matching = lru_cache(maxsize=16)(self._ratings_matching)
         self.schedules = {s.id: s for s in sorted(world.schedules, key=lambda s: s.id)}
         self._metrics: MetricSets | None = None
+
+    def _ratings_matching(self, score: str | None, start_time: int | None,
+                          end_time: int | None) -> list[SatisfactionRating]:
+        """The ratings (sorted by id) with the ``score`` filter's score, updated between
+        ``start_time`` and ``end_time`` (epoch seconds, both included; None: unbounded)."""
+        return [
+            r for r in self.ratings
+            if (not score or SCORE_FILTERS[score](r))
+            and (start_time is None or epoch(r.updated_at) >= start_time)
+            and (end_time is None or epoch(r.updated_at) <= end_time)
+        ]
 
     def metrics(self) -> MetricSets:
         """The metric-set calculator (business calendar built on first use)."""
@@ -263,16 +276,7 @@ class ZendeskApi:
             filters.append(("start_time", str(start_time)))
         if end_time is not None:
             filters.append(("end_time", str(end_time)))
-        key = (score or None, start_time, end_time)
-        ratings = self.index.rating_filters.get(key)
-        if ratings is None:
-            ratings = [
-                r for r in self.index.ratings
-                if (not score or SCORE_FILTERS[score](r))
-                and (start_time is None or epoch(r.updated_at) >= start_time)
-                and (end_time is None or epoch(r.updated_at) <= end_time)
-            ]
-            self.index.rating_filters[key] = ratings
+        ratings = self.index.ratings_matching(score or None, start_time, end_time)
         body = list_page(ratings, query, base,
                          "/api/v2/satisfaction_ratings.json", "satisfaction_ratings",
                          lambda rating: serialize.rating_json(rating, base), filters)

@@ -118,6 +118,13 @@ def _busy_child() -> subprocess.Popen:
     return child
 
 
+def _work(child: subprocess.Popen) -> None:
+    """Have a `_busy_child` do its work; return once it has."""
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    assert child.stdout.readline().strip() == "done"
+
+
 def test_a_measured_stage_records_the_cpu_seconds_of_the_process_it_leaves_out():
     # The sandbox's part: a child doing a fixed amount of work inside the measured block.
     with measured(exclude=set()) as nothing_left_out:
@@ -126,9 +133,7 @@ def test_a_measured_stage_records_the_cpu_seconds_of_the_process_it_leaves_out()
     child = _busy_child()
     try:
         with measured(exclude={child.pid}) as cost:
-            child.stdin.write("go\n")
-            child.stdin.flush()
-            assert child.stdout.readline().strip() == "done"
+            _work(child)
         assert cost.excluded_cpu_seconds is not None and cost.excluded_cpu_seconds >= 0.05
         # ... and none of it counted as the stage's own.
         assert cost.cpu_seconds < cost.excluded_cpu_seconds
@@ -140,9 +145,7 @@ def test_a_measured_stage_records_the_cpu_seconds_of_the_process_it_leaves_out()
 def test_another_processs_cpu_seconds_are_read_while_it_runs_and_zero_once_it_is_gone():
     child = _busy_child()
     try:
-        child.stdin.write("go\n")
-        child.stdin.flush()
-        assert child.stdout.readline().strip() == "done"
+        _work(child)
         assert process_cpu_seconds(child.pid) >= 0.05
     finally:
         child.stdin.close()

@@ -15,6 +15,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from pipelines.settings import Settings
@@ -86,6 +87,12 @@ def run_partitions(
         )
     if end <= start:
         raise CommandError(f"--end {end} must be after --start {start}")
+    tomorrow = datetime.now(ZoneInfo(settings.reporting_timezone)).date() + timedelta(days=1)
+    if end > tomorrow:
+        raise CommandError(
+            f"--end {end} is after tomorrow ({tomorrow} in {settings.reporting_timezone}): "
+            "those days have not happened yet"
+        )
     if start < settings.pipeline_start_date:
         raise CommandError(
             f"--start {start} is before PIPELINE_START_DATE {settings.pipeline_start_date}"
@@ -219,6 +226,67 @@ def sandbox_environment(sandbox, first_day: date) -> dict[str, str]:
     }
 
 
+def user_configuration(env: dict[str, str], config_dir: Path) -> dict[str, str]:
+    """The configuration the pipeline would read in `config_dir`: its `.env` file under the
+    environment `env` (which wins, as `Settings.from_env` loads it)."""
+    from dotenv import dotenv_values
+
+    dotenv = dotenv_values(config_dir / ".env")
+    return {**{k: v for k, v in dotenv.items() if v is not None}, **env}
+
+
+def demo_environment(env: dict[str, str], config_dir: Path) -> dict[str, str]:
+    """What the demo sets over `env` (the user's environment, with the `.env` of
+    `config_dir`) before `sandbox_environment`: the default DuckDB file, and every source,
+    the warehouse, the days and `FULL_REBUILD` of the user's own configuration set empty
+    (which `Settings` reads as unset, and which a `.env` does not override). So the demo
+    never sends a real token to the sandbox, never calls a real API, and never writes its
+    rows into a real warehouse. Preferences (`REPORTING_TIMEZONE`, `LAND_FREE_TEXT`, the CLV
+    settings, `HTTP_TIMEOUT_SECONDS`) are the user's.
+
+    Raises `CommandError` when the user's own pipeline writes to that same DuckDB file: the
+    demo's rows would merge into theirs.
+    """
+    from pipelines.settings import (
+        CREDENTIAL_VARIABLES,
+        DEMO_RESET_VARIABLES,
+        SOURCE_VARIABLE_PREFIXES,
+    )
+    from warehouse import DEFAULT_WAREHOUSE_URL, Warehouse
+
+    configured = user_configuration(env, config_dir)
+    credentials = sorted(name for name in CREDENTIAL_VARIABLES if configured.get(name))
+    if credentials and _same_duckdb_file(
+        configured.get("WAREHOUSE_URL") or DEFAULT_WAREHOUSE_URL, DEFAULT_WAREHOUSE_URL,
+        config_dir,
+    ):
+        raise CommandError(
+            f"the demo writes to {Warehouse(DEFAULT_WAREHOUSE_URL).display_url}, which is the "
+            f"warehouse of the pipeline configured here ({', '.join(credentials)} set): run "
+            "the demo from another directory, so that its rows do not mix with yours"
+        )
+    reset = {
+        name: "" for name in configured
+        if name.startswith(SOURCE_VARIABLE_PREFIXES) or name in DEMO_RESET_VARIABLES
+    }
+    return {**reset, "WAREHOUSE_URL": DEFAULT_WAREHOUSE_URL}
+
+
+def _same_duckdb_file(url: str, other: str, directory: Path) -> bool:
+    """Do two warehouse URLs name the same DuckDB file, relative paths taken in `directory`?"""
+    from warehouse import Warehouse
+    from warehouse.core import WarehouseError
+
+    try:
+        paths = [Warehouse(u).duckdb_path for u in (url, other)]
+    except WarehouseError:
+        return False
+    if None in paths:
+        return False
+    first, second = ((directory / Path(p).expanduser()).resolve() for p in paths)
+    return first == second
+
+
 def _start_demo_sandbox(args: argparse.Namespace) -> tuple[object, date, date]:
     """Serve a generated world of `args.days` days ending yesterday; return it and its days."""
     from sandbox import Sandbox, generate_world
@@ -237,11 +305,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
     """Serve the sandbox, run the whole pipeline over it, print the KPIs."""
     from pipelines.settings import Settings
 
+    demo = demo_environment(dict(os.environ), Path.cwd())
     print(f"Generating a sandbox helpdesk: {args.tickets:,} tickets over {args.days} days "
           f"(seed {args.seed})...")
     sandbox, first_day, last_day = _start_demo_sandbox(args)
     try:
-        os.environ.update(sandbox_environment(sandbox, first_day))
+        os.environ.update({**demo, **sandbox_environment(sandbox, first_day)})
         settings = Settings.from_env()
         print(f"Sandbox serving the Zendesk API at {sandbox.url}")
         print(f"Loading {first_day} .. {last_day} into {settings.warehouse_url} ...")
@@ -260,8 +329,12 @@ def cmd_sandbox(args: argparse.Namespace) -> None:
     """Serve the simulated vendor APIs until interrupted."""
     from sandbox.cli import serve, service_options
 
-    serve(port=args.port, seed=args.seed, tickets=args.tickets, days=args.days,
-          **service_options(args))
+    try:
+        serve(port=args.port, seed=args.seed, tickets=args.tickets, days=args.days,
+              **service_options(args))
+    except OSError as exc:  # the port taken, or not ours to bind
+        raise CommandError(f"cannot serve on 127.0.0.1:{args.port}: "
+                           f"{exc.strerror or exc}") from None
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -278,6 +351,7 @@ def cmd_ui(args: argparse.Namespace) -> None:
     env["DAGSTER_HOME"] = str(_dagster_home())
     sandbox = None
     if args.demo:
+        env.update(demo_environment(env, REPO_ROOT))
         sandbox, first_day, _ = _start_demo_sandbox(args)
         env.update(sandbox_environment(sandbox, first_day))
         print(f"Sandbox serving the Zendesk API at {sandbox.url}")
@@ -334,10 +408,27 @@ def cmd_bi_role(args: argparse.Namespace) -> None:
               file=sys.stderr)
 
 
+def _at_least(minimum: int):
+    """An argparse type: an integer of at least `minimum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is less than {minimum}")
+        return value
+
+    return parse
+
+
 def _add_world_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=42, help="world seed (default 42)")
-    parser.add_argument("--tickets", type=int, default=5000, help="tickets (default 5000)")
-    parser.add_argument("--days", type=int, default=90, help="days ending yesterday (default 90)")
+    parser.add_argument("--tickets", type=_at_least(0), default=5000,
+                        help="tickets (default 5000)")
+    parser.add_argument("--days", type=_at_least(1), default=90,
+                        help="days ending yesterday (default 90)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -352,7 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     sandbox = commands.add_parser("sandbox", help="serve the simulated vendor APIs")
-    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--port", type=_at_least(0), default=8765)
     _add_world_options(sandbox)
     # The rate-limit and --fault options are the sandbox's own (python -m sandbox has them too).
     from sandbox.cli import add_service_arguments
@@ -369,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ui = commands.add_parser("ui", help="open the Dagster UI on this project")
     ui.add_argument("--demo", action="store_true", help="serve the sandbox and point at it")
-    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--port", type=_at_least(1), default=3000)
     _add_world_options(ui)
     ui.set_defaults(func=cmd_ui)
 

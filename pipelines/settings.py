@@ -212,7 +212,8 @@ def default_pipeline_start_date(today: date) -> date:
 class Settings:
     """Everything the pipeline is configured with."""
 
-    warehouse_url: str = DEFAULT_WAREHOUSE_URL
+    #: Not in `repr`: a PostgreSQL URL may hold a password.
+    warehouse_url: str = field(default=DEFAULT_WAREHOUSE_URL, repr=False)
     pipeline_start_date: date = field(
         default_factory=lambda: default_pipeline_start_date(datetime.now().date())
     )
@@ -271,3 +272,19 @@ class Settings:
 
 #: Every source the pipeline knows, helpdesks first.
 ALL_SOURCES = ("zendesk", "hubspot", "salesforce")
+#: The prefixes of every source's variables (credentials, base URLs, CRM property names),
+#: those of the helpdesks DESIGN.md plans (Freshdesk, Intercom) included.
+SOURCE_VARIABLE_PREFIXES = ("ZENDESK_", "HUBSPOT_", "SALESFORCE_", "FRESHDESK_", "INTERCOM_")
+#: The variables whose presence configures a source (a token or key).
+CREDENTIAL_VARIABLES = (
+    "ZENDESK_API_TOKEN",
+    "ZENDESK_OAUTH_TOKEN",
+    "HUBSPOT_ACCESS_TOKEN",
+    "SALESFORCE_ACCESS_TOKEN",
+    "FRESHDESK_API_KEY",
+    "INTERCOM_ACCESS_TOKEN",
+)
+#: Besides the sources' variables, what the demo does not take from the user's configuration:
+#: where the pipeline writes, which days, and how (`helpdesk-etl demo`, `ui --demo`).
+DEMO_RESET_VARIABLES = ("WAREHOUSE_URL", "PIPELINE_START_DATE", "HISTORY_START_DATE",
+                        "FULL_REBUILD")

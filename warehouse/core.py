@@ -106,7 +106,7 @@ class Warehouse:
     def __init__(self, url: str = DEFAULT_WAREHOUSE_URL) -> None:
         try:
             self._url = make_url(url)
-        except sa.exc.ArgumentError as exc:
+        except (sa.exc.ArgumentError, ValueError) as exc:  # ValueError: a port not a number
             raise WarehouseError(
                 "WAREHOUSE_URL is not a valid SQLAlchemy URL "
                 "(expected duckdb:///path/file.duckdb or postgresql://user@host:port/db)"

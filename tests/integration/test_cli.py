@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import socket
+from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from pipelines.cli import main
 from sandbox import Sandbox
@@ -36,6 +39,9 @@ def test_bad_settings_and_ranges_fail_on_one_line(monkeypatch, tmp_path, duckdb_
         assert "must be after" in capsys.readouterr().err
         assert main(["run", "--start", "2025-05-01", "--end", "2025-06-03"]) == 1
         assert "before PIPELINE_START_DATE" in capsys.readouterr().err
+        future = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+        assert main(["run", "--start", "2025-06-02", "--end", future]) == 1
+        assert "have not happened yet" in capsys.readouterr().err
         monkeypatch.setenv("WAREHOUSE_URL", "mysql://root@localhost/db")
         assert main(["run", "--start", "2025-06-02", "--end", "2025-06-03"]) == 1
         assert "WAREHOUSE_URL" in capsys.readouterr().err
@@ -99,3 +105,21 @@ def test_a_range_run_records_every_day_with_one_planned_event_per_asset(
     assert dg.AssetKey(["marts", "support_daily"]) in partitioned
     assert all(set(days) <= partitions for partitions in materialized.values()), materialized
     assert not set(DAGSTER_ENVIRONMENT) & set(os.environ)
+
+
+def test_a_taken_port_fails_on_one_line(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["sandbox", "--port", str(port), "--tickets", "5", "--days", "1"]) == 1
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith(f"helpdesk-etl: error: cannot serve on 127.0.0.1:{port}")
+
+
+@pytest.mark.parametrize(("option", "value"), [("--days", "0"), ("--tickets", "-5")])
+def test_world_sizes_are_checked_by_the_parser(capsys, option, value):
+    with pytest.raises(SystemExit) as exited:
+        main(["demo", option, value])
+    assert exited.value.code == 2
+    assert f"argument {option}: {int(value)} is less than" in capsys.readouterr().err

@@ -104,12 +104,14 @@ def test_bad_settings_name_the_variable(env, message):
     assert "tok-123" not in str(error.value)
 
 
-def test_zendesk_settings_repr_hides_secrets():
+def test_settings_repr_hides_secrets():
     settings = Settings.from_env(
-        {"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_EMAIL": "a@b.c", "ZENDESK_API_TOKEN": "tok-123"}
+        {"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_EMAIL": "a@b.c", "ZENDESK_API_TOKEN": "tok-123",
+         "WAREHOUSE_URL": "postgresql://etl:hunter2@db.example/analytics"}
     )
     assert settings.configured_sources == ["zendesk"]
     assert "tok-123" not in repr(settings)
+    assert "hunter2" not in repr(settings)
 
 
 @pytest.mark.parametrize(
@@ -118,11 +120,13 @@ def test_zendesk_settings_repr_hides_secrets():
         ("mysql://root@localhost/db", "only"),
         ("duckdb:///:memory:", "must name a DuckDB file"),
         ("not a url", "not a valid SQLAlchemy URL"),
+        ("postgresql://etl:hunter2@db.example:port/analytics", "not a valid SQLAlchemy URL"),
     ],
 )
 def test_unsupported_warehouse_urls(url, message):
-    with pytest.raises(WarehouseError, match=message):
+    with pytest.raises(WarehouseError, match=message) as error:
         Warehouse(url)
+    assert "hunter2" not in str(error.value)
 
 
 def test_display_url_masks_the_password():

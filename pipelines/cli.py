@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -38,12 +37,20 @@ class CommandError(RuntimeError):
 
 
 def _dagster_home() -> Path:
-    """DAGSTER_HOME, defaulting to data/dagster_home so `helpdesk-etl ui` shows past runs."""
+    """DAGSTER_HOME, defaulting to data/dagster_home so `helpdesk-etl ui` shows past runs.
+
+    Its `dagster.yaml` is a copy of the project's, kept current: replaced when it differs
+    and still starts with the project's first line (an earlier copy); a file of the user's
+    own is left alone."""
     home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists() and (REPO_ROOT / "dagster.yaml").exists():
-        shutil.copy(REPO_ROOT / "dagster.yaml", config)
+    config, ours = home / "dagster.yaml", REPO_ROOT / "dagster.yaml"
+    if ours.exists():
+        wanted = ours.read_text()
+        current = config.read_text() if config.exists() else None
+        if current is None or (current != wanted
+                               and current.partition("\n")[0] == wanted.partition("\n")[0]):
+            config.write_text(wanted)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -78,6 +85,7 @@ def run_partitions(
     from pipelines.definitions import build_definitions
     from pipelines.schedules import MONTHLY_JOB, NIGHTLY_JOB
     from pipelines.settings import Settings
+    from warehouse import Warehouse
 
     settings = settings or Settings.from_env()
     if not settings.configured_sources:
@@ -105,6 +113,10 @@ def run_partitions(
         (MONTHLY_JOB, start.replace(day=1).isoformat(), last_day.replace(day=1).isoformat()),
     ]
     with ExitStack() as stack:
+        warehouse = Warehouse(settings.warehouse_url)
+        stack.callback(warehouse.dispose)
+        stack.enter_context(warehouse.writer_lock(
+            lambda waiting: print(f"helpdesk-etl: {waiting}", file=sys.stderr, flush=True)))
         if instance is None:
             _dagster_home()
             instance = stack.enter_context(dg.DagsterInstance.get())

@@ -7,9 +7,6 @@ import dagster as dg
 NIGHTLY_JOB = "nightly_refresh"
 MONTHLY_JOB = "monthly_revenue_refresh"
 
-#: Runs carrying this tag are queued one at a time (dagster.yaml): a DuckDB file has one writer.
-WAREHOUSE_WRITER_TAG = "helpdesk-etl/warehouse-writer"
-
 
 def nightly_job(monthly: dg.AssetSelection) -> dg.UnresolvedAssetJobDefinition:
     """Every daily and unpartitioned asset: the day's raw partitions, staging, the marts.
@@ -20,7 +17,6 @@ def nightly_job(monthly: dg.AssetSelection) -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         NIGHTLY_JOB,
         selection=dg.AssetSelection.all() - monthly,
-        tags={WAREHOUSE_WRITER_TAG: "1"},
         description="Load a day (or a range of days) from every source and refresh every table.",
     )
 
@@ -40,7 +36,6 @@ def monthly_job(monthly: dg.AssetSelection) -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         MONTHLY_JOB,
         selection=monthly,
-        tags={WAREHOUSE_WRITER_TAG: "1"},
         description="Recompute the month's MRR movements and churn, then customer lifetime value.",
     )
 

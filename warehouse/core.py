@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -25,6 +25,9 @@ SUPPORTED_DIALECTS = ("duckdb", "postgresql")
 #: holding the mart's lock for the operating system's default of over two hours; and a
 #: transaction left open but idle is ended after five minutes (the pipeline never idles
 #: inside one: each rebuild is one statement or two back to back).
+#: The PostgreSQL advisory lock of `Warehouse.writer_lock` (any 64-bit number: the ASCII of
+#: "hdsetl").
+WRITER_LOCK_KEY = 0x68647365746C
 POSTGRES_SESSION_OPTIONS = (
     "-c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6 "
     "-c idle_in_transaction_session_timeout=300000"
@@ -201,6 +204,47 @@ class Warehouse:
             yield dlt.destinations.duckdb(credentials=credentials)
         finally:
             connection.close()
+
+    @contextmanager
+    def writer_lock(self, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Hold this warehouse's writer lock for the block: one `helpdesk-etl run` (or demo)
+        at a time writes to it, whichever process or machine it runs on. Two runs at once
+        would rebuild the same tables and share dlt's working folders (on PostgreSQL they
+        failed on each other's schemas and tables; on DuckDB the second failed on the file).
+
+        DuckDB: a lock file beside the database (`<file>.lock`). PostgreSQL: a session-level
+        advisory lock on a connection of its own, in autocommit (no transaction stays open;
+        a vanished holder's lock ends with its connection). A held lock is waited for, after
+        `on_wait` is told so in a sentence that names the warehouse (never its password).
+        """
+        waiting = (f"another run is writing to {self.display_url}; waiting for it to end")
+        if self.is_duckdb:
+            from filelock import FileLock, Timeout
+
+            lock = FileLock(f"{self._duckdb_file()}.lock")
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                if on_wait is not None:
+                    on_wait(waiting)
+                lock.acquire()
+            try:
+                yield
+            finally:
+                lock.release()
+            return
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            lock = {"key": WRITER_LOCK_KEY}
+            if not connection.execute(sa.text("SELECT pg_try_advisory_lock(:key)"),
+                                      lock).scalar():
+                if on_wait is not None:
+                    on_wait(waiting)
+                connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), lock)
+            try:
+                yield
+            finally:
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), lock)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -26,6 +26,7 @@ import requests
 from requests.auth import AuthBase
 
 from connectors.memory import fewer_collections
+from connectors.typed_rows import PARSE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -164,11 +165,12 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     value = value.strip()
     try:
         return max(0.0, float(value))
-    except ValueError:
+    except PARSE_ERRORS:
         pass
     try:
+        # A huge zone offset (`+99999999999999999999`) raises OverflowError: unparsable too.
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except PARSE_ERRORS:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)

@@ -114,14 +114,20 @@ ARROW_TYPES = {
 _DLT_TYPES = {"json": "text"}
 #: Arrow conversion failures that mean "a value of the wrong type".
 ARROW_VALUE_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError)
-#: Parse failures that mean "a value that is not of its column's type".
-PARSE_ERRORS = (TypeError, ValueError, ArithmeticError, OverflowError)
+#: Parse failures that mean "a value that is not of its column's type" (one name for "a
+#: value that does not parse" across the connectors). OSError: `datetime.fromtimestamp`
+#: raises it (errno 75, EOVERFLOW) for a Unix time out of the platform's range, e.g. 2**62.
+PARSE_ERRORS = (TypeError, ValueError, ArithmeticError, OverflowError, OSError)
+#: What shaping a malformed record can raise besides `Rejected` (a value that does not parse,
+#: an object where text was expected, a list where an object was): the record is quarantined
+#: rather than stop the run. Never bare Exception: a bug elsewhere must still surface.
+SHAPE_ERRORS = (*PARSE_ERRORS, AttributeError, LookupError)
 
 
 def parse_value(value: Any, data_type: str) -> Any:
     """An API value as its landed type (`text`, `decimal`, `double`, `bigint`, `bool`,
     `timestamp`, `date`); empty is None. Works on HubSpot's strings and on JSON scalars
-    alike (`12.0` as a bigint, `true` as a bool). Raises ValueError / ArithmeticError."""
+    alike (`12.0` as a bigint, `true` as a bool). Raises one of `PARSE_ERRORS`."""
     if value is None or value == "":
         return None
     if data_type == "text":
@@ -144,7 +150,10 @@ def column_hints(*column_sets: Mapping[str, str]) -> dict[str, dict[str, Any]]:
 def describe(value: Any, limit: int = 60) -> str:
     """A short repr of an offending value for a quarantine reason (never a free-text
     column's: those are text and always land)."""
-    text = repr(value)
+    return _shortened(repr(value), limit)
+
+
+def _shortened(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -165,6 +174,13 @@ def bad_value(
     detail = str(exc) if exc is not None else ""
     cause = f" ({detail})" if detail and not detail.startswith("[<class") else ""
     return Rejected(f"{column} = {describe(value)} is not a valid {data_type}{cause}", column)
+
+
+def unshapeable(exc: BaseException) -> Rejected:
+    """The rejection of a record whose shaping failed with one of `SHAPE_ERRORS`."""
+    return Rejected(
+        f"the record could not be shaped ({_shortened(f'{type(exc).__name__}: {exc}', 80)})"
+    )
 
 
 class TypedTable:
@@ -435,7 +451,8 @@ class Landing:
     records that cannot land sent to the quarantine, new top-level fields as new columns.
 
     `shape` makes a record's row (default: `table.convert`) and raises `Rejected` for a
-    record that cannot land; required columns are checked after it. Pages are converted in
+    record that cannot land (any of `SHAPE_ERRORS` it raises quarantines the record too);
+    required columns are checked after it. Pages are converted in
     one go; only when that fails are the culprits looked for, row by row.
     """
 
@@ -475,6 +492,9 @@ class Landing:
                 check(row)
             except Rejected as rejected:
                 rejections.append(self.reject(record, rejected))
+                continue
+            except SHAPE_ERRORS as exc:  # a malformed record the shaping did not foresee
+                rejections.append(self.reject(record, unshapeable(exc)))
                 continue
             kept.append(record)
             rows.append(row)

@@ -23,6 +23,7 @@ from connectors.typed_rows import (
     Rejected,
     TypedTable,
     bad_value,
+    describe,
     parse_value,
 )
 
@@ -183,11 +184,24 @@ def object_pages(
 
 def primary_company_id(deal: Mapping[str, Any]) -> str | None:
     """The deal's primary associated company: the `deal_to_company` association, else the
-    first associated company, else None."""
-    companies = ((deal.get("associations") or {}).get("companies") or {}).get("results") or []
-    ids = [(a.get("type"), a.get("id")) for a in companies if isinstance(a, dict)]
+    first associated company, else None. Raises `Rejected` if `associations`,
+    `associations.companies` or its `results` is not of its JSON type."""
+    associations = deal.get("associations") or {}
+    if not isinstance(associations, dict):
+        raise _not_a("associations", associations, "JSON object")
+    companies = associations.get("companies") or {}
+    if not isinstance(companies, dict):
+        raise _not_a("associations.companies", companies, "JSON object")
+    results = companies.get("results") or []
+    if not isinstance(results, list):
+        raise _not_a("associations.companies.results", results, "list")
+    ids = [(a.get("type"), a.get("id")) for a in results if isinstance(a, dict)]
     primary = [i for kind, i in ids if kind == settings.PRIMARY_COMPANY_ASSOCIATION]
     return (primary or [i for _, i in ids] or [None])[0]
+
+
+def _not_a(field: str, value: Any, json_type: str) -> Rejected:
+    return Rejected(f"{field} = {describe(value)} is not a {json_type}", "company_id")
 
 
 # --- typed rows (vendor-neutral parsing lives in connectors.typed_rows) -----------------
@@ -263,7 +277,14 @@ class ObjectTable(TypedTable):
             )
         values = record.get("properties") or {}
         if "is_won" in self.object_columns:
-            row["is_won"] = values.get(settings.STAGE_PROPERTY) in self.won_stages
+            stage = values.get(settings.STAGE_PROPERTY)
+            if stage is not None and not isinstance(stage, str):
+                raise Rejected(
+                    f"properties.{settings.STAGE_PROPERTY} = {describe(stage)} is not text "
+                    "(a deal stage id)",
+                    "is_won",
+                )
+            row["is_won"] = stage in self.won_stages
         for name, data_type in self.properties.items():
             source = self.sources[name]
             row[name] = self._parse(f"properties.{source}", values.get(source), data_type, name)

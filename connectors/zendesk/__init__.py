@@ -363,11 +363,16 @@ def _unfit_audits(
     unfit = audit_table.unfit_rows(shaped.audits)
     bad_children = child_table.unfit_rows(shaped.children)
     if bad_children:
-        position = {id(event): i for i, event in enumerate(shaped.events)}
-        by_audit = {event.get("id"): position[id(event)] for event in shaped.events}
+        # Child rows follow their audits in order: found by position, not by the audit's
+        # id (which may be the unhashable value that made the page fail).
+        owner = [
+            index
+            for index, event in enumerate(shaped.events)
+            for _ in event.get("child_events") or ()
+        ]
         for child, why in bad_children.items():
-            index = by_audit[shaped.children["audit_id"][child]]
-            unfit.setdefault(index, Rejected(f"a child event's {why.reason}", "child_events"))
+            why = Rejected(f"a child event's {why.reason}", "child_events")
+            unfit.setdefault(owner[child], why)
     return unfit
 
 

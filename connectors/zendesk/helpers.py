@@ -25,6 +25,7 @@ from connectors.http import (
     validate_base_url,
 )
 from connectors.typed_rows import (
+    PARSE_ERRORS,
     NewFields,
     Quarantine,
     Rejected,
@@ -306,7 +307,7 @@ def passed(end: Any, value_of: Callable[[Record], Any]) -> Callable[[Page], bool
         last = page[-1]
         try:
             value = value_of(last) if isinstance(last, dict) else None
-        except (TypeError, ValueError):
+        except PARSE_ERRORS:
             return False  # the record's own shaping reports it
         return value is not None and value >= end
 
@@ -353,7 +354,7 @@ def _next_start_time(body: Mapping[str, Any], next_page: str) -> int | None:
     value = dict(parse_qsl(urlsplit(next_page).query)).get("start_time", body.get("end_time"))
     try:
         return int(value) if value is not None else None
-    except (TypeError, ValueError):
+    except PARSE_ERRORS:
         return None
 
 
@@ -407,7 +408,7 @@ def epoch_of(value: Any) -> int | None:
     used to pick a restart time, where a bad value only means "not this record"."""
     try:
         moment = parse_timestamp(value)
-    except (TypeError, ValueError):
+    except PARSE_ERRORS:
         return None
     return None if moment is None else int(moment.timestamp())
 
@@ -457,18 +458,28 @@ def _redact_field_changes(record: Any) -> Any:
     if not isinstance(record, dict) or not isinstance(record.get("child_events"), list):
         return record
     children = []
+    keep = settings.STRUCTURED_TICKET_FIELDS
     for child in record["child_events"]:
-        if isinstance(child, dict) and child.get("event_type") in settings.FIELD_EVENT_TYPES:
+        if isinstance(child, dict) and _may_change_a_field(child):
             field_name = child.get("field_name")
-            keep = settings.STRUCTURED_TICKET_FIELDS
+            structured = isinstance(field_name, str) and field_name in keep
             child = {
                 k: v
                 for k, v in child.items()
                 if (k in settings.CHILD_EVENT_META_KEYS or k in keep)
-                and not (k in ("value", "previous_value") and field_name not in keep)
+                and not (k in ("value", "previous_value") and not structured)
             }
         children.append(child)
     return {**record, "child_events": children}
+
+
+def _may_change_a_field(child: Record) -> bool:
+    """Whether a child event is (or, malformed, may be) a Create/Change: its type as
+    `shape_ticket_events` reads it; a type that is not text counts as one (redacted)."""
+    event_type = child.get("event_type") or child.get("type")
+    if event_type is None or isinstance(event_type, str):
+        return event_type in settings.FIELD_EVENT_TYPES
+    return True
 
 
 def via_channel(via: Any) -> str | None:
@@ -496,7 +507,7 @@ def ticket_shaper(table: TypedTable) -> Callable[[Any], Record]:
         if row["generated_timestamp"] is None:
             try:
                 row["generated_timestamp"] = ticket_change_time(ticket)
-            except (TypeError, ValueError) as exc:
+            except PARSE_ERRORS as exc:
                 raise bad_value("updated_at", ticket.get("updated_at"), "timestamp", exc) from None
         return row
 
@@ -517,12 +528,14 @@ def metric_set_shaper(table: TypedTable, body: Mapping[str, Any]) -> Callable[[A
         if isinstance(ticket, dict):
             try:
                 change_times[ticket.get("id")] = ticket_change_time(ticket)
-            except (TypeError, ValueError):
+            except PARSE_ERRORS:
                 continue  # the ticket itself is quarantined, and its metric set with it
     convert = table.convert
 
     def shape(metric_set: Any) -> Record:
         row = convert(metric_set)
+        if isinstance(row["ticket_id"], dict | list):  # unhashable: no ticket can match it
+            raise bad_value("ticket_id", row["ticket_id"], "bigint")
         if row["ticket_id"] not in change_times:
             raise Rejected(
                 f"it is the metric set of ticket {describe(row['ticket_id'])}, which is not "
@@ -557,7 +570,7 @@ def ticket_restart_time(ticket: Any) -> int | None:
         return None
     try:
         value = ticket_change_time(ticket)
-    except (TypeError, ValueError):
+    except PARSE_ERRORS:
         return None
     return value if isinstance(value, int) else None
 
@@ -599,7 +612,8 @@ def shape_ticket_events(events: Page, *, land_free_text: bool) -> EventColumns:
     API uses (`field_name`/`value`, or the field's own name as the key). Columns, not rows:
     a page holds tens of thousands of children, and lists go to Arrow fastest. An audit
     that cannot land (not an object, no id, no or a bad time, a child event that is not an
-    object or has no id) is rejected whole, children included.
+    object, has no id, or has an event type or field name that is not text) is rejected
+    whole, children included.
     """
     kept: list[Record] = []
     rejected: list[tuple[Any, Rejected]] = []
@@ -683,7 +697,7 @@ def _checked_audit_time(event: Any) -> datetime:
         raise Rejected("id is missing (its primary key)", "id")
     try:
         created_at = event_time(event)
-    except (TypeError, ValueError) as exc:
+    except PARSE_ERRORS as exc:
         raise bad_value("created_at", event.get("created_at"), "timestamp", exc) from None
     if created_at is None:
         raise Rejected("created_at is missing (the window cursor)", "created_at")
@@ -693,6 +707,30 @@ def _checked_audit_time(event: Any) -> datetime:
     for child in child_events:
         if not isinstance(child, dict):
             raise Rejected("a child event is not a JSON object", "child_events")
-        if child.get("id") is None:
+        get = child.get
+        if get("id") is None:
             raise Rejected("a child event has no id", "child_events")
+        # `shape_ticket_events` compares these with sets of names: text or absent only.
+        if not (
+            isinstance(get("event_type"), _TEXT_OR_NONE)
+            and isinstance(get("type"), _TEXT_OR_NONE)
+            and isinstance(get("field_name"), _TEXT_OR_NONE)
+        ):
+            raise _child_text_rejected(child)
     return created_at
+
+
+#: What a child event's `event_type`, `type` and `field_name` may be.
+_TEXT_OR_NONE = (str, type(None))
+
+
+def _child_text_rejected(child: Record) -> Rejected:
+    """The rejection of an audit whose child has a non-text `event_type`, `type` or
+    `field_name` (found only once the quick check failed)."""
+    name = next(
+        n for n in ("event_type", "type", "field_name")
+        if not isinstance(child.get(n), _TEXT_OR_NONE)
+    )
+    return Rejected(
+        f"a child event's {name} = {describe(child[name])} is not text", "child_events"
+    )

@@ -5,6 +5,7 @@ materialization says how many records were quarantined."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +29,7 @@ from warehouse import Warehouse
 #: A fixed window covering every test world, so re-runs extract exactly the same pages.
 WINDOW = {"start": datetime(2000, 1, 1, tzinfo=UTC), "end": datetime(2025, 1, 1, tzinfo=UTC)}
 TICKETS = "/api/v2/incremental/tickets"
+EVENTS = "/api/v2/incremental/ticket_events"
 DEALS = "/crm/v3/objects/deals"
 QUERY_ALL = salesforce.QUERY_ALL
 #: Prefix of the first query (`queryAll?q=`) and its next batches (`query/<locator>`).
@@ -107,9 +109,60 @@ def world_count(world: World, table: str) -> int:
 def test_a_bad_record_is_quarantined_and_the_rest_lands_once(
     sandbox, helpdesk, tmp_path, kind, resource, table, path, mode, column, reason
 ):
+    check_one_record_quarantined(
+        sandbox, helpdesk, tmp_path, kind, resource, table, path, column, reason, mode=mode
+    )
+
+
+# Values that once escaped the quarantine and stopped the whole run (an unhashable stage,
+# associations of the wrong JSON type, a Unix time beyond the platform's range): (source,
+# resource, table, fault path, mode, field, value, quarantined column, words in the reason).
+MALFORMED_VALUES = [
+    ("zendesk", "tickets", "tickets", TICKETS, "bad_timestamp", "due_at", 2**62, "due_at",
+     "due_at = 4611686018427387904 is not a valid timestamp"),
+    ("zendesk", "ticket_events", "ticket_events", EVENTS, "bad_timestamp", "created_at", 1e20,
+     "created_at", "created_at = 1e+20 is not a valid timestamp"),
+    ("hubspot", "deals", "deals", DEALS, "bad_timestamp", "properties.createdate",
+     "100000000000000000000", None,
+     "properties.createdate = '100000000000000000000' is not a valid timestamp"),
+    ("hubspot", "deals", "deals", DEALS, "wrong_type", "properties.dealstage",
+     {"unexpected": "object"}, "is_won",
+     "properties.dealstage = {'unexpected': 'object'} is not text"),
+    ("hubspot", "deals", "deals", DEALS, "wrong_type", "properties.dealstage", ["closedwon"],
+     "is_won", "properties.dealstage = ['closedwon'] is not text"),
+    ("hubspot", "deals", "deals", DEALS, "wrong_type", "associations", ["companies"],
+     "company_id", "associations = ['companies'] is not a JSON object"),
+    ("hubspot", "deals", "deals", DEALS, "wrong_type", "associations.companies", "deal_to",
+     "company_id", "associations.companies = 'deal_to' is not a JSON object"),
+    ("salesforce", "opportunities", "opportunities", QUERY_ALL, "bad_timestamp", "CreatedDate",
+     "100000000000000000000", "created_date",
+     "CreatedDate = '100000000000000000000' is not a valid timestamp"),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "resource", "table", "path", "mode", "field", "value", "column", "reason"),
+    MALFORMED_VALUES,
+    ids=[f"{m[0]}-{m[1]}-{m[5]}={type(m[6]).__name__}" for m in MALFORMED_VALUES],
+)
+def test_a_value_that_breaks_shaping_is_quarantined_and_the_rest_lands_once(
+    sandbox, helpdesk, tmp_path, kind, resource, table, path, mode, field, value, column, reason
+):
+    check_one_record_quarantined(
+        sandbox, helpdesk, tmp_path, kind, resource, table, path, column, reason,
+        mode=mode, field=field, value=value,
+    )
+
+
+def check_one_record_quarantined(
+    sandbox, helpdesk, tmp_path, kind, resource, table, path, column, reason, **fault
+):
+    """Run the window twice with one record spoilt by a `bad_record` fault each time: that
+    record is quarantined once (naming `column` and `reason`), every other record lands."""
+    mode = fault["mode"]
     pipeline = new_pipeline(tmp_path, f"raw_{kind}")
     for _ in range(2):  # the same window twice: no duplicate in the quarantine
-        sandbox.inject_fault(path, kind="bad_record", mode=mode)
+        sandbox.inject_fault(path, kind="bad_record", **fault)
         pipeline.run(source(kind, sandbox).with_resources(resource))
         rows = [r for r in quarantined(pipeline) if r["table_name"] == table]
         assert len(rows) == 1, rows
@@ -160,6 +213,89 @@ def test_an_audit_with_a_child_event_that_is_not_an_object_is_quarantined_whole(
     [row] = quarantined(pipeline)
     assert (row["record_id"], row["column_name"]) == ("1", "child_events")
     assert "not a JSON object" in row["reason"]
+
+
+@pytest.mark.parametrize(
+    ("child", "reason"),
+    [
+        ({"event_type": "Change", "field_name": ["subject"]},
+         "a child event's field_name = ['subject'] is not text"),
+        ({"event_type": {"name": "Change"}, "field_name": "subject"},
+         "a child event's event_type = {'name': 'Change'} is not text"),
+        ({"type": ["Change"], "field_name": "subject"},
+         "a child event's type = ['Change'] is not text"),
+    ],
+    ids=["field_name=list", "event_type=object", "type=list"],
+)
+def test_an_audit_with_a_child_event_type_or_field_that_is_not_text_is_quarantined_whole(
+    sandbox, tmp_path, child, reason
+):
+    bad = {"id": 1, "ticket_id": 9, "created_at": "2024-03-05T10:00:00Z",
+           "child_events": [{"id": 11, "event_type": "Create"},
+                            {"id": 12, "value": "a private subject", **child}]}
+    good = {"id": 2, "ticket_id": 9, "created_at": "2024-03-05T11:00:00Z",
+            "child_events": [{"id": 21, "event_type": "Change", "field_name": "status",
+                              "value": "open"}]}
+    sandbox.inject_fault(
+        EVENTS, status=200,
+        body=json.dumps({"ticket_events": [bad, good], "end_of_stream": True}),
+    )
+    pipeline = new_pipeline(tmp_path, "raw_zendesk")
+    pipeline.run(source("zendesk", sandbox).with_resources("ticket_events"))
+    assert query(pipeline, "SELECT id FROM ticket_events") == [(2,)]
+    assert query(pipeline, "SELECT id, audit_id, field_name, value FROM ticket_child_events") == [
+        (21, 2, "status", "open")
+    ]
+    [row] = quarantined(pipeline)
+    assert (row["table_name"], row["record_id"], row["column_name"]) == (
+        "ticket_events", "1", "child_events"
+    )
+    assert reason in row["reason"]
+    assert "a private subject" not in row["record"]  # redacted as any field change
+
+
+@pytest.mark.parametrize("ticket_id", [{"id": 5}, [5]], ids=["object", "list"])
+def test_a_metric_set_whose_ticket_id_is_not_a_number_is_quarantined(
+    sandbox, tmp_path, ticket_id
+):
+    sandbox.inject_fault(
+        TICKETS, status=200,
+        body=json.dumps({
+            "tickets": [{"id": 5, "generated_timestamp": 1709900000},
+                        {"id": 6, "generated_timestamp": 1709900001}],
+            "metric_sets": [{"id": 77, "ticket_id": ticket_id}, {"id": 78, "ticket_id": 5},
+                            {"id": 79, "ticket_id": 6}],
+            "end_of_stream": True,
+        }),
+    )
+    pipeline = new_pipeline(tmp_path, "raw_zendesk")
+    pipeline.run(source("zendesk", sandbox).with_resources("tickets"))
+    assert query(pipeline, "SELECT id FROM tickets ORDER BY id") == [(5,), (6,)]
+    assert query(pipeline, "SELECT id, ticket_id FROM ticket_metric_sets ORDER BY id") == [
+        (78, 5), (79, 6)
+    ]
+    [row] = quarantined(pipeline)
+    assert (row["table_name"], row["record_id"], row["column_name"]) == (
+        "ticket_metric_sets", "77", "ticket_id"
+    )
+    assert f"ticket_id = {ticket_id!r} is not a valid bigint" in row["reason"]
+
+
+def test_an_audit_whose_id_is_an_object_is_quarantined_with_its_children(sandbox, tmp_path):
+    # The page then fails to convert; its audits were once looked up by (unhashable) id.
+    sandbox.inject_fault(
+        EVENTS, status=200,
+        body='{"ticket_events": [{"id": {"x": 1}, "ticket_id": 9, "created_at": '
+        '"2024-03-05T10:00:00Z", "child_events": [{"id": 11, "event_type": "Create"}]}, '
+        '{"id": 2, "ticket_id": 9, "created_at": "2024-03-05T11:00:00Z", "child_events": '
+        '[{"id": 21, "event_type": "Comment"}]}], "end_of_stream": true}',
+    )
+    pipeline = new_pipeline(tmp_path, "raw_zendesk")
+    pipeline.run(source("zendesk", sandbox).with_resources("ticket_events"))
+    assert query(pipeline, "SELECT id FROM ticket_events") == [(2,)]
+    assert query(pipeline, "SELECT id, audit_id FROM ticket_child_events") == [(21, 2)]
+    [row] = quarantined(pipeline)
+    assert row["column_name"] == "id" and "not a valid bigint" in row["reason"]
 
 
 def test_a_record_that_is_not_an_object_is_quarantined(sandbox, tmp_path):

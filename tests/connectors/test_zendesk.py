@@ -21,6 +21,13 @@ from connectors.http import (
     validate_base_url,
 )
 from connectors.zendesk import zendesk_source
+from connectors.zendesk.helpers import (
+    event_epoch,
+    event_time,
+    passed,
+    ticket_restart_time,
+    updated_epoch,
+)
 from sandbox import Sandbox, User, World, generate_world
 from sandbox.timeline import derive_ticket, epoch
 from sandbox.world import Comment, Schedule, Ticket, Update
@@ -618,3 +625,16 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert parse_retry_after("Mon, 01 Jan 2024 12:00:30 GMT", now=now) == 30.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+    # A zone offset beyond any C int raises OverflowError, not ValueError: still "no value".
+    assert parse_retry_after("Mon, 01 Jan 2024 12:00:30 +99999999999999999999") is None
+
+
+@pytest.mark.parametrize("moment", [1e20, 2**62], ids=["1e20", "2**62"])
+def test_a_time_out_of_range_never_stops_the_export_it_is_read_by(moment):
+    # Restart positions and the window's end are read from the raw records before they are
+    # shaped: a bad time there means "not this record" (its shaping quarantines it).
+    end = datetime(2024, 1, 1, tzinfo=UTC)
+    audit = {"id": 1, "created_at": moment}
+    assert passed(end, event_time)([audit]) is False
+    assert event_epoch(audit) is None and updated_epoch({"updated_at": moment}) is None
+    assert ticket_restart_time({"id": 1, "updated_at": moment}) is None

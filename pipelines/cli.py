@@ -358,21 +358,24 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_ui(args: argparse.Namespace) -> None:
-    """Run `dagster dev` on this project (with --demo: against a freshly served sandbox)."""
+    """Run `dagster dev` on this project (with --demo: against a freshly served sandbox).
+
+    The code location works in the current directory, as `run` and `demo` do: the same
+    `.env`, and relative paths (the DuckDB file, dlt's folders) from the same place.
+    """
     env = {**DAGSTER_ENVIRONMENT, **os.environ}
     env["DAGSTER_HOME"] = str(_dagster_home())
     sandbox = None
     if args.demo:
-        env.update(demo_environment(env, REPO_ROOT))
+        env.update(demo_environment(env, Path.cwd()))
         sandbox, first_day, _ = _start_demo_sandbox(args)
         env.update(sandbox_environment(sandbox, first_day))
         print(f"Sandbox serving the Zendesk API at {sandbox.url}")
     try:
         subprocess.run(
-            [sys.executable, "-m", "dagster", "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
-             "-p", str(args.port)],
+            [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions",
+             "-d", str(Path.cwd()), "-p", str(args.port)],
             env=env,
-            cwd=REPO_ROOT,
             check=False,
         )
     except KeyboardInterrupt:

@@ -188,17 +188,16 @@ def bench_backfill(results: Results, tickets: int, days: int, work: Path) -> Non
     _remove_warehouse(path)
     shutil.rmtree(home, ignore_errors=True)
     done = backfill(f"duckdb:///{path}", tickets, days, home)
-    cost, counts = done.history, done.counts
+    cost, night, counts = done.history, done.night, done.counts
     results.backfill.append({
         "tickets": counts["tickets"], "days": days, "first_day": done.first_day.isoformat(),
         "counts": counts, **_cost_entry(cost),
         "tickets_per_second": counts["tickets"] / cost.seconds,
         "dagster_events": counts["dagster_events"], "file_mib": path.stat().st_size / 2**20,
-        "night": {"tickets_changed": counts["night_tickets_changed"],
-                  **_cost_entry(done.night)},
+        "night": {"tickets_changed": counts["night_tickets_changed"], **_cost_entry(night)},
     })
     _print_progress(f"backfill of {days - 1} days, {scale_label(tickets)}: {cost.seconds:.1f}s, "
-                    f"{cost.peak_mib:,.0f} MiB; the night after: {done.night.seconds:.1f}s")
+                    f"{cost.peak_mib:,.0f} MiB; the night after: {night.seconds:.1f}s")
     _remove_warehouse(path)
     shutil.rmtree(home, ignore_errors=True)
 

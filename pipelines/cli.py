@@ -264,7 +264,7 @@ def demo_environment(env: dict[str, str], config_dir: Path) -> dict[str, str]:
         DEMO_RESET_VARIABLES,
         SOURCE_VARIABLE_PREFIXES,
     )
-    from warehouse import DEFAULT_WAREHOUSE_URL, Warehouse
+    from warehouse import DEFAULT_WAREHOUSE_URL
 
     configured = user_configuration(env, config_dir)
     credentials = sorted(name for name in CREDENTIAL_VARIABLES if configured.get(name))
@@ -273,7 +273,7 @@ def demo_environment(env: dict[str, str], config_dir: Path) -> dict[str, str]:
         config_dir,
     ):
         raise CommandError(
-            f"the demo writes to {Warehouse(DEFAULT_WAREHOUSE_URL).display_url}, which is the "
+            f"the demo writes to {DEFAULT_WAREHOUSE_URL}, which is the "
             f"warehouse of the pipeline configured here ({', '.join(credentials)} set): run "
             "the demo from another directory, so that its rows do not mix with yours"
         )

@@ -272,17 +272,15 @@ class Settings:
 
 #: Every source the pipeline knows, helpdesks first.
 ALL_SOURCES = ("zendesk", "hubspot", "salesforce")
-#: The prefixes of every source's variables (credentials, base URLs, CRM property names),
-#: those of the helpdesks DESIGN.md plans (Freshdesk, Intercom) included.
-SOURCE_VARIABLE_PREFIXES = ("ZENDESK_", "HUBSPOT_", "SALESFORCE_", "FRESHDESK_", "INTERCOM_")
-#: The variables whose presence configures a source (a token or key).
+#: The prefix of every variable of a source (credentials, base URLs, CRM property names).
+SOURCE_VARIABLE_PREFIXES = tuple(f"{name.upper()}_" for name in ALL_SOURCES)
+#: The secrets whose presence means a source is meant to be configured (the `from_env`
+#: methods above read them).
 CREDENTIAL_VARIABLES = (
     "ZENDESK_API_TOKEN",
     "ZENDESK_OAUTH_TOKEN",
     "HUBSPOT_ACCESS_TOKEN",
     "SALESFORCE_ACCESS_TOKEN",
-    "FRESHDESK_API_KEY",
-    "INTERCOM_ACCESS_TOKEN",
 )
 #: Besides the sources' variables, what the demo does not take from the user's configuration:
 #: where the pipeline writes, which days, and how (`helpdesk-etl demo`, `ui --demo`).

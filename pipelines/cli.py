@@ -115,6 +115,8 @@ def run_partitions(
     with ExitStack() as stack:
         warehouse = Warehouse(settings.warehouse_url)
         stack.callback(warehouse.dispose)
+        # In-process runs take no executor from the job, so not pipelines.executor's lock:
+        # the same lock is held here, around both runs.
         stack.enter_context(warehouse.writer_lock(
             lambda waiting: print(f"helpdesk-etl: {waiting}", file=sys.stderr, flush=True)))
         if instance is None:

@@ -11,6 +11,7 @@ import logging
 import dagster as dg
 
 from pipelines.checks import build_checks
+from pipelines.executor import writer_locked
 from pipelines.partitions import daily_partitions, monthly_partitions
 from pipelines.raw import build_hubspot_assets, build_salesforce_assets, build_zendesk_assets
 from pipelines.resources import build_resources
@@ -62,8 +63,12 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ] if raw_assets else [],
         resources=build_resources(settings),
         # DuckDB allows one writer: the steps of a run execute one after another in one
-        # process. PostgreSQL takes concurrent writers, so steps may run in parallel.
-        executor=dg.in_process_executor if warehouse.is_duckdb else dg.multiprocess_executor,
+        # process. PostgreSQL takes concurrent writers, so steps may run in parallel. Either
+        # way a run holds the warehouse's writer lock (pipelines.executor).
+        executor=writer_locked(
+            dg.in_process_executor if warehouse.is_duckdb else dg.multiprocess_executor,
+            settings.warehouse_url,
+        ),
     )
 
 

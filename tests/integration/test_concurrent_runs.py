@@ -29,12 +29,12 @@ def test_two_runs_at_once_both_succeed_and_land_each_ticket_once(
         command = [sys.executable, "-m", "pipelines.cli", "run", "--start",
                    first_day.isoformat(), "--end", (LAST_DAY + timedelta(days=1)).isoformat()]
         runs = [
-            # Each its own Dagster instance (two creating one SQLite storage at once race in
-            # Dagster's own migrations); the same working directory, so the same dlt folders.
+            # The same working directory and DAGSTER_HOME (a fresh one: the second run
+            # waits for the lock before it opens the Dagster instance, so the two do not
+            # create its SQLite storage at once), so the same dlt folders.
             subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True,
-                             env={**os.environ, "DAGSTER_HOME": str(tmp_path / f"home{i}")})
-            for i in range(2)
+                             stderr=subprocess.STDOUT, text=True, env=dict(os.environ))
+            for _ in range(2)
         ]
         outputs = [run.communicate(timeout=600)[0] for run in runs]
     for run, output in zip(runs, outputs, strict=True):

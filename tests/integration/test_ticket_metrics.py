@@ -89,7 +89,9 @@ def hand_built_world() -> World:
             Update(at(6, 12), AGENT_BEN, status="deleted"),
         ]),
     ]
-    calls = [Call(900, 4, AGENT_BEN, at(5, 10, 30), talk_time=300, hold_time=60, wrap_up_time=120)]
+    calls = [Call(900, 4, AGENT_BEN, at(5, 10, 30), talk_time=300, hold_time=60, wrap_up_time=120),
+             # On the deleted ticket 6: left out of the daily handle time, like the ticket.
+             Call(901, 6, AGENT_BEN, at(6, 9, 5), talk_time=200)]
     ratings = [
         SatisfactionRating(70, 1, "bad", at(3, 12), at(3, 12), ALICE, AGENT_ANA),
         SatisfactionRating(71, 2, "good", at(2, 14), at(2, 14), BOB, AGENT_BEN),

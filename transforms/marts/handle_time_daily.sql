@@ -1,6 +1,6 @@
 -- Agent handle time per day (METRICS.md, marts.handle_time_daily): each handle-time record
--- is one handled contact, on the local day the contact started; aht_seconds =
--- handle_seconds / handled_contacts (NULL when nothing was handled).
+-- is one handled contact, on the local day the contact started (contacts on deleted tickets
+-- left out); aht_seconds = handle_seconds / handled_contacts (NULL when nothing was handled).
 -- Grain: (date, source, channel, agent_id), one row per key even when the count is zero.
 -- A partition recomputes its own days (:range_start <= date < :range_end). A contact belongs
 -- to the day of its local start date (the same boundaries as staging.reporting_days), an
@@ -16,6 +16,14 @@ agents AS (
     FROM staging.handle_time_records
 ),
 
+-- Deleted tickets are left out of every daily figure (METRICS.md), their contacts too; a
+-- contact with no ticket stays.
+deleted_tickets AS (
+    SELECT source, ticket_id
+    FROM staging.tickets
+    WHERE status = 'deleted'
+),
+
 handled AS (
     SELECT
         d.date,
@@ -27,6 +35,11 @@ handled AS (
     FROM staging.handle_time_records AS r
     INNER JOIN days AS d
         ON d.date = CAST(r.started_at AT TIME ZONE :reporting_timezone AS date)
+    WHERE NOT EXISTS (
+        SELECT 1
+        FROM deleted_tickets AS t
+        WHERE t.source = r.source AND t.ticket_id = r.ticket_id
+    )
     GROUP BY d.date, r.source, r.channel, r.agent_id
 )
 

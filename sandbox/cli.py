@@ -4,7 +4,8 @@ Every vendor's rate limits are switchable per run (``--rate-limit``,
 ``--incremental-rate-limit``, ``--hubspot-rate-limit``, ``--hubspot-daily-limit``,
 ``--hubspot-search-rate-limit``, ``--salesforce-daily-limit``; ``none`` disables one)
 and faults can be queued from the start (``--fault KIND:PATH_PREFIX[:key=value,...]``,
-repeatable). ``helpdesk-etl sandbox`` takes the same options
+repeatable); ``--salesforce-without-custom-fields`` serves an org that lacks the custom
+field ``Contract_Term_Months__c``. ``helpdesk-etl sandbox`` takes the same options
 (:func:`add_service_arguments`, :func:`service_options`).
 """
 
@@ -30,7 +31,8 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
           hubspot_rate_limit_per_10s: int | None = 100, hubspot_daily_limit: int | None = None,
           hubspot_search_rate_limit_per_second: int | None = 5,
           salesforce_daily_request_limit: int | None = 100_000,
-          salesforce_batch_size: int = 2000, faults: Sequence[Fault] = ()) -> None:
+          salesforce_batch_size: int = 2000, salesforce_custom_fields: bool = True,
+          faults: Sequence[Fault] = ()) -> None:
     """Generate a world and serve it, printing the URL and (fake) credentials.
 
     ``faults`` are queued before the first request. Blocks until Ctrl-C (or until
@@ -44,7 +46,8 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
                       hubspot_daily_limit=hubspot_daily_limit,
                       hubspot_search_rate_limit_per_second=hubspot_search_rate_limit_per_second,
                       salesforce_daily_request_limit=salesforce_daily_request_limit,
-                      salesforce_batch_size=salesforce_batch_size)
+                      salesforce_batch_size=salesforce_batch_size,
+                      salesforce_custom_fields=salesforce_custom_fields)
     for fault in faults:
         sandbox.faults.add(fault)
     if stop_event is None:
@@ -70,6 +73,8 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
         print(f"  HUBSPOT_ACCESS_TOKEN={creds['hubspot_access_token']}")
         print(f"  SALESFORCE_INSTANCE_URL={creds['salesforce_instance_url']}")
         print(f"  SALESFORCE_ACCESS_TOKEN={creds['salesforce_access_token']}")
+        if not salesforce_custom_fields:
+            print("  (Salesforce org without custom fields: no Contract_Term_Months__c)")
         print(f"Rate limits: Zendesk {_show(rate_limit_per_minute)}/min "
               f"(incremental {_show(incremental_rate_limit_per_minute)}/min), HubSpot "
               f"{_show(hubspot_rate_limit_per_10s)}/10 s (daily {_show(hubspot_daily_limit)}, "
@@ -129,6 +134,11 @@ def add_service_arguments(parser: argparse.ArgumentParser) -> None:
     limits.add_argument("--salesforce-batch-size", type=int, default=2000,
                         help="records per Salesforce query batch (default 2000)")
     parser.add_argument(
+        "--salesforce-without-custom-fields", dest="salesforce_custom_fields",
+        action="store_false",
+        help="serve a Salesforce org without the custom field Contract_Term_Months__c, as "
+             "most orgs: describe leaves it out and SOQL naming it is 400 INVALID_FIELD")
+    parser.add_argument(
         "--fault", dest="faults", type=_fault, action="append", default=[],
         metavar="KIND:PATH_PREFIX[:key=value,...]",
         help=f"queue a fault (repeatable); KIND is one of {', '.join(FAULT_KINDS)}; e.g. "
@@ -146,6 +156,7 @@ def service_options(args: argparse.Namespace) -> dict[str, Any]:
         "hubspot_search_rate_limit_per_second": args.hubspot_search_rate_limit,
         "salesforce_daily_request_limit": args.salesforce_daily_limit,
         "salesforce_batch_size": args.salesforce_batch_size,
+        "salesforce_custom_fields": args.salesforce_custom_fields,
         "faults": list(args.faults),
     }
 

@@ -1,4 +1,4 @@
-"""The simulated Salesforce REST API: SOQL queries over Account and Opportunity.
+"""The simulated Salesforce REST API: SOQL queries and describes of Account and Opportunity.
 
 Transport-free; :mod:`sandbox.server` routes paths under ``/services/data/``
 here. Served, per Salesforce's REST API developer guide:
@@ -17,6 +17,16 @@ here. Served, per Salesforce's REST API developer guide:
   ``2024-03-04``, ``TRUE``/``FALSE``, numbers, ``'strings'``, ``NULL``).
   Syntax errors → 400 ``MALFORMED_QUERY``; unknown fields → 400
   ``INVALID_FIELD``; unknown objects → 400 ``INVALID_TYPE``.
+* ``GET /services/data/vNN.N/sobjects/{Account|Opportunity}/describe`` (also with
+  a trailing slash) → the sObject Describe: ``{"name", "label", "labelPlural",
+  "keyPrefix", "custom", ..., "fields": [{"name", "label", "type", "soapType",
+  "length", "precision", "scale", "custom", "nillable", "referenceTo",
+  "picklistValues", ...}], "urls"}`` with Salesforce's field types (``id``,
+  ``reference``, ``string``, ``url``, ``picklist``, ``currency``, ``double``,
+  ``date``, ``datetime``, ``boolean``); another object → 404 ``NOT_FOUND``.
+  ``custom_fields=False`` is an org without the custom field
+  ``Opportunity.Contract_Term_Months__c``: describe omits it, SOQL naming it →
+  400 ``INVALID_FIELD``.
 * Auth ``Authorization: Bearer <token>``; otherwise 401
   ``[{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]``.
 * The org's rolling 24-hour API request limit: every answer carries
@@ -55,17 +65,123 @@ KEY_PREFIXES = {"Account": "001", "Opportunity": "006"}
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
-#: Field name → type, per object (canonical casing is what records use).
-FIELDS: dict[str, dict[str, str]] = {
-    "Account": {"Id": "id", "Name": "string", "Website": "string", "Industry": "string",
-                "CreatedDate": "datetime", "LastModifiedDate": "datetime",
-                "SystemModstamp": "datetime", "IsDeleted": "boolean"},
-    "Opportunity": {"Id": "id", "AccountId": "id", "Name": "string", "Amount": "number",
-                    "CloseDate": "date", "StageName": "string", "IsWon": "boolean",
-                    "IsClosed": "boolean", "Contract_Term_Months__c": "number",
-                    "CreatedDate": "datetime", "LastModifiedDate": "datetime",
-                    "SystemModstamp": "datetime", "IsDeleted": "boolean"},
+@dataclass(frozen=True, slots=True)
+class FieldDescribe:
+    """One field as the sObject Describe resource lists it (the properties the sandbox sets)."""
+
+    type: str  # Salesforce's field type: id, reference, string, url, picklist, currency, ...
+    label: str
+    length: int = 0  # text types only
+    precision: int = 0  # numbers only
+    scale: int = 0
+    nillable: bool = True
+    system: bool = False  # set by Salesforce: neither createable nor updateable
+    reference_to: str | None = None
+    picklist: tuple[str, ...] = ()
+
+
+#: Account's standard Industry values and Opportunity's default sales-process stages.
+INDUSTRIES = ("Agriculture", "Apparel", "Banking", "Biotechnology", "Chemicals",
+              "Communications", "Construction", "Consulting", "Education", "Electronics",
+              "Energy", "Engineering", "Entertainment", "Environmental", "Finance",
+              "Food & Beverage", "Government", "Healthcare", "Hospitality", "Insurance",
+              "Machinery", "Manufacturing", "Media", "Not For Profit", "Other", "Recreation",
+              "Retail", "Shipping", "Technology", "Telecommunications", "Transportation",
+              "Utilities")
+STAGES = ("Prospecting", "Qualification", "Needs Analysis", "Value Proposition",
+          "Id. Decision Makers", "Perception Analysis", "Proposal/Price Quote",
+          "Negotiation/Review", "Closed Won", "Closed Lost")
+_AUDIT = {"CreatedDate": FieldDescribe("datetime", "Created Date", nillable=False, system=True),
+          "LastModifiedDate": FieldDescribe("datetime", "Last Modified Date", nillable=False,
+                                            system=True),
+          "SystemModstamp": FieldDescribe("datetime", "System Modstamp", nillable=False,
+                                          system=True),
+          "IsDeleted": FieldDescribe("boolean", "Deleted", nillable=False, system=True)}
+#: The fields of each object, named and typed as Salesforce's Object Reference and Field
+#: Reference Guide give them (canonical casing is what records use). ``__c`` fields are
+#: the org's custom fields.
+DESCRIBE: dict[str, dict[str, FieldDescribe]] = {
+    "Account": {"Id": FieldDescribe("id", "Account ID", 18, nillable=False, system=True),
+                "Name": FieldDescribe("string", "Account Name", 255, nillable=False),
+                "Website": FieldDescribe("url", "Website", 255),
+                "Industry": FieldDescribe("picklist", "Industry", 255, picklist=INDUSTRIES),
+                **_AUDIT},
+    "Opportunity": {"Id": FieldDescribe("id", "Opportunity ID", 18, nillable=False, system=True),
+                    "AccountId": FieldDescribe("reference", "Account ID", 18,
+                                               reference_to="Account"),
+                    "Name": FieldDescribe("string", "Name", 120, nillable=False),
+                    "Amount": FieldDescribe("currency", "Amount", precision=18, scale=2),
+                    "CloseDate": FieldDescribe("date", "Close Date", nillable=False),
+                    "StageName": FieldDescribe("picklist", "Stage", 255, nillable=False,
+                                               picklist=STAGES),
+                    "IsWon": FieldDescribe("boolean", "Won", nillable=False, system=True),
+                    "IsClosed": FieldDescribe("boolean", "Closed", nillable=False, system=True),
+                    "Contract_Term_Months__c": FieldDescribe("double", "Contract Term (Months)",
+                                                             precision=18),
+                    **_AUDIT},
 }
+LABELS = {"Account": ("Account", "Accounts"), "Opportunity": ("Opportunity", "Opportunities")}
+_SOAP_TYPES = {"id": "tns:ID", "reference": "tns:ID", "string": "xsd:string",
+               "url": "xsd:string", "picklist": "xsd:string", "currency": "xsd:double",
+               "double": "xsd:double", "date": "xsd:date", "datetime": "xsd:dateTime",
+               "boolean": "xsd:boolean"}
+#: How a SOQL literal is typed, by field type (any other type takes a quoted string).
+_LITERAL_KINDS = {"currency": "number", "double": "number", "date": "date",
+                  "datetime": "datetime", "boolean": "boolean"}
+
+
+def org_fields(custom_fields: bool = True) -> dict[str, dict[str, FieldDescribe]]:
+    """The fields an org has, per object: all of :data:`DESCRIBE`, or without the custom
+    (``__c``) ones, as in an org that never added them."""
+    return {obj: {name: spec for name, spec in fields.items()
+                  if custom_fields or not name.endswith("__c")}
+            for obj, fields in DESCRIBE.items()}
+
+
+def literal_kinds(fields: dict[str, dict[str, FieldDescribe]]) -> dict[str, dict[str, str]]:
+    """Field name → how SOQL types its literals (``string``, ``number``, ``date``, ...)."""
+    return {obj: {name: _LITERAL_KINDS.get(spec.type, "string") for name, spec in specs.items()}
+            for obj, specs in fields.items()}
+
+
+#: Field name → literal kind, per object, in the default org (every field).
+FIELDS: dict[str, dict[str, str]] = literal_kinds(DESCRIBE)
+
+
+def describe_field(name: str, spec: FieldDescribe) -> dict[str, Any]:
+    """A field as the Describe resource lists it (a subset of Salesforce's properties)."""
+    text = spec.type in ("id", "reference", "string", "url", "picklist")
+    return {"name": name, "label": spec.label, "type": spec.type,
+            "soapType": _SOAP_TYPES[spec.type], "length": spec.length,
+            "byteLength": spec.length * (1 if spec.type in ("id", "reference") else 3)
+            if text else 0,
+            "digits": 0, "precision": spec.precision, "scale": spec.scale,
+            "custom": name.endswith("__c"), "nillable": spec.nillable, "calculated": False,
+            "createable": not spec.system, "updateable": not spec.system,
+            "defaultedOnCreate": spec.system, "filterable": True, "sortable": True,
+            "nameField": name == "Name", "idLookup": spec.type == "id", "externalId": False,
+            "unique": False, "referenceTo": [spec.reference_to] if spec.reference_to else [],
+            "relationshipName": spec.reference_to,
+            "picklistValues": [{"active": True, "defaultValue": False, "label": value,
+                                "validFor": None, "value": value} for value in spec.picklist]}
+
+
+def describe_sobject(object_name: str, fields: dict[str, FieldDescribe],
+                     version: str) -> dict[str, Any]:
+    """The sObject Describe answer: the object's metadata and its fields."""
+    base = f"/services/data/v{version}/sobjects/{object_name}"
+    label, plural = LABELS[object_name]
+    return {"name": object_name, "label": label, "labelPlural": plural,
+            "keyPrefix": KEY_PREFIXES[object_name], "custom": False, "customSetting": False,
+            "createable": True, "deletable": True, "updateable": True, "queryable": True,
+            "retrieveable": True, "searchable": True, "replicateable": True,
+            "undeletable": True, "triggerable": True, "layoutable": True,
+            "fields": [describe_field(name, spec) for name, spec in fields.items()],
+            "childRelationships": [], "recordTypeInfos": [],
+            "urls": {"sobject": base, "describe": f"{base}/describe",
+                     "rowTemplate": f"{base}/{{ID}}"}}
+
+
 #: HubSpot internal stage id → Salesforce StageName.
 STAGE_NAMES = {"appointmentscheduled": "Prospecting", "qualifiedtobuy": "Qualification",
                "presentationscheduled": "Needs Analysis",
@@ -198,8 +314,9 @@ def tokenize(soql: str) -> list[tuple[str, str]]:
 
 
 class _Parser:
-    def __init__(self, soql: str) -> None:
+    def __init__(self, soql: str, fields: dict[str, dict[str, str]]) -> None:
         self.soql = soql
+        self.fields = fields
         self.tokens = tokenize(soql)
         self.pos = 0
 
@@ -240,7 +357,7 @@ class _Parser:
             raw_fields.append(self.identifier())
         self.expect_keyword("FROM")
         object_raw = self.identifier()
-        object_name = next((o for o in FIELDS if o.lower() == object_raw.lower()), None)
+        object_name = next((o for o in self.fields if o.lower() == object_raw.lower()), None)
         if object_name is None:
             raise SoqlError("INVALID_TYPE", f"sObject type '{object_raw}' is not supported. "
                             "(The sandbox serves Account and Opportunity.)")
@@ -282,13 +399,14 @@ class _Parser:
             raise SoqlError("MALFORMED_QUERY", f"unexpected token: '{token[1]}'")
         return SoqlQuery(fields, object_name, tuple(where), tuple(order), limit)
 
-    @staticmethod
-    def field(object_name: str, raw: str) -> str:
-        name = next((f for f in FIELDS[object_name] if f.lower() == raw.lower()), None)
+    def field(self, object_name: str, raw: str) -> str:
+        name = next((f for f in self.fields[object_name] if f.lower() == raw.lower()), None)
         if name is None:
             raise SoqlError("INVALID_FIELD", f"No such column '{raw}' on entity "
                             f"'{object_name}'. If you are attempting to use a custom field, be "
-                            "sure to append the '__c' after the custom field name.")
+                            "sure to append the '__c' after the custom field name. Please "
+                            "reference your WSDL or the describe call for the appropriate "
+                            "names.")
         return name
 
     def condition(self, object_name: str) -> Condition:
@@ -300,18 +418,19 @@ class _Parser:
             raise SoqlError("MALFORMED_QUERY", f"unexpected token: '{op}' (expecting an "
                             "operator: = != <> < <= > >=)")
         kind, text = self.next("a value")
-        value = literal(FIELDS[object_name][name], name, kind, text)
+        value = literal(self.fields[object_name][name], name, kind, text)
         op = "!=" if op == "<>" else op
         if value is None and op not in ("=", "!="):
             raise SoqlError("MALFORMED_QUERY", f"NULL can only be compared with = or != ({name})")
         return Condition(name, op, value)
 
 
-def parse_soql(soql: str) -> SoqlQuery:
-    """Parse the supported SOQL subset (raises :class:`SoqlError`)."""
+def parse_soql(soql: str, fields: dict[str, dict[str, str]] | None = None) -> SoqlQuery:
+    """Parse the supported SOQL subset over ``fields`` (object → field → literal kind;
+    default :data:`FIELDS`); raises :class:`SoqlError`."""
     if not soql or not soql.strip():
         raise SoqlError("MALFORMED_QUERY", "A query is required (q)")
-    return _Parser(soql).parse()
+    return _Parser(soql, FIELDS if fields is None else fields).parse()
 
 
 def parse_datetime_literal(text: str) -> datetime | None:
@@ -399,15 +518,20 @@ class _Cursor:
 
 
 class SalesforceApi:
-    """The Salesforce REST query endpoints the sandbox serves, with its auth and limits."""
+    """The Salesforce REST query and describe endpoints the sandbox serves, with its auth and
+    limits. ``custom_fields=False`` serves an org without the custom fields (most real orgs
+    never add ``Contract_Term_Months__c``): describe leaves them out and SOQL naming one is
+    400 ``INVALID_FIELD``."""
 
     prefixes = ("/services/data/",)
 
     def __init__(self, world: World, token: str = DEFAULT_SALESFORCE_TOKEN,
                  daily_request_limit: int | None = 100_000, batch_size: int = MAX_BATCH,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, custom_fields: bool = True) -> None:
         self.world = world
         self.token = token
+        self.describe_fields = org_fields(custom_fields)
+        self.fields = literal_kinds(self.describe_fields)
         self.daily = SlidingWindowLimiter(daily_request_limit, window=86_400.0, clock=clock)
         self.batch_size = max(1, min(MAX_BATCH, batch_size))
         self.rows: dict[str, list[tuple[int, dict[str, Any]]]] = {
@@ -461,6 +585,7 @@ class SalesforceApi:
 
     _QUERY = re.compile(r"/services/data/v(\d+\.\d+)/(query|queryAll)")
     _MORE = re.compile(r"/services/data/v(\d+\.\d+)/(?:query|queryAll)/([A-Za-z0-9]+)-(\d+)")
+    _DESCRIBE = re.compile(r"/services/data/v(\d+\.\d+)/sobjects/([^/]+)/describe")
 
     def handle(self, request: CrmRequest) -> VendorResponse:
         """Answer one request under ``/services/data/``."""
@@ -474,6 +599,9 @@ class SalesforceApi:
             if (match := self._MORE.fullmatch(path)) is not None:
                 self._only_get(request)
                 return self.more(match.group(2), int(match.group(3)))
+            if (match := self._DESCRIBE.fullmatch(path)) is not None:
+                self._only_get(request)
+                return self.describe(match.group(1), match.group(2))
         except SoqlError as exc:
             return VendorResponse(exc.status, exc.body)
         return VendorResponse(404, errors("NOT_FOUND", "The requested resource does not exist"))
@@ -491,11 +619,19 @@ class SalesforceApi:
             return self.batch_size
         return min(self.batch_size, max(MIN_BATCH, min(MAX_BATCH, int(match.group(1)))))
 
-    # -- queries ------------------------------------------------------------------------------
+    # -- describe and queries -----------------------------------------------------------------
+
+    def describe(self, version: str, object_raw: str) -> VendorResponse:
+        """The sObject Describe of Account or Opportunity (names case-insensitive); any
+        other object is 404 ``NOT_FOUND``, as Salesforce answers for one it does not have."""
+        name = next((o for o in self.describe_fields if o.lower() == object_raw.lower()), None)
+        if name is None:
+            raise SoqlError("NOT_FOUND", "The requested resource does not exist", status=404)
+        return VendorResponse(200, describe_sobject(name, self.describe_fields[name], version))
 
     def query(self, version: str, soql: str, include_deleted: bool, batch: int) -> VendorResponse:
         """Run a query; the first batch, plus a locator when there are more."""
-        parsed = parse_soql(soql)
+        parsed = parse_soql(soql, self.fields)
         rows = [fields for _, fields in self.rows[parsed.object_name]
                 if (include_deleted or not fields["IsDeleted"])
                 and all(_compare(fields[c.field], c.op, c.value) for c in parsed.where)]

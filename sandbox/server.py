@@ -149,7 +149,11 @@ class RecordedRequest(NamedTuple):
 
 
 class Sandbox:
-    """A local Zendesk API over a :class:`~sandbox.world.World`, served on a background thread."""
+    """A local Zendesk API over a :class:`~sandbox.world.World`, served on a background thread.
+
+    (HubSpot and Salesforce too; ``salesforce_custom_fields=False`` serves a Salesforce org
+    without the custom field ``Contract_Term_Months__c``, see :mod:`sandbox.salesforce_api`.)
+    """
 
     def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0,
                  rate_limit_per_minute: int | None = 700,
@@ -163,7 +167,8 @@ class Sandbox:
                  hubspot_search_rate_limit_per_second: int | None = 5,
                  salesforce_access_token: str = DEFAULT_SALESFORCE_TOKEN,
                  salesforce_daily_request_limit: int | None = 100_000,
-                 salesforce_batch_size: int = 2000) -> None:
+                 salesforce_batch_size: int = 2000,
+                 salesforce_custom_fields: bool = True) -> None:
         self.world = world
         self.host = host
         self.port = port
@@ -176,7 +181,8 @@ class Sandbox:
         self.hubspot = HubSpotApi(world, hubspot_access_token, hubspot_rate_limit_per_10s,
                                   hubspot_daily_limit, hubspot_search_rate_limit_per_second)
         self.salesforce = SalesforceApi(world, salesforce_access_token,
-                                        salesforce_daily_request_limit, salesforce_batch_size)
+                                        salesforce_daily_request_limit, salesforce_batch_size,
+                                        custom_fields=salesforce_custom_fields)
         self.vendors: list[VendorApi] = [self.hubspot, self.salesforce]
         self.faults = FaultRegistry()
         self._fault_profiles: list[tuple[VendorApi, FaultProfile]] = [

@@ -7,8 +7,9 @@ Tables (see docs/crm-landed-tables.md for every column):
 
 Both are extracted with SOQL through `queryAll` for a window [start, end) of
 `SystemModstamp`, so records deleted in the window land too, with `is_deleted = true`, for
-staging to drop. Windows are stateless when `end` is given: a re-run of an older window
-emits only what changed inside it.
+staging to drop. Each extract first describes the sObject once and queries only the fields
+the org has (a missing one lands empty, with a warning). Windows are stateless when `end`
+is given: a re-run of an older window emits only what changed inside it.
 """
 
 from collections.abc import Iterator, Mapping, Sequence
@@ -24,6 +25,7 @@ from connectors.salesforce.helpers import (
     SObjectTable,
     build_client,
     check_batch_size,
+    describe_fields,
     field_sources,
     field_types,
     new_quarantine,
@@ -67,7 +69,11 @@ def salesforce_source(
     `CreatedDate` (and an Opportunity's `AccountId`) always land. The fields staging reads
     that are settings keep their canonical column and type: `contract_term_months_c` is
     filled from `contract_term_field`, an Account's `industry` from `segment_field` (when
-    that column is landed at all). `batch_size` (200..2000)
+    that column is landed at all). Each extract describes Account and Opportunity once and
+    queries only the fields the org has (names match case-insensitively): a field it lacks
+    or hides from the integration user lands as an empty column, with a warning naming the
+    setting (an org without `Contract_Term_Months__c` lands no term: staging takes 12
+    months); a missing always-landed field fails the run. `batch_size` (200..2000)
     asks for smaller pages (`Sforce-Query-Options`). 503s and 403 `REQUEST_LIMIT_EXCEEDED`
     are retried with backoff up to `retry.max_attempts`; `timeout_seconds` bounds each read
     (a timeout is retried). A record that cannot land goes to `_quarantine` with the reason
@@ -132,7 +138,8 @@ def _window_pages(
 ) -> Iterator[Any]:
     """Arrow pages of the records whose `SystemModstamp` falls in the window (deleted ones
     included); one empty page if none does, so the table exists anyway. Records that cannot
-    land are quarantined."""
+    land are quarantined. Only the fields the org has are queried (its describe)."""
+    table = table.in_org(describe_fields(client, table.describe_endpoint))
     start, end = changed.start_value, changed.end_value
     soql = window_soql(table.sobject, table.queried, start, end)
 

@@ -1,4 +1,5 @@
-"""Salesforce API plumbing: client construction, SOQL, queryAll paging, typed Arrow pages."""
+"""Salesforce API plumbing: client construction, describe, SOQL, queryAll paging, typed Arrow
+pages."""
 
 from __future__ import annotations
 
@@ -153,7 +154,23 @@ def column_name(field: str) -> str:
     return _NAMING.normalize_identifier(field)
 
 
-# --- SOQL and paging ------------------------------------------------------------------------
+# --- describe, SOQL and paging -------------------------------------------------------------
+
+
+def describe_fields(client: ApiClient, endpoint: str) -> list[str]:
+    """The API names of an sObject's fields that the org has and the integration user can
+    read: its sObject Describe (`endpoint`, `SObjectTable.describe_endpoint`)."""
+    body = client.get_json(endpoint)
+    fields = body.get("fields") if isinstance(body, dict) else None
+    if not isinstance(fields, list):
+        keys = sorted(body) if isinstance(body, dict) else type(body).__name__
+        raise ApiResponseError(
+            f"{settings.SOURCE_NAME}: GET {endpoint} returned no 'fields' list (got {keys}); "
+            "is SALESFORCE_INSTANCE_URL the org's instance URL?",
+            source=settings.SOURCE_NAME,
+            endpoint=endpoint,
+        )
+    return [f["name"] for f in fields if isinstance(f, dict) and isinstance(f.get("name"), str)]
 
 
 def soql_datetime(moment: datetime, *, round_up: bool = False) -> str:
@@ -290,16 +307,21 @@ class SObjectTable(TypedTable):
         api_version: str,
         sobject: str,
         fields: Mapping[str, str],
-        sources: Mapping[str, str] | None = None,
+        sources: Mapping[str, str | None] | None = None,
     ) -> None:
         super().__init__(
             {column_name(field): data_type for field, data_type in fields.items()},
             required=("id", column_name(settings.CURSOR_FIELD)),
         )
+        self.api_version = api_version
         self.endpoint = settings.QUERY_ALL_PATH.format(api_version=api_version)
+        self.describe_endpoint = settings.DESCRIBE_PATH.format(
+            api_version=api_version, sobject=sobject
+        )
         self.sobject = sobject
         self.fields = dict(fields)
-        #: Canonical field (whose column lands) -> the field queried for it.
+        #: Canonical field (whose column lands) -> the field queried for it (None: the org
+        #: has no such field, the column lands empty).
         self.sources = {field: (sources or {}).get(field, field) for field in self.fields}
         self._columns = [
             (self.sources[field], column_name(field), t) for field, t in self.fields.items()
@@ -308,7 +330,38 @@ class SObjectTable(TypedTable):
     @property
     def queried(self) -> list[str]:
         """The fields to SELECT, each once."""
-        return list(dict.fromkeys(self.sources.values()))
+        return [field for field in dict.fromkeys(self.sources.values()) if field is not None]
+
+    def in_org(self, org_fields: Sequence[str]) -> SObjectTable:
+        """This table for an org whose sObject has `org_fields` (`describe_fields`): each
+        field queried as the org spells it (names match case-insensitively, as in SOQL). A
+        field the org lacks, or hides from the integration user, is not queried: its column
+        lands empty and a warning names the setting to change; if every row needs it,
+        `ApiResponseError` instead."""
+        spelled = {name.lower(): name for name in org_fields}
+        sources: dict[str, str | None] = {}
+        for field, source in self.sources.items():
+            sources[field] = None if source is None else spelled.get(source.lower())
+            if source is None or sources[field] is not None:
+                continue
+            if field in settings.REQUIRED_FIELDS.get(self.sobject, ()):
+                raise ApiResponseError(
+                    f"{settings.SOURCE_NAME}: {self.sobject} has no field {source} the "
+                    f"integration user can read (GET {self.describe_endpoint} does not list "
+                    f"it); every {self.sobject} row needs it: grant the user read access to "
+                    f"{self.sobject}.{source} (field-level security).",
+                    source=settings.SOURCE_NAME,
+                    endpoint=self.describe_endpoint,
+                )
+            setting, staging = settings.FIELD_SETTINGS.get(
+                field, (settings.FIELD_LIST_ARGUMENTS.get(self.sobject, "fields"), "")
+            )
+            logger.warning(
+                "%s: %s has no field %s the integration user can read (%s): %s lands empty%s",
+                settings.SOURCE_NAME, self.sobject, source, setting, column_name(field),
+                f"; {staging}" if staging else "",
+            )
+        return SObjectTable(self.api_version, self.sobject, self.fields, sources)
 
     def new_fields(self) -> NewFields:
         """Top-level record fields that are new (land as columns): neither queried nor
@@ -322,7 +375,7 @@ class SObjectTable(TypedTable):
             raise Rejected("the record is not a JSON object")
         row: Record = {}
         for field, column, data_type in self._columns:
-            value = record.get(field)
+            value = None if field is None else record.get(field)
             try:
                 row[column] = parse_value(value, data_type)
             except PARSE_ERRORS as exc:

@@ -11,6 +11,9 @@ DEFAULT_API_VERSION = "v60.0"
 
 #: REST query endpoint that also returns deleted (recycle-bin) records, with `IsDeleted`.
 QUERY_ALL_PATH = "/services/data/{api_version}/queryAll"
+#: sObject Describe: the object's fields as the org has them and the integration user can
+#: read them (a field it cannot read is refused in SOQL as one the org lacks).
+DESCRIBE_PATH = "/services/data/{api_version}/sobjects/{sobject}/describe"
 #: Error codes of a 403 that means "over the org's API request limit": retried, then an error.
 RATE_LIMIT_ERROR_CODES = frozenset({"REQUEST_LIMIT_EXCEEDED"})
 #: `Sforce-Query-Options: batchSize=` accepts 200..2000 (a hint; Salesforce may page smaller).
@@ -39,6 +42,16 @@ DEFAULT_OPPORTUNITY_FIELDS = (
 #: never changes (e.g. `Term__c` lands in `contract_term_months_c`; DESIGN.md).
 DEFAULT_CONTRACT_TERM_FIELD = "Contract_Term_Months__c"
 DEFAULT_SEGMENT_FIELD = "Industry"
+
+#: For a field the org lacks (its column lands empty, with a warning): the setting that
+#: names it and what staging then does, by canonical field; any other field comes from the
+#: object's field list argument. A required field the org lacks fails the run.
+FIELD_SETTINGS = {
+    DEFAULT_CONTRACT_TERM_FIELD: ("SALESFORCE_CONTRACT_TERM_FIELD", "staging takes 12 months"),
+    DEFAULT_SEGMENT_FIELD: ("SALESFORCE_SEGMENT_FIELD", "staging takes the segment 'unknown'"),
+}
+FIELD_LIST_ARGUMENTS = {"Account": "account_fields", "Opportunity": "opportunity_fields"}
+REQUIRED_FIELDS = {"Account": ACCOUNT_REQUIRED_FIELDS, "Opportunity": OPPORTUNITY_REQUIRED_FIELDS}
 
 #: How known fields land (the API sends JSON numbers, booleans and ISO text). A field not
 #: listed here lands as text unless the caller gives its type.

@@ -15,6 +15,7 @@ import pytest
 
 from connectors.http import (
     ApiAuthError,
+    ApiResponseError,
     ApiRetriesExhaustedError,
     RetryPolicy,
 )
@@ -28,6 +29,7 @@ from connectors.salesforce.helpers import (
 )
 from connectors.salesforce.settings import OPPORTUNITY_REQUIRED_FIELDS
 from sandbox import Sandbox
+from sandbox.salesforce_api import FIELDS as SANDBOX_FIELDS
 from sandbox.salesforce_api import STAGE_NAMES, salesforce_id
 from sandbox.world import World
 from tests.connectors.landing import columns, counts, quarantined, query
@@ -38,6 +40,7 @@ DATASET = "raw_salesforce"
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
 QUICK_RETRY = RetryPolicy(max_attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05)
 QUERY_ALL = "/services/data/v60.0/queryAll"
+DESCRIBE = "/services/data/v60.0/sobjects/{sobject}/describe"
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +187,63 @@ def test_staging_fields_are_settings_landing_under_their_canonical_columns(
     )
 
 
+def test_an_org_without_the_term_field_lands_every_opportunity_with_an_empty_term(
+    world, tmp_path, caplog
+):
+    # Most orgs never add Contract_Term_Months__c (or hide it from the integration user):
+    # Salesforce then refuses any SOQL naming it (400 INVALID_FIELD).
+    pipeline = new_pipeline(tmp_path)
+    with Sandbox(world, port=0, salesforce_batch_size=5, salesforce_custom_fields=False) as sb:
+        with caplog.at_level(logging.WARNING, logger="connectors.salesforce"):
+            pipeline.run(source_for(sb))
+        requests_made = list(sb.requests)
+
+    assert counts(pipeline) == whole_world(world)
+    assert columns(pipeline, "opportunities")["contract_term_months_c"] == "BIGINT"
+    terms = query(pipeline, "SELECT count(*) FROM opportunities WHERE contract_term_months_c "
+                  "IS NOT NULL")
+    assert terms == [(0,)]
+    warnings = [r.getMessage() for r in caplog.records if "Contract_Term_Months__c" in
+                r.getMessage()]
+    assert warnings == [
+        "salesforce: Opportunity has no field Contract_Term_Months__c the integration user "
+        "can read (SALESFORCE_CONTRACT_TERM_FIELD): contract_term_months_c lands empty; "
+        "staging takes 12 months"
+    ]
+    describes = sorted(r.path for r in requests_made if r.path.endswith("/describe"))
+    assert describes == [DESCRIBE.format(sobject=o) for o in ("Account", "Opportunity")]
+    soql = [r.query["q"] for r in requests_made if r.path == QUERY_ALL]
+    assert soql and not any("Contract_Term_Months__c" in q for q in soql)
+
+
+def test_an_asked_for_field_the_org_lacks_lands_empty_with_a_warning(
+    sandbox, world, tmp_path, caplog
+):
+    source = source_for(sandbox, opportunity_fields=[*DEFAULT_OPPORTUNITY_FIELDS, "Nope__c"])
+    pipeline = new_pipeline(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="connectors.salesforce"):
+        pipeline.run(source.with_resources("opportunities"))
+    landed = query(pipeline, "SELECT count(*), count(nope_c) FROM opportunities")
+    assert landed == [(len(world.deals), 0)]
+    assert "Opportunity has no field Nope__c the integration user can read " \
+        "(opportunity_fields): nope_c lands empty" in caplog.text
+
+
+def test_field_names_match_the_orgs_case_insensitively(sandbox, world, tmp_path):
+    pipeline = new_pipeline(tmp_path)
+    pipeline.run(source_for(
+        sandbox, segment_field="INDUSTRY", contract_term_field="contract_term_months__C",
+        account_fields=["name", "Website", "Industry"],
+    ))
+    assert query(pipeline, "SELECT count(*) FROM opportunities WHERE contract_term_months_c "
+                 "IS NOT NULL") == [(sum(d.term_months is not None for d in world.deals),)]
+    assert sorted(query(pipeline, "SELECT name, industry FROM accounts"), key=str) == sorted(
+        ((c.name, c.industry) for c in world.crm_companies), key=str
+    )
+    soql = " ".join(r.query["q"] for r in sandbox.requests if r.path == QUERY_ALL)
+    assert "Contract_Term_Months__c" in soql and "Industry" in soql and " name" not in soql
+
+
 def test_a_custom_term_field_lands_in_contract_term_months_c_typed():
     typed = field_types(DEFAULT_OPPORTUNITY_FIELDS, OPPORTUNITY_REQUIRED_FIELDS)
     table = SObjectTable(
@@ -281,7 +341,7 @@ def test_the_orgs_request_limit_fails_clearly_after_bounded_retries(world, tmp_p
     error = api_error_in(failure.value)
     assert isinstance(error, ApiRetriesExhaustedError)
     assert "REQUEST_LIMIT_EXCEEDED" in str(error) and "3 attempts" in str(error)
-    assert attempts == 1 + 3  # the one allowed first page, then 3 tries at the second
+    assert attempts == 1 + 3  # the one allowed request (the describe), then 3 tries at the query
 
 
 def test_other_403s_are_authorisation_errors(sandbox, tmp_path):
@@ -308,12 +368,24 @@ def test_401_is_clear_and_never_shows_the_token(sandbox, tmp_path):
     assert token not in everything and "Authorization" not in everything
 
 
-def test_an_unknown_custom_field_is_salesforces_invalid_field_error(sandbox, tmp_path):
-    source = source_for(sandbox, opportunity_fields=[*DEFAULT_OPPORTUNITY_FIELDS, "Nope__c"])
+def test_a_required_field_the_org_does_not_show_is_a_clear_error():
+    typed = field_types(DEFAULT_OPPORTUNITY_FIELDS, OPPORTUNITY_REQUIRED_FIELDS)
+    table = SObjectTable("v60.0", "Opportunity", typed, field_sources(typed, {}))
+    hidden = [f for f in SANDBOX_FIELDS["Opportunity"] if f != "AccountId"]
+    with pytest.raises(ApiResponseError) as failure:
+        table.in_org(hidden)
+    message = str(failure.value)
+    assert "Opportunity" in message and "AccountId" in message and "field-level security" in message
+    assert failure.value.endpoint == DESCRIBE.format(sobject="Opportunity")
+
+
+def test_a_describe_without_a_field_list_is_a_clear_error(sandbox, tmp_path):
+    sandbox.inject_fault(DESCRIBE.format(sobject="Account"), status=200, body='{"name": "x"}')
     with pytest.raises(Exception) as failure:
-        new_pipeline(tmp_path).run(source.with_resources("opportunities"))
+        new_pipeline(tmp_path).run(source_for(sandbox).with_resources("accounts"))
     error = api_error_in(failure.value)
-    assert error.status == 400 and "INVALID_FIELD" in str(error) and "Nope__c" in str(error)
+    assert isinstance(error, ApiResponseError) and "'fields'" in str(error)
+    assert error.endpoint == DESCRIBE.format(sobject="Account")
 
 
 def test_a_value_that_does_not_fit_is_quarantined_naming_record_and_field(sandbox, tmp_path):

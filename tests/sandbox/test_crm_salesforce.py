@@ -1,4 +1,5 @@
-"""Salesforce REST over real HTTP: auth, SOQL subset, nextRecordsUrl paging, queryAll, limits."""
+"""Salesforce REST over real HTTP: auth, SOQL subset, nextRecordsUrl paging, queryAll, limits,
+sObject Describe and an org without custom fields."""
 
 from __future__ import annotations
 
@@ -8,8 +9,16 @@ from datetime import UTC, date, datetime
 import pytest
 import requests
 
+from pipelines.cli import build_parser as helpdesk_etl_parser
 from sandbox import Sandbox, World
-from sandbox.salesforce_api import SoqlError, parse_soql, salesforce_id
+from sandbox.cli import build_parser, service_options
+from sandbox.salesforce_api import (
+    SoqlError,
+    literal_kinds,
+    org_fields,
+    parse_soql,
+    salesforce_id,
+)
 from tests.sandbox.crm_world import ACME, GONE
 
 V = "/services/data/v60.0"
@@ -202,3 +211,95 @@ def test_injected_503_uses_salesforce_body(crm_sb: Sandbox, salesforce: requests
     assert r.status_code == 503 and r.json()[0]["errorCode"] == "SERVER_UNAVAILABLE"
     r = salesforce.get(f"{crm_sb.url}{V}/query", params={"q": "SELECT Id FROM Account"})
     assert r.status_code == 200
+
+
+# -- sObject Describe -------------------------------------------------------------------------
+
+OPPORTUNITY_TYPES = {
+    "Id": "id", "AccountId": "reference", "Name": "string", "Amount": "currency",
+    "CloseDate": "date", "StageName": "picklist", "IsWon": "boolean", "IsClosed": "boolean",
+    "Contract_Term_Months__c": "double", "CreatedDate": "datetime",
+    "LastModifiedDate": "datetime", "SystemModstamp": "datetime", "IsDeleted": "boolean"}
+
+
+def test_describe_lists_the_fields_as_salesforce_types_them(
+        crm_sb: Sandbox, salesforce: requests.Session) -> None:
+    r = salesforce.get(f"{crm_sb.url}{V}/sobjects/Opportunity/describe")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json")
+    body = r.json()
+    assert {k: body[k] for k in ("name", "label", "labelPlural", "keyPrefix", "custom")} == {
+        "name": "Opportunity", "label": "Opportunity", "labelPlural": "Opportunities",
+        "keyPrefix": "006", "custom": False}
+    assert body["urls"]["describe"] == f"{V}/sobjects/Opportunity/describe"
+    fields = {f["name"]: f for f in body["fields"]}
+    assert {name: f["type"] for name, f in fields.items()} == OPPORTUNITY_TYPES
+    for f in fields.values():
+        assert {"name", "label", "type", "soapType", "custom", "nillable", "length",
+                "precision", "scale", "referenceTo", "picklistValues"} <= set(f)
+    assert fields["AccountId"]["referenceTo"] == ["Account"]
+    assert fields["AccountId"]["relationshipName"] == "Account"
+    amount = fields["Amount"]
+    assert (amount["precision"], amount["scale"], amount["soapType"]) == (18, 2, "xsd:double")
+    assert [n for n, f in fields.items() if f["custom"]] == ["Contract_Term_Months__c"]
+    assert fields["Id"]["nillable"] is False and amount["nillable"] is True
+    assert fields["Name"]["length"] == 120 and fields["Id"]["length"] == 18
+    stages = [v["value"] for v in fields["StageName"]["picklistValues"]]
+    assert {"Prospecting", "Closed Won", "Closed Lost"} <= set(stages)
+    # every described field can be queried
+    soql = f"SELECT {', '.join(fields)} FROM Opportunity"
+    assert salesforce.get(f"{crm_sb.url}{V}/queryAll", params={"q": soql}).status_code == 200
+    # a trailing slash and any case name the same object
+    account = salesforce.get(f"{crm_sb.url}{V}/sobjects/account/describe/").json()
+    assert account["name"] == "Account" and account["keyPrefix"] == "001"
+    types = {f["name"]: f["type"] for f in account["fields"]}
+    assert types == {"Id": "id", "Name": "string", "Website": "url", "Industry": "picklist",
+                     "CreatedDate": "datetime", "LastModifiedDate": "datetime",
+                     "SystemModstamp": "datetime", "IsDeleted": "boolean"}
+
+
+def test_describe_counts_against_the_limit_and_answers_errors_as_salesforce(
+        crm_world: World) -> None:
+    with Sandbox(crm_world, salesforce_daily_request_limit=5) as sb:
+        url = f"{sb.url}{V}/sobjects/Account/describe"
+        assert requests.get(url).json() == [{"message": "Session expired or invalid",
+                                             "errorCode": "INVALID_SESSION_ID"}]
+        s = requests.Session()
+        s.headers["Authorization"] = f"Bearer {sb.credentials['salesforce_access_token']}"
+        assert s.get(url).headers["Sforce-Limit-Info"] == "api-usage=1/5"
+        r = s.get(f"{sb.url}{V}/sobjects/Contact/describe")
+        assert r.status_code == 404 and r.headers["Sforce-Limit-Info"] == "api-usage=2/5"
+        assert r.json() == [{"message": "The requested resource does not exist",
+                             "errorCode": "NOT_FOUND"}]
+        r = s.post(url)
+        assert r.status_code == 405 and r.json()[0]["errorCode"] == "METHOD_NOT_ALLOWED"
+
+
+def test_an_org_without_custom_fields_neither_describes_nor_queries_them(
+        crm_world: World) -> None:
+    with Sandbox(crm_world, salesforce_custom_fields=False) as sb:
+        s = requests.Session()
+        s.headers["Authorization"] = f"Bearer {sb.credentials['salesforce_access_token']}"
+        body = s.get(f"{sb.url}{V}/sobjects/Opportunity/describe").json()
+        names = [f["name"] for f in body["fields"]]
+        assert names == [n for n in OPPORTUNITY_TYPES if n != "Contract_Term_Months__c"]
+        r = s.get(f"{sb.url}{V}/queryAll",
+                  params={"q": "SELECT Id, contract_term_months__c FROM Opportunity"})
+        assert r.status_code == 400 and r.json()[0]["errorCode"] == "INVALID_FIELD"
+        assert "No such column 'contract_term_months__c' on entity 'Opportunity'" in (
+            r.json()[0]["message"])
+        r = s.get(f"{sb.url}{V}/queryAll", params={"q": f"SELECT {', '.join(names)} "
+                                                        "FROM Opportunity"})
+        assert r.status_code == 200 and r.json()["totalSize"] == 8
+    with pytest.raises(SoqlError):
+        parse_soql("SELECT Contract_Term_Months__c FROM Opportunity",
+                   literal_kinds(org_fields(custom_fields=False)))
+    assert parse_soql("SELECT Contract_Term_Months__c FROM Opportunity").fields == (
+        "Contract_Term_Months__c",)
+
+
+def test_the_command_lines_serve_an_org_without_custom_fields() -> None:
+    flag = ["--salesforce-without-custom-fields"]
+    assert service_options(build_parser().parse_args(flag))["salesforce_custom_fields"] is False
+    assert service_options(build_parser().parse_args([]))["salesforce_custom_fields"] is True
+    args = helpdesk_etl_parser().parse_args(["sandbox", *flag])
+    assert service_options(args)["salesforce_custom_fields"] is False

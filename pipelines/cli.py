@@ -76,7 +76,7 @@ def run_partitions(
 
     The same jobs the schedules and a UI backfill run: one run of the nightly job over the
     day range (raw assets extract it in one window, daily marts recompute each day), then
-    one run of the monthly revenue job over the months those days fall in. Runs are recorded
+    one run of the monthly revenue job over every month up to the last day's. Runs are recorded
     in the Dagster instance of DAGSTER_HOME (default data/dagster_home), or in `instance`.
     `settings`: `Settings`, read from the environment unless given.
     """
@@ -108,9 +108,11 @@ def run_partitions(
     definitions = build_definitions(settings)
     last_day = end - timedelta(days=1)
     runs = [
-        # The days, then the months they fall in (revenue marts and CLV).
+        # The days, then every month up to the last day's (revenue marts and CLV), as the
+        # monthly schedule runs them: a deal landed today may have started months ago.
         (NIGHTLY_JOB, start.isoformat(), last_day.isoformat()),
-        (MONTHLY_JOB, start.replace(day=1).isoformat(), last_day.replace(day=1).isoformat()),
+        (MONTHLY_JOB, settings.pipeline_start_date.replace(day=1).isoformat(),
+         last_day.replace(day=1).isoformat()),
     ]
     with ExitStack() as stack:
         warehouse = Warehouse(settings.warehouse_url)

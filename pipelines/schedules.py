@@ -32,11 +32,12 @@ def nightly_schedule(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinit
 
 
 def monthly_job(monthly: dg.AssetSelection) -> dg.UnresolvedAssetJobDefinition:
-    """The monthly revenue marts (MRR movements, churn) and customer lifetime value."""
+    """The monthly revenue marts (MRR movements, churn) and customer lifetime value, run over
+    every month (`monthly_schedule`)."""
     return dg.define_asset_job(
         MONTHLY_JOB,
         selection=monthly,
-        description="Recompute the month's MRR movements and churn, then customer lifetime value.",
+        description="Recompute the months' MRR movements and churn, then customer lifetime value.",
     )
 
 
@@ -44,11 +45,17 @@ def monthly_schedule(
     job: dg.UnresolvedAssetJobDefinition, partitions_def: dg.MonthlyPartitionsDefinition,
     timezone: str,
 ) -> dg.ScheduleDefinition:
-    """Nightly at 02:30, after the nightly load: refresh the month in progress.
+    """Nightly at 02:30, after the nightly load: recompute every month, in one run over the
+    whole range of month partitions.
 
-    On the first days of a month the previous month is refreshed too, so it is final once
-    its last day has been loaded.
+    Every month, not the month in progress alone: a deal won today may have started months
+    ago (a close date entered late), and a corrected amount or an archived duplicate changes
+    every month its contract ran. The marts are small (accounts x months).
     """
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
 
     @dg.schedule(
         name=f"{MONTHLY_JOB}_schedule",
@@ -60,8 +67,10 @@ def monthly_schedule(
     def _schedule(context: dg.ScheduleEvaluationContext):
         now = context.scheduled_execution_time
         keys = partitions_def.get_partition_keys(current_time=now)
-        wanted = keys[-2:] if now.day <= 2 else keys[-1:]
-        for key in wanted:
-            yield dg.RunRequest(run_key=f"{key}@{now.date()}", partition_key=key)
+        if keys:
+            first, last = keys[0], keys[-1]
+            yield dg.RunRequest(run_key=f"{first}..{last}@{now.date()}",
+                                tags={ASSET_PARTITION_RANGE_START_TAG: first,
+                                      ASSET_PARTITION_RANGE_END_TAG: last})
 
     return _schedule

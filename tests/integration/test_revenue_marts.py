@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import dagster as dg
 import pytest
 
+from pipelines.cli import run_partitions
+from sandbox import Sandbox
 from sandbox.world import CrmCompany, Deal
-from tests.integration.pipeline_runner import run_world
+from tests.integration.pipeline_runner import configure, run_world, world_as_of
 from tests.integration.test_ticket_metrics import END, START, hand_built_world
+from warehouse import Warehouse
 
 CREATED = datetime(2024, 12, 1, tzinfo=UTC)
 
@@ -175,3 +179,40 @@ def test_a_crm_without_a_helpdesk(monkeypatch, tmp_path, duckdb_url):
     assert warehouse.scalar("SELECT count(*) FROM marts.ticket_metrics") == 0
     assert warehouse.scalar("SELECT count(*) FROM marts.account_mrr_monthly") == 13
     assert warehouse.scalar("SELECT count(*) FROM marts.customer_lifetime_value") == 3
+
+
+def test_a_deal_landed_late_reaches_the_months_it_ran(monkeypatch, tmp_path, warehouse_url):
+    """A won deal entered on June 7 with a close date of April 1 (a contract recorded late):
+    the night that lands it recomputes April and May too, as a full rebuild would. (The
+    monthly run used to recompute only the months of the days it loaded: April and May never
+    learnt of the contract, and June called it 'retained' from nothing.)"""
+    cut = date(2025, 6, 7)
+    pipeline_start = date(2025, 5, 1)  # June is not the first month partition
+    before = world_as_of(crm_world(), datetime(2025, 6, 7, tzinfo=UTC))
+    entered = datetime(2025, 6, 7, 10, tzinfo=UTC)
+    after = crm_world()
+    after.crm_companies.append(CrmCompany(6, "Late Co", "late.example", "retail", entered))
+    after.deals.append(Deal(61, 6, "deal 61", 300, date(2025, 4, 1), term_months=12,
+                            created_at=entered, updated_at=entered))
+    for world, start, end in ((before, pipeline_start, cut), (after, cut, END)):
+        with Sandbox(world, port=0, incremental_rate_limit_per_minute=None) as sandbox:
+            configure(monkeypatch, tmp_path, sandbox, warehouse_url, start, crm=True)
+            monkeypatch.setenv("PIPELINE_START_DATE", pipeline_start.isoformat())
+            with dg.DagsterInstance.ephemeral() as instance:
+                run_partitions(start, end, instance=instance)
+    warehouse = Warehouse(warehouse_url)
+    try:
+        late = months(warehouse, "SELECT month, mrr, previous_mrr, movement "
+                                 "FROM marts.account_mrr_monthly WHERE account_id = '6' "
+                                 "ORDER BY month")
+        april = warehouse.query("SELECT accounts_new, mrr_new FROM marts.churn_monthly "
+                                "WHERE segment = 'all' AND month = '2025-04-01'")[0]
+        clv = warehouse.query("SELECT first_paid_month, revenue_to_date "
+                              "FROM marts.customer_lifetime_value WHERE account_id = '6'")[0]
+    finally:
+        warehouse.dispose()
+    assert late == [(date(2025, 4, 1), 25.0, 0.0, "new"),
+                    (date(2025, 5, 1), 25.0, 25.0, "retained"),
+                    (date(2025, 6, 1), 25.0, 25.0, "retained")]
+    assert (april["accounts_new"], float(april["mrr_new"])) == (2, 75.0)  # Initech and Late Co
+    assert (clv["first_paid_month"], float(clv["revenue_to_date"])) == (date(2025, 4, 1), 75.0)

@@ -103,6 +103,11 @@ def test_monthly_revenue_job_and_schedule(defs):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
     from pipelines.schedules import MONTHLY_JOB
 
     monthly = defs.resolve_job_def(MONTHLY_JOB)
@@ -113,16 +118,17 @@ def test_monthly_revenue_job_and_schedule(defs):
     assert "marts/customer_lifetime_value" not in nightly_keys
     assert "marts/support_daily" in nightly_keys
 
+    # Every month, in one run over the range of month partitions (a deal won today may have
+    # started months ago).
     schedule = defs.resolve_schedule_def(f"{MONTHLY_JOB}_schedule")
     zone = ZoneInfo("America/New_York")
     repository = defs.get_repository_def()
-    mid_month = dg.build_schedule_context(
-        scheduled_execution_time=datetime(2025, 3, 15, 2, 30, tzinfo=zone),
-        repository_def=repository)
-    assert [r.partition_key for r in schedule.evaluate_tick(mid_month).run_requests] == [
-        "2025-03-01"]
-    first_day = dg.build_schedule_context(
-        scheduled_execution_time=datetime(2025, 4, 1, 2, 30, tzinfo=zone),
-        repository_def=repository)
-    assert [r.partition_key for r in schedule.evaluate_tick(first_day).run_requests] == [
-        "2025-03-01", "2025-04-01"]
+    first = monthly.partitions_def.get_first_partition_key()
+    for day, last in ((datetime(2025, 3, 15, 2, 30, tzinfo=zone), "2025-03-01"),
+                      (datetime(2025, 4, 1, 2, 30, tzinfo=zone), "2025-04-01")):
+        context = dg.build_schedule_context(scheduled_execution_time=day,
+                                            repository_def=repository)
+        [request] = schedule.evaluate_tick(context).run_requests
+        assert request.partition_key is None
+        assert (request.tags[ASSET_PARTITION_RANGE_START_TAG],
+                request.tags[ASSET_PARTITION_RANGE_END_TAG]) == (first, last)

@@ -75,7 +75,7 @@ def _run_models(warehouse_url: str, models: Callable[[list[str]], list[Model]],
             name = model.qualified_name
             started = time.perf_counter()
             if model.date_column:
-                rows = build_model_days(model, warehouse, settings, first_day, end_day)
+                rows, _ = build_model_days(model, warehouse, settings, first_day, end_day)
             else:
                 built = build_model(model, warehouse, settings)
                 rows = built.rows

@@ -101,9 +101,18 @@ def build_model(model: Model, warehouse: Warehouse, settings: Settings,
 
 def build_model_days(
     model: Model, warehouse: Warehouse, settings: Settings, first_day: date, end_day: date
-) -> int:
-    """Recompute the days [first_day, end_day) of a daily model; return the rows written."""
-    return replace_date_range(
+) -> tuple[int, date]:
+    """Recompute the days [first_day, end_day) of a daily model, from an earlier day when
+    the window landed rows of it (`Model.changed_before_sql`); return the rows written and
+    the first day recomputed."""
+    params = model_params(warehouse, settings)
+    if model.changed_before_sql:
+        earlier = warehouse.scalar(
+            model.changed_before_sql, {**params, "range_start": first_day, "range_end": end_day}
+        )
+        if earlier is not None and earlier < first_day:
+            first_day = earlier
+    rows = replace_date_range(
         warehouse,
         model.schema,
         model.name,
@@ -111,8 +120,9 @@ def build_model_days(
         str(model.date_column),
         first_day,
         end_day,
-        model_params(warehouse, settings),
+        params,
     )
+    return rows, first_day
 
 
 def _asset_for(
@@ -154,7 +164,7 @@ def _asset_for(
             # The partition's days or months, in the reporting time zone (a range in a
             # backfill; the first partition reaches back to the beginning).
             first_day, end_day = mart_range(context)
-            rows = build_model_days(model, wh, settings, first_day, end_day)
+            rows, first_day = build_model_days(model, wh, settings, first_day, end_day)
             context.log.info(f"{table}: {rows} rows for [{first_day}, {end_day})")
             metadata = {"rows_written": rows, "first_day": str(first_day),
                         "end_day": str(end_day), "table": table}

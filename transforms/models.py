@@ -77,6 +77,10 @@ class Model:
     the model reads; when it changes, the model is rebuilt in full. `as_of_scope_sql`
     returns (source, ticket_id) of tickets whose rows depend on the as-of time: they are
     rebuilt with the changed ones on every incremental build.
+    `changed_before_sql` (partitioned models) returns the earliest day before a partition's
+    own whose rows what the partition's window landed changes (a call that started before
+    midnight and was wrapped up after it lands in the next day's window): the partition
+    recomputes from that day on.
     """
 
     name: str
@@ -88,6 +92,7 @@ class Model:
     per_ticket: bool = False
     reference_sql: str | None = None
     as_of_scope_sql: str | None = None
+    changed_before_sql: str | None = None
 
     def __post_init__(self) -> None:
         if self.materialized not in ("table", "view"):
@@ -150,7 +155,8 @@ class Model:
             paths = [self.sql_path()]
         texts = [path.read_text() for path in paths if path.exists()]
         # The reference data and as-of scope an incremental build reads must be built first.
-        texts += [self.reference_sql or "", self.as_of_scope_sql or ""]
+        texts += [self.reference_sql or "", self.as_of_scope_sql or "",
+                  self.changed_before_sql or ""]
         found: set[tuple[str, str]] = set()
         for text in texts:
             for schema, table in _TABLE_REFERENCE.findall(re.sub(r"--[^\n]*", "", text)):
@@ -230,6 +236,20 @@ FROM staging.ticket_status_intervals
 WHERE is_current AND status IN ('new', 'open', 'pending', 'hold')
 """
 
+#: The earliest local start day of the handle-time records updated in the partition's
+#: window (`Model.changed_before_sql`): a contact counts on the day it started, but lands
+#: when it was last updated, after its wrap-up.
+CONTACTS_UPDATED_IN_WINDOW = """
+SELECT min(CAST(r.started_at AT TIME ZONE :reporting_timezone AS date))
+FROM staging.handle_time_records AS r
+INNER JOIN (
+    SELECT min(day_start) AS starts, max(day_end) AS ends
+    FROM staging.reporting_days
+    WHERE date >= :range_start AND date < :range_end
+) AS w
+    ON r.updated_at >= w.starts AND r.updated_at < w.ends
+"""
+
 STAGING_MODELS: tuple[Model, ...] = (
     Model("users", "staging", ("source", "user_id")),
     Model("organizations", "staging", ("source", "organization_id")),
@@ -272,8 +292,9 @@ MART_MODELS: tuple[Model, ...] = (
           reference_sql=ACCOUNT_MAPPING_REFERENCE, as_of_scope_sql=UNSOLVED_TICKETS),
     Model("backlog_daily", "marts", ("date", "source", "channel", "status"), date_column="date"),
     Model("handle_time_daily", "marts", ("date", "source", "channel", "agent_id"),
-          date_column="date"),
-    Model("support_daily", "marts", ("date", "source", "channel"), date_column="date"),
+          date_column="date", changed_before_sql=CONTACTS_UPDATED_IN_WINDOW),
+    Model("support_daily", "marts", ("date", "source", "channel"), date_column="date",
+          changed_before_sql=CONTACTS_UPDATED_IN_WINDOW),
     Model("account_mrr_monthly", "marts", ("month", "source", "account_id"),
           date_column="month", period="month"),
     Model("churn_monthly", "marts", ("month", "segment"), date_column="month", period="month"),

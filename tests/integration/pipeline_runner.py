@@ -16,7 +16,8 @@ from warehouse import Warehouse
 
 def configure(monkeypatch: pytest.MonkeyPatch, tmp_path, sandbox: Sandbox, warehouse_url: str,
               start: date, timezone: str = "UTC", crm: bool = False) -> None:
-    """Point the pipeline's environment at `sandbox` and `warehouse_url` (HubSpot too if `crm`)."""
+    """Point the pipeline's environment at `sandbox` and `warehouse_url` (HubSpot too if
+    `crm`); the partitions start at `start`."""
     creds = sandbox.credentials
     tmp_path.mkdir(parents=True, exist_ok=True)
     monkeypatch.chdir(tmp_path)
@@ -41,10 +42,15 @@ def configure(monkeypatch: pytest.MonkeyPatch, tmp_path, sandbox: Sandbox, wareh
 
 
 def run_world(monkeypatch: pytest.MonkeyPatch, tmp_path, world: World, warehouse_url: str,
-              start: date, end: date, timezone: str = "UTC", crm: bool = False) -> Warehouse:
-    """Serve `world`, run the pipeline for [start, end), return the warehouse."""
+              start: date, end: date, timezone: str = "UTC", crm: bool = False,
+              first_partition: date | None = None) -> Warehouse:
+    """Serve `world`, run the pipeline for [start, end), return the warehouse. The
+    partitions start at `first_partition` (default `start`): a later night passes the
+    first night's start, as the schedule's nights run (a run that includes the first
+    partition recomputes everything before it)."""
     with Sandbox(world, port=0, incremental_rate_limit_per_minute=None) as sandbox:
-        configure(monkeypatch, tmp_path, sandbox, warehouse_url, start, timezone, crm)
+        configure(monkeypatch, tmp_path, sandbox, warehouse_url, first_partition or start,
+                  timezone, crm)
         # An in-memory Dagster instance: the run is the CLI's, without SQLite's fsyncs.
         with dg.DagsterInstance.ephemeral() as instance:
             run_partitions(start, end, instance=instance)

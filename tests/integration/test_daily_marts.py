@@ -10,8 +10,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from sandbox.world import Call
 from tests.integration.pipeline_runner import run_world, world_as_of
-from tests.integration.test_ticket_metrics import END, START, hand_built_world
+from tests.integration.test_ticket_metrics import AGENT_BEN, END, START, hand_built_world
 
 DAYS = 8  # 2025-06-02 .. 2025-06-09
 
@@ -141,3 +142,26 @@ def test_backfill_of_a_past_range_is_stable(monkeypatch, tmp_path, warehouse_url
     for _ in range(2):
         again = run_world(monkeypatch, tmp_path, hand_built_world(), warehouse_url, START, cut)
         assert {t: daily_rows(again, t, cut) for t in tables} == first
+
+
+def test_a_call_wrapped_up_after_midnight_counts_on_the_day_it_started(
+    monkeypatch, tmp_path, warehouse_url
+):
+    """A call that starts at 23:40 on June 4 and is wrapped up at 00:10 on June 5 lands in
+    June 5's window (the export's window is the record's last update), but counts on June 4,
+    the day it started: the night of June 5 recomputes June 4 too. (It used to recompute its
+    own day only, and the call counted on no day until a full rebuild.)"""
+    world = hand_built_world()
+    world.calls.append(Call(902, 4, AGENT_BEN, datetime(2025, 6, 4, 23, 40, tzinfo=UTC),
+                            talk_time=1200, wrap_up_time=600))
+    cut = date(2025, 6, 5)
+    run_world(monkeypatch, tmp_path, world, warehouse_url, START, cut)
+    warehouse = run_world(monkeypatch, tmp_path, world, warehouse_url, cut, END,
+                          first_partition=START)
+    rows = warehouse.query(
+        "SELECT date, handled_contacts, handle_seconds FROM marts.handle_time_daily "
+        "WHERE handled_contacts > 0 ORDER BY date")
+    assert [(r["date"], r["handled_contacts"], r["handle_seconds"]) for r in rows] == [
+        (date(2025, 6, 4), 1, 1800), (date(2025, 6, 5), 1, 480)]
+    phone = support_row(warehouse, "2025-06-04", "phone")
+    assert (phone["handled_contacts"], float(phone["aht_seconds"])) == (1, 1800.0)

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import dagster as dg
 import pytest
 
-from pipelines.cli import run_partitions
-from sandbox import Sandbox
 from sandbox.world import CrmCompany, Deal
-from tests.integration.pipeline_runner import configure, run_world, world_as_of
+from tests.integration.pipeline_runner import run_world, world_as_of
 from tests.integration.test_ticket_metrics import END, START, hand_built_world
-from warehouse import Warehouse
 
 CREATED = datetime(2024, 12, 1, tzinfo=UTC)
 
@@ -194,13 +190,9 @@ def test_a_deal_landed_late_reaches_the_months_it_ran(monkeypatch, tmp_path, war
     after.crm_companies.append(CrmCompany(6, "Late Co", "late.example", "retail", entered))
     after.deals.append(Deal(61, 6, "deal 61", 300, date(2025, 4, 1), term_months=12,
                             created_at=entered, updated_at=entered))
-    for world, start, end in ((before, pipeline_start, cut), (after, cut, END)):
-        with Sandbox(world, port=0, incremental_rate_limit_per_minute=None) as sandbox:
-            configure(monkeypatch, tmp_path, sandbox, warehouse_url, start, crm=True)
-            monkeypatch.setenv("PIPELINE_START_DATE", pipeline_start.isoformat())
-            with dg.DagsterInstance.ephemeral() as instance:
-                run_partitions(start, end, instance=instance)
-    warehouse = Warehouse(warehouse_url)
+    run_world(monkeypatch, tmp_path, before, warehouse_url, pipeline_start, cut, crm=True)
+    warehouse = run_world(monkeypatch, tmp_path, after, warehouse_url, cut, END, crm=True,
+                          first_partition=pipeline_start)
     try:
         late = months(warehouse, "SELECT month, mrr, previous_mrr, movement "
                                  "FROM marts.account_mrr_monthly WHERE account_id = '6' "

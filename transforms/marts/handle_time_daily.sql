@@ -2,7 +2,8 @@
 -- is one handled contact, on the local day the contact started (contacts on deleted tickets
 -- left out); aht_seconds = handle_seconds / handled_contacts (NULL when nothing was handled).
 -- Grain: (date, source, channel, agent_id), one row per key even when the count is zero.
--- A partition recomputes its own days (:range_start <= date < :range_end). A contact belongs
+-- A partition recomputes its own days (:range_start <= date < :range_end), from an earlier
+-- day when its window landed a contact that started then (Model.changed_before_sql). A contact belongs
 -- to the day of its local start date (the same boundaries as staging.reporting_days), an
 -- equality join rather than a range join over days x contacts.
 WITH days AS (

@@ -10,5 +10,6 @@ SELECT
     CAST(NULL AS bigint) AS talk_seconds,
     CAST(NULL AS bigint) AS hold_seconds,
     CAST(NULL AS bigint) AS wrap_up_seconds,
-    CAST(NULL AS bigint) AS handle_seconds
+    CAST(NULL AS bigint) AS handle_seconds,
+    CAST(NULL AS timestamptz) AS updated_at
 WHERE false

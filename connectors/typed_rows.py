@@ -529,18 +529,20 @@ class Landing:
             yield self.quarantine.item(rejections)
 
     def pages(self, pages: Iterable[Iterable[Any]]) -> Iterator[Any]:
-        """`items` of every page, merged into larger tables (`coalesce_pages`); one empty
-        page if none landed a row, so the table exists even for an unused feature."""
-        return coalesce_pages(self._pages(pages))
+        """`items` of every page, merged into larger tables (`coalesce_pages`), then an
+        empty page (`empty_page`), so the table exists even for an unused feature."""
+        yield from coalesce_pages(item for records in pages for item in self.items(records))
+        yield empty_page(self.table, self.table_name)
 
-    def _pages(self, pages: Iterable[Iterable[Any]]) -> Iterator[Any]:
-        landed = False
-        for records in pages:
-            for item in self.items(records):
-                landed = landed or is_page(item)
-                yield item
-        if not landed:
-            yield dlt.mark.with_table_name(self.table.empty(), self.table_name)
+
+def empty_page(table: TypedTable, table_name: str) -> Any:
+    """An empty page of `table`, to yield after a resource's pages: it creates the table
+    on a first run that lands no row. Always, not only when no page was yielded: dlt's
+    incremental drops the rows of a page past the window's end, and a page it filters to
+    nothing creates no table (an export's last pages run past the end: a backfill of a
+    window before the first Talk call landed no `calls` table, and staging failed on it);
+    an empty page passes through whole."""
+    return dlt.mark.with_table_name(table.empty(), table_name)
 
 
 def is_page(item: Any) -> bool:

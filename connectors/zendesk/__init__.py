@@ -28,8 +28,8 @@ from connectors.typed_rows import (
     TypedTable,
     coalesce_pages,
     column_hints,
+    empty_page,
     first_occurrences,
-    is_page,
     with_quarantine,
 )
 from connectors.window import extract_window
@@ -249,20 +249,13 @@ def _ticket_items(
         params={"include": settings.TICKETS_INCLUDE},
         stop_after=passed(changed.end_value, ticket_change_time),
     )
-    landed_tickets = landed_metric_sets = False
     for body in prefetch(bodies):
-        for item in ticket_landing.items(body["tickets"]):
-            landed_tickets = landed_tickets or is_page(item)
-            yield item
+        yield from ticket_landing.items(body["tickets"])
         shape = metric_set_shaper(metric_set_table, body)
-        for item in metric_set_landing.items(metric_sets_of(body), shape=shape):
-            landed_metric_sets = landed_metric_sets or is_page(item)
-            yield item
+        yield from metric_set_landing.items(metric_sets_of(body), shape=shape)
     # An empty window still leaves both tables in place.
-    if not landed_tickets:
-        yield dlt.mark.with_table_name(ticket_table.empty(), "tickets")
-    if not landed_metric_sets:
-        yield dlt.mark.with_table_name(metric_set_table.empty(), settings.METRIC_SETS_TABLE)
+    yield empty_page(ticket_table, "tickets")
+    yield empty_page(metric_set_table, settings.METRIC_SETS_TABLE)
 
 
 @dlt.resource(
@@ -316,7 +309,6 @@ def _ticket_event_items(
         params={"include": settings.TICKET_EVENTS_INCLUDE},
         stop_after=passed(created.end_value, event_time),
     )
-    landed_audits = landed_children = False
     for page in prefetch(pages):
         rejections: list[Rejection] = []
         while True:  # at most twice: the second pass leaves out the unfit audits
@@ -339,20 +331,16 @@ def _ticket_event_items(
             ]
             page = [e for i, e in enumerate(shaped.events) if i not in unfit]
         if audits.num_rows:
-            landed_audits = True
             yield dlt.mark.with_table_name(
                 audit_fields.add(audits, shaped.events), "ticket_events"
             )
         if children.num_rows:
-            landed_children = True
             yield dlt.mark.with_table_name(children, settings.CHILD_EVENTS_TABLE)
         if rejections:
             yield quarantine.item(rejections)
     # An empty window still leaves both tables in place.
-    if not landed_audits:
-        yield dlt.mark.with_table_name(audit_table.empty(), "ticket_events")
-    if not landed_children:
-        yield dlt.mark.with_table_name(child_table.empty(), settings.CHILD_EVENTS_TABLE)
+    yield empty_page(audit_table, "ticket_events")
+    yield empty_page(child_table, settings.CHILD_EVENTS_TABLE)
 
 
 def _unfit_audits(

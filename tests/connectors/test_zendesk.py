@@ -361,6 +361,20 @@ def test_every_table_exists_even_when_the_account_has_no_such_data(tmp_path):
     assert landed["users"] == 1 and sum(landed.values()) == 1
 
 
+def test_every_table_exists_after_a_window_in_which_nothing_changed(sandbox, world, tmp_path):
+    """A first run over a window before any record: every export's first page runs past the
+    window's end, dlt drops those rows, and the tables must exist anyway (a page filtered to
+    nothing created no table: staging then failed on a missing `calls`)."""
+    before = min(t.created_at for t in world.tickets) - timedelta(days=30)
+    pipeline = new_pipeline(tmp_path, DATASET)
+    pipeline.run(source_for(sandbox, start=before, end=before + timedelta(days=1)))
+    landed = counts(pipeline)
+    assert set(landed) == set(expected_counts(world))
+    windowed = ("tickets", "ticket_metric_sets", "ticket_events", "ticket_child_events",
+                "satisfaction_ratings", "calls")
+    assert all(landed[table] == 0 for table in windowed), landed
+
+
 def test_oauth_token_authenticates(sandbox, world, tmp_path):
     pipeline = new_pipeline(tmp_path, DATASET)
     source = source_for(

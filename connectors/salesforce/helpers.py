@@ -160,17 +160,23 @@ def column_name(field: str) -> str:
 def describe_fields(client: ApiClient, endpoint: str) -> list[str]:
     """The API names of an sObject's fields that the org has and the integration user can
     read: its sObject Describe (`endpoint`, `SObjectTable.describe_endpoint`)."""
-    body = client.get_json(endpoint)
-    fields = body.get("fields") if isinstance(body, dict) else None
-    if not isinstance(fields, list):
+    fields = _listed(client.get_json(endpoint), "fields", endpoint)
+    return [f["name"] for f in fields if isinstance(f, dict) and isinstance(f.get("name"), str)]
+
+
+def _listed(body: Any, key: str, path: str) -> list[Any]:
+    """`body[key]`, a list, or `ApiResponseError` naming what came instead (a body that is
+    not Salesforce's: most often an instance URL that is not the org's)."""
+    listed = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(listed, list):
         keys = sorted(body) if isinstance(body, dict) else type(body).__name__
         raise ApiResponseError(
-            f"{settings.SOURCE_NAME}: GET {endpoint} returned no 'fields' list (got {keys}); "
+            f"{settings.SOURCE_NAME}: GET {path} returned no '{key}' list (got {keys}); "
             "is SALESFORCE_INSTANCE_URL the org's instance URL?",
             source=settings.SOURCE_NAME,
-            endpoint=endpoint,
+            endpoint=path,
         )
-    return [f["name"] for f in fields if isinstance(f, dict) and isinstance(f.get("name"), str)]
+    return listed
 
 
 def soql_datetime(moment: datetime, *, round_up: bool = False) -> str:
@@ -247,15 +253,7 @@ def query_all_pages(
             params = {"q": soql if latest is None else restart_soql(latest)}
             seen.clear()
             continue
-        records = body.get("records") if isinstance(body, dict) else None
-        if not isinstance(records, list):
-            keys = sorted(body) if isinstance(body, dict) else type(body).__name__
-            raise ApiResponseError(
-                f"{settings.SOURCE_NAME}: GET {path} returned no 'records' list (got {keys}); "
-                "is SALESFORCE_INSTANCE_URL the org's instance URL?",
-                source=settings.SOURCE_NAME,
-                endpoint=path,
-            )
+        records = _listed(body, "records", path)
         if records:
             latest = _latest_modstamp(records, latest)
             yield records

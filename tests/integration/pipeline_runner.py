@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -43,14 +44,18 @@ def configure(monkeypatch: pytest.MonkeyPatch, tmp_path, sandbox: Sandbox, wareh
 
 def run_world(monkeypatch: pytest.MonkeyPatch, tmp_path, world: World, warehouse_url: str,
               start: date, end: date, timezone: str = "UTC", crm: bool = False,
-              first_partition: date | None = None) -> Warehouse:
+              first_partition: date | None = None,
+              environment: Mapping[str, str] | None = None) -> Warehouse:
     """Serve `world`, run the pipeline for [start, end), return the warehouse. The
     partitions start at `first_partition` (default `start`): a later night passes the
     first night's start, as the schedule's nights run (a run that includes the first
-    partition recomputes everything before it)."""
+    partition recomputes everything before it). `environment`: more settings (set after
+    `configure`, which clears the optional ones)."""
     with Sandbox(world, port=0, incremental_rate_limit_per_minute=None) as sandbox:
         configure(monkeypatch, tmp_path, sandbox, warehouse_url, first_partition or start,
                   timezone, crm)
+        for name, value in (environment or {}).items():
+            monkeypatch.setenv(name, value)
         # An in-memory Dagster instance: the run is the CLI's, without SQLite's fsyncs.
         with dg.DagsterInstance.ephemeral() as instance:
             run_partitions(start, end, instance=instance)

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-import dagster as dg
 import pytest
 
-from pipelines.cli import run_partitions
-from sandbox import Sandbox
 from sandbox.world import Comment, Ticket, Update, User, World
-from tests.integration.pipeline_runner import configure, table_snapshot
+from tests.integration.pipeline_runner import run_world, table_snapshot
 from transforms import ALL_MODELS
 from transforms import incremental as incremental_builds
 from transforms.incremental import STATE_TABLE
@@ -78,12 +75,9 @@ def _load(monkeypatch, tmp_path, served: World, warehouse_url: str, first: date,
           end: date) -> Warehouse:
     """Run the pipeline for [first, end) with partitions from START and the history from
     HISTORY_START."""
-    with Sandbox(served, port=0, incremental_rate_limit_per_minute=None) as sandbox:
-        configure(monkeypatch, tmp_path, sandbox, warehouse_url, START)
-        monkeypatch.setenv("HISTORY_START_DATE", HISTORY_START.isoformat())
-        with dg.DagsterInstance.ephemeral() as instance:
-            run_partitions(first, end, instance=instance)
-    return Warehouse(warehouse_url)
+    return run_world(monkeypatch, tmp_path, served, warehouse_url, first, end,
+                     first_partition=START,
+                     environment={"HISTORY_START_DATE": HISTORY_START.isoformat()})
 
 
 @pytest.fixture

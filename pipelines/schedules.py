@@ -66,9 +66,9 @@ def monthly_schedule(
     )
     def _schedule(context: dg.ScheduleEvaluationContext):
         now = context.scheduled_execution_time
-        first = partitions_def.get_first_partition_key()
-        last = partitions_def.get_last_partition_key(current_time=now)
-        if first is not None and last is not None:
+        keys = partitions_def.get_partition_keys(current_time=now)
+        if keys:
+            first, last = keys[0], keys[-1]
             yield dg.RunRequest(run_key=f"{first}..{last}@{now.date()}",
                                 tags={ASSET_PARTITION_RANGE_START_TAG: first,
                                       ASSET_PARTITION_RANGE_END_TAG: last})

@@ -34,8 +34,9 @@ class WarehouseResource(dg.ConfigurableResource):
     `transforms.runner.session`) from the first of them until the run ends, instead of being
     opened, and checkpointed on closing, once per step (1.6 s of a nightly run's 7.9 s at 1M
     tickets, 31 steps). A raw asset `release`s it before dlt opens the file with its own
-    settings, which DuckDB refuses while an instance with other settings is open. DuckDB
-    runs use the in-process executor: every step of a run shares this resource.
+    settings, which DuckDB refuses while an instance with other settings is open. Runs use
+    the in-process executor (`pipelines.definitions`): every step of a run shares this
+    resource.
     """
 
     url: str

@@ -281,9 +281,9 @@ def build_per_ticket(
     target = f"{warehouse.quote(model.schema)}.{warehouse.quote(model.name)}"
     with warehouse.transaction() as connection:
         if not warehouse.is_duckdb:
-            # Steps of a PostgreSQL run execute in parallel (and runs may overlap): per-ticket
-            # builds share the change log and the state table, so they take turns. DuckDB
-            # has a single writer already.
+            # Per-ticket builds share the change log and the state table: on PostgreSQL,
+            # builds from anything not holding the writer lock (a script, a second code
+            # location) take turns with the run's. DuckDB has a single writer already.
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
                                {"key": ADVISORY_LOCK_KEY})
         watermark = log_ticket_changes(connection, warehouse, sources, per_ticket_models)

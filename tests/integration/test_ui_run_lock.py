@@ -40,8 +40,7 @@ def test_a_run_through_the_jobs_executor_waits_for_the_writer_lock(
         lines: list[str] = []
         with warehouse.writer_lock():
             run = subprocess.Popen(
-                # The raw tickets' asset alone (one step: a PostgreSQL run's multiprocess
-                # executor starts a process per step, 100 s for the whole nightly job).
+                # The raw tickets' asset alone: the lock is the executor's, whatever it runs.
                 [dagster, "asset", "materialize", "-m", "pipelines.definitions",
                  "--select", "raw_zendesk/tickets", "--partition", DAY.isoformat()],
                 cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

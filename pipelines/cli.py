@@ -167,7 +167,8 @@ def _raise_on_failure(result) -> None:
 
 
 def kpi_summary(warehouse_url: str) -> dict[str, object]:
-    """The headline KPIs, read back from marts.ticket_metrics."""
+    """The headline KPIs, read back from marts.ticket_metrics, marts.churn_monthly and
+    marts.account_health."""
     from warehouse import Warehouse
 
     warehouse = Warehouse(warehouse_url)
@@ -197,8 +198,13 @@ def kpi_summary(warehouse_url: str) -> dict[str, object]:
         LIMIT 1
         """
     )
+    bands = warehouse.query(
+        "SELECT risk_band, count(*) AS accounts, max(window_end) AS window_end "
+        "FROM marts.account_health GROUP BY risk_band"
+    )
     warehouse.dispose()
-    return {**summary, "last_full_month": revenue[0] if revenue else None}
+    return {**summary, "last_full_month": revenue[0] if revenue else None,
+            "health_bands": {row["risk_band"]: row for row in bands}}
 
 
 def print_summary(summary: dict[str, object]) -> None:
@@ -226,6 +232,14 @@ def print_summary(summary: dict[str, object]) -> None:
         print(f"  MRR                              {fmt(month['mrr_end']):>10}")
         print(f"  logo churn rate                  {fmt_rate(month['logo_churn_rate']):>10}")
         print(f"  net revenue retention            {fmt_rate(month['nrr']):>10}")
+    bands = summary.get("health_bands") or {}
+    if bands:
+        last_day = max(band["window_end"] for band in bands.values())
+        print(f"\nAccount health (marts.account_health, the 90 days to {last_day.day} "
+              f"{last_day:%B %Y}):")
+        for band in ("healthy", "watch", "at_risk", "churned", "unknown"):
+            count = bands[band]["accounts"] if band in bands else 0
+            print(f"  {band.replace('_', ' ') + ' (accounts)':<32} {count:>10,}")
 
 
 def sandbox_environment(sandbox, first_day: date) -> dict[str, str]:

@@ -299,6 +299,7 @@ MART_MODELS: tuple[Model, ...] = (
           date_column="month", period="month"),
     Model("churn_monthly", "marts", ("month", "segment"), date_column="month", period="month"),
     Model("customer_lifetime_value", "marts", ("source", "account_id")),
+    Model("account_health", "marts", ("source", "account_id")),
     Model("metric_reconciliation", "marts", ("source", "metric")),
 )
 

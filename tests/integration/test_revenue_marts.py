@@ -146,6 +146,41 @@ def test_customer_lifetime_value(loaded):
     assert initech["is_active"] is False and initech["predicted_clv"] == 50
 
 
+def test_account_health(loaded):
+    """The 90 days to June 9 (March 12 - June 9) cover every ticket; the revenue trend
+    compares June's MRR with the highest of March-June."""
+    rows = {r["account_id"]: r for r in loaded.query("SELECT * FROM marts.account_health")}
+    assert sorted(rows) == ["1", "2", "3", "4"]  # live accounts; the archived one left out
+    acme = rows["1"]  # tickets 1, 3, 5 (5 unanswered and open)
+    assert (acme["window_start"], acme["window_end"]) == (date(2025, 3, 12), date(2025, 6, 9))
+    assert (acme["tickets"], acme["resolved_tickets"]) == (3, 2)
+    assert acme["frt_median_minutes"] == pytest.approx(45)  # 60 and 30
+    assert acme["reopen_rate"] == pytest.approx(0.5)  # ticket 3 reopened, ticket 1 not
+    assert (acme["csat_responses"], acme["csat_rate"]) == (1, 0.0)  # 1 bad; 1 offered only
+    assert (acme["current_mrr"], acme["mrr_three_months_ago"], acme["recent_peak_mrr"]) \
+        == (130, 120, 130)
+    assert acme["mrr_change_rate"] == pytest.approx(10 / 120)
+    assert [acme[f"{c}_component"] for c in ("csat", "responsiveness", "reopens", "revenue")] \
+        == [0, 100, 50, 100]
+    assert acme["health_score"] == pytest.approx(0.2 * 100 + 0.2 * 50 + 0.3 * 100)  # 60
+    assert acme["risk_band"] == "watch"
+    globex = rows["2"]  # tickets 2 and 4; the deleted 6 left out; FRT 120 (4 has none)
+    assert (globex["tickets"], globex["frt_median_minutes"], globex["reopen_rate"]) \
+        == (2, 120, 0)
+    assert globex["responsiveness_component"] == pytest.approx(100 * (1440 - 120) / 1380)
+    assert globex["health_score"] == pytest.approx(
+        round(30 + 0.2 * 100 * (1440 - 120) / 1380 + 20 + 30, 1))  # 99.1
+    assert globex["risk_band"] == "healthy"
+    initech = rows["3"]  # no helpdesk organisation; 50 in April-May, nothing at June 9
+    assert initech["tickets"] == 0 and initech["frt_median_minutes"] is None
+    assert initech["responsiveness_component"] is None  # no median, not 0
+    assert (initech["recent_peak_mrr"], initech["revenue_component"]) == (50, 0)
+    assert (initech["health_score"], initech["risk_band"]) == (0, "churned")
+    hooli = rows["4"]  # never paid, no tickets: nothing to score
+    assert hooli["revenue_component"] is None and hooli["health_score"] is None
+    assert hooli["risk_band"] == "unknown"
+
+
 def test_tickets_carry_their_crm_account(loaded):
     accounts = dict(
         (r["ticket_id"], r["account_id"])

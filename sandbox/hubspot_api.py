@@ -66,9 +66,10 @@ DEFAULT_PROPERTIES = {
 }
 DATETIME_PROPERTIES = {"createdate", "hs_lastmodifieddate", "closedate"}
 NUMBER_PROPERTIES = {"amount", "hs_mrr", "contract_term_months", "hs_object_id"}
-#: Association type names of the v3 list endpoints.
-ASSOCIATION_TYPES = {("deals", "companies"): "deal_to_company",
-                     ("companies", "deals"): "company_to_deal"}
+#: Association type names of the v3 list endpoints: an association with the primary label
+#: is listed twice, labelled and unlabelled, with the same id (as HubSpot lists it).
+ASSOCIATION_TYPES = {("deals", "companies"): ("deal_to_company", "deal_to_company_unlabeled"),
+                     ("companies", "deals"): ("company_to_deal", "company_to_deal_unlabeled")}
 OBJECT_ALIASES = {"companies": "companies", "company": "companies", "0-2": "companies",
                   "deals": "deals", "deal": "deals", "0-3": "deals"}
 
@@ -307,8 +308,9 @@ class HubSpotApi:
         for target in associations:
             ids = self._associated(object_type, record, target)
             if ids:
-                kind = ASSOCIATION_TYPES[(object_type, target)]
-                assoc[target] = {"results": [{"id": str(i), "type": kind} for i in ids]}
+                kinds = ASSOCIATION_TYPES[(object_type, target)]
+                assoc[target] = {"results": [{"id": str(i), "type": kind}
+                                             for i in ids for kind in kinds]}
         if assoc:
             item["associations"] = assoc
         return item

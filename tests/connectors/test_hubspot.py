@@ -23,6 +23,7 @@ from connectors.hubspot import DEFAULT_DEAL_PROPERTIES, hubspot_source, settings
 from connectors.hubspot.helpers import (
     ObjectTable,
     build_client,
+    primary_company_id,
     property_sources,
     property_types,
 )
@@ -177,6 +178,21 @@ def test_values_land_typed_and_match_the_world(sandbox, world, tmp_path):
     }
     archived_at = query(pipeline, "SELECT count(*) FROM companies WHERE archived_at IS NOT NULL")
     assert archived_at == [(sum(c.archived for c in world.crm_companies),)]
+
+
+@pytest.mark.parametrize("results, expected", [
+    # HubSpot lists the primary company twice (labelled and unlabelled): one company.
+    ([{"id": "7", "type": "deal_to_company"}, {"id": "7", "type": "deal_to_company_unlabeled"}],
+     "7"),
+    # Another company associated without the label, listed first: the primary still wins.
+    ([{"id": "8", "type": "deal_to_company_unlabeled"}, {"id": "7", "type": "deal_to_company"}],
+     "7"),
+    ([{"id": "8", "type": "deal_to_company_unlabeled"}], "8"),  # no primary: the first
+    ([], None),
+])
+def test_the_primary_company_is_the_labelled_association(results, expected):
+    deal = {"id": "1", "associations": {"companies": {"results": results}}}
+    assert primary_company_id(deal) == expected
 
 
 def test_both_tables_exist_when_the_crm_is_empty(tmp_path):

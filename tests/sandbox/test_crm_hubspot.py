@@ -89,13 +89,16 @@ def test_deal_associations(crm_sb: Sandbox, hubspot: requests.Session) -> None:
     body = hubspot.get(crm_sb.url + DEALS, params={"associations": "companies",
                                                    "limit": "100"}).json()
     by_id = {d["id"]: d for d in body["results"]}
-    assert by_id["9001"]["associations"] == {
-        "companies": {"results": [{"id": str(ACME), "type": "deal_to_company"}]}}
+    # The primary company twice, labelled and unlabelled (HubSpot's recorded responses).
+    assert by_id["9001"]["associations"] == {"companies": {"results": [
+        {"id": str(ACME), "type": "deal_to_company"},
+        {"id": str(ACME), "type": "deal_to_company_unlabeled"}]}}
     assert "associations" not in by_id["9007"]  # no company
     companies = hubspot.get(crm_sb.url + COMPANIES, params={"associations": "deals"}).json()
     acme = companies["results"][0]
-    assert [a["id"] for a in acme["associations"]["deals"]["results"]] == ["9001", "9002"]
-    assert acme["associations"]["deals"]["results"][0]["type"] == "company_to_deal"
+    assert [(a["id"], a["type"]) for a in acme["associations"]["deals"]["results"]] == [
+        ("9001", "company_to_deal"), ("9001", "company_to_deal_unlabeled"),
+        ("9002", "company_to_deal"), ("9002", "company_to_deal_unlabeled")]
     # without the parameter there is no associations key
     assert "associations" not in hubspot.get(crm_sb.url + DEALS).json()["results"][0]
 

@@ -153,6 +153,8 @@ class Sandbox:
 
     (HubSpot and Salesforce too; ``salesforce_custom_fields=False`` serves a Salesforce org
     without the custom field ``Contract_Term_Months__c``, see :mod:`sandbox.salesforce_api`.)
+    ``zendesk_rating_time_field="created_at"``: the satisfaction ratings list's
+    ``start_time`` / ``end_time`` compare the creation time instead of the last update.
     """
 
     def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0,
@@ -168,14 +170,16 @@ class Sandbox:
                  salesforce_access_token: str = DEFAULT_SALESFORCE_TOKEN,
                  salesforce_daily_request_limit: int | None = 100_000,
                  salesforce_batch_size: int = 2000,
-                 salesforce_custom_fields: bool = True) -> None:
+                 salesforce_custom_fields: bool = True,
+                 zendesk_rating_time_field: str = "updated_at") -> None:
         self.world = world
         self.host = host
         self.port = port
         self.email = email
         self.api_token = api_token
         self.oauth_token = oauth_token
-        self.api = ZendeskApi(world, clock=clock, admin_email=email)
+        self.api = ZendeskApi(world, clock=clock, admin_email=email,
+                              rating_time_field=zendesk_rating_time_field)
         self.account_limiter = SlidingWindowLimiter(rate_limit_per_minute)
         self.incremental_limiter = SlidingWindowLimiter(incremental_rate_limit_per_minute)
         self.hubspot = HubSpotApi(world, hubspot_access_token, hubspot_rate_limit_per_10s,

@@ -37,6 +37,10 @@ from sandbox.world import SatisfactionRating, User, World
 INCREMENTAL_PAGE_SIZE = 1000
 #: Paths counted against the incremental-export rate limit.
 INCREMENTAL_PREFIXES = ("/api/v2/incremental/", "/api/v2/channels/voice/stats/incremental/")
+#: What the satisfaction ratings list's `start_time` / `end_time` compare: Zendesk documents
+#: "time of the oldest / most recent satisfaction rating", which reads either way; the
+#: sandbox serves `updated_at` unless told `created_at` (docs/sandbox.md).
+RATING_TIME_FIELDS = ("updated_at", "created_at")
 #: Compound score filters of the satisfaction ratings list.
 SCORE_FILTERS: dict[str, Callable[[SatisfactionRating], bool]] = {
     "offered": lambda r: r.score == "offered",
@@ -70,8 +74,12 @@ def is_incremental(path: str) -> bool:
 class WorldIndex:
     """Derived state and sort orders of a world, computed once."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, rating_time_field: str = "updated_at") -> None:
+        if rating_time_field not in RATING_TIME_FIELDS:
+            raise ValueError(f"rating_time_field must be one of {RATING_TIME_FIELDS}, "
+                             f"not {rating_time_field!r}")
         self.world = world
+        self.rating_time_field = rating_time_field
         self.users = {u.id: u for u in world.users}
         self.staff_ids = {u.id for u in world.users if u.role in ("agent", "admin")}
         latest: dict[int, SatisfactionRating] = {}
@@ -113,13 +121,15 @@ class WorldIndex:
 
     def _ratings_matching(self, score: str | None, start_time: int | None,
                           end_time: int | None) -> list[SatisfactionRating]:
-        """The ratings (sorted by id) with the ``score`` filter's score, updated between
-        ``start_time`` and ``end_time`` (epoch seconds, both included; None: unbounded)."""
+        """The ratings (sorted by id) with the ``score`` filter's score, updated (or
+        created: ``rating_time_field``) between ``start_time`` and ``end_time`` (epoch
+        seconds, both included; None: unbounded)."""
+        field = self.rating_time_field
         return [
             r for r in self.ratings
             if (not score or SCORE_FILTERS[score](r))
-            and (start_time is None or epoch(r.updated_at) >= start_time)
-            and (end_time is None or epoch(r.updated_at) <= end_time)
+            and (start_time is None or epoch(getattr(r, field)) >= start_time)
+            and (end_time is None or epoch(getattr(r, field)) <= end_time)
         ]
 
     def metrics(self) -> MetricSets:
@@ -138,9 +148,10 @@ class ZendeskApi:
     """The Zendesk endpoints the sandbox serves."""
 
     def __init__(self, world: World, clock: Callable[[], float] = time.time,
-                 admin_email: str = "admin@sandbox.example") -> None:
+                 admin_email: str = "admin@sandbox.example",
+                 rating_time_field: str = "updated_at") -> None:
         self.world = world
-        self.index = WorldIndex(world)
+        self.index = WorldIndex(world, rating_time_field)
         self.clock = clock
         self.admin_email = admin_email
         self.subdomain = world.account_subdomain

@@ -517,7 +517,10 @@ def satisfaction_ratings(
     page_size: int,
     updated: dlt.sources.incremental[datetime],
 ) -> Iterator[Any]:
-    """CSAT ratings (offered / good / bad ...) changed in the window."""
+    """CSAT ratings (offered / good / bad ...) changed in the window: those Zendesk lists
+    for the window, and the received ones it lists for the `RATING_ANSWER_SECONDS` before
+    it (an answer to a survey offered earlier, should the list's times be the creation's;
+    the window keeps the rows updated inside it)."""
     landing = _landing(
         settings.SATISFACTION_RATINGS_PATH,
         "satisfaction_ratings",
@@ -526,17 +529,22 @@ def satisfaction_ratings(
         settings.SATISFACTION_RATING_FREE_TEXT_COLUMNS,
         cursor="updated_at",
     )
-    params: dict[str, Any] = {"start_time": epoch_seconds(updated.start_value)}
+    start = epoch_seconds(updated.start_value)
+    in_window: dict[str, Any] = {"start_time": start}
     if updated.end_value is not None:
-        params["end_time"] = epoch_seconds(updated.end_value)
-    pages = cursor_list_pages(
-        client,
-        settings.SATISFACTION_RATINGS_PATH,
-        "satisfaction_ratings",
-        page_size=page_size,
-        params=params,
-    )
-    yield from landing.pages(prefetch(pages))
+        in_window["end_time"] = epoch_seconds(updated.end_value)
+    # end_time is inclusive: the earlier days end a second before the window.
+    answered_earlier = {"score": "received",
+                        "start_time": max(start - settings.RATING_ANSWER_SECONDS, 0),
+                        "end_time": start - 1}
+
+    def pages() -> Iterator[Any]:
+        for params in (in_window, answered_earlier) if start > 0 else (in_window,):
+            yield from cursor_list_pages(client, settings.SATISFACTION_RATINGS_PATH,
+                                         "satisfaction_ratings", page_size=page_size,
+                                         params=params)
+
+    yield from landing.pages(prefetch(pages()))
 
 
 @dlt.resource(

@@ -22,6 +22,14 @@ MAX_INCREMENTAL_PAGE_SIZE = 1000
 #: Incremental exports refuse a start_time less than this many seconds ago (and hold back
 #: changes that recent): a window starting later has nothing to export yet.
 INCREMENTAL_MIN_AGE_SECONDS = 60
+#: How long before a window an answered satisfaction rating may have been created (offered):
+#: the survey goes out after the ticket is solved, and the rating can change until the
+#: ticket closes, which Zendesk's automation does 4 days after solved by default and 28 at
+#: most. The ratings list's `start_time` / `end_time` are documented as the times "of the
+#: oldest / most recent satisfaction rating", which may be their creation: the ratings
+#: received in these days before a window are asked for too, and the window keeps those
+#: updated inside it.
+RATING_ANSWER_SECONDS = 28 * 24 * 3600
 #: Endpoints with cursor pagination (`page[size]`) return at most 100 items a page.
 MAX_CURSOR_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 1000

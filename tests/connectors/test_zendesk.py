@@ -468,6 +468,28 @@ def test_expected_counts_over_consecutive_windows(sandbox, world, tmp_path):
         assert landed[table] == expected[table], table
 
 
+@pytest.mark.parametrize("rating_time_field", ["updated_at", "created_at"])
+def test_ratings_answered_days_after_they_were_offered_land_over_daily_windows(
+    world, tmp_path, rating_time_field
+):
+    """Zendesk's ratings list filters on "the time of the rating", which may be its update
+    or its creation (the survey's offer): either way, nightly windows land every rating with
+    its answer, including those answered on a later day than offered."""
+    answered_later = [r for r in world.satisfaction_ratings
+                      if r.created_at.date() != r.updated_at.date()]
+    assert answered_later  # the world has some: the test could fail
+    edges = [BEGINNING, *(FIRST_DAY + timedelta(days=k) for k in range(7)), None]
+    pipeline = new_pipeline(tmp_path, DATASET)
+    with Sandbox(world, port=0, incremental_rate_limit_per_minute=None,
+                 zendesk_rating_time_field=rating_time_field) as sb:
+        for start, end in itertools.pairwise(edges):
+            pipeline.run(source_for(sb, start=start, end=end, page_size=5)
+                         .with_resources("satisfaction_ratings"))
+    landed = {row[0]: row[1:] for row in query(
+        pipeline, "SELECT id, score, epoch(updated_at) FROM satisfaction_ratings")}
+    assert landed == {r.id: (r.score, epoch(r.updated_at)) for r in world.satisfaction_ratings}
+
+
 # --- failures ---------------------------------------------------------------------------------
 
 

@@ -156,8 +156,9 @@ weighted AS (
 final AS (
     SELECT
         *,
+        -- numeric(24, 6): DuckDB's bare numeric keeps 3 decimals, PostgreSQL's all of them
         CASE WHEN weight > 0
-            THEN CAST(round(CAST(weighted_sum / weight AS numeric), 1) AS double precision)
+            THEN CAST(round(CAST(weighted_sum / weight AS numeric(24, 6)), 1) AS double precision)
         END AS health_score
     FROM weighted
 )

@@ -171,7 +171,7 @@ def test_account_health(loaded):
     assert globex["health_score"] == pytest.approx(
         round(30 + 0.2 * 100 * (1440 - 120) / 1380 + 20 + 30, 1))  # 99.1
     assert globex["risk_band"] == "healthy"
-    initech = rows["3"]  # no helpdesk organisation; 50 in April-May, nothing at June 9
+    initech = rows["3"]  # no helpdesk organisation; 50 at the end of April, then nothing
     assert initech["tickets"] == 0 and initech["frt_median_minutes"] is None
     assert initech["responsiveness_component"] is None  # no median, not 0
     assert (initech["recent_peak_mrr"], initech["revenue_component"]) == (50, 0)
@@ -179,6 +179,30 @@ def test_account_health(loaded):
     hooli = rows["4"]  # never paid, no tickets: nothing to score
     assert hooli["revenue_component"] is None and hooli["health_score"] is None
     assert hooli["risk_band"] == "unknown"
+
+
+def test_account_health_counts_a_reopened_open_ticket_and_never_leaves_0_to_100(loaded):
+    """Edge cases set in the mart's inputs, then account_health rebuilt alone: Acme's ticket
+    1 reopened and open again counts in the reopen rate (it was resolved once), and Globex
+    with a negative contract value in June is churned, its revenue component 0, not below."""
+    from pipelines.settings import Settings
+    from pipelines.transform_assets import build_model
+    from transforms import MART_MODELS
+
+    loaded.execute("UPDATE marts.ticket_metrics SET reopens = 1, final_resolved_at = NULL, "
+                   "status = 'open' WHERE ticket_id = '1'")
+    loaded.execute("UPDATE marts.account_mrr_monthly SET mrr = -20 "
+                   "WHERE account_id = '2' AND month = '2025-06-01'")
+    model = next(m for m in MART_MODELS if m.name == "account_health")
+    build_model(model, loaded, Settings.from_env())
+    rows = {r["account_id"]: r for r in loaded.query("SELECT * FROM marts.account_health")}
+    acme, globex = rows["1"], rows["2"]
+    assert (acme["resolved_tickets"], acme["reopen_rate"]) == (2, 1.0)  # tickets 1 and 3
+    assert acme["reopens_component"] == 0
+    assert (globex["current_mrr"], globex["revenue_component"]) == (-20, 0)
+    assert globex["risk_band"] == "churned"
+    assert all(0 <= r["health_score"] <= 100 for r in rows.values()
+               if r["health_score"] is not None)
 
 
 def test_tickets_carry_their_crm_account(loaded):

@@ -8,10 +8,12 @@
 --   csat:           100 x share of the window's answered ratings that are good (>= 0.75);
 --   responsiveness: 100 at a median first response (tickets created in the window) of
 --                   60 minutes or less, 0 at 1,440 (a day) or more, linear between;
---   reopens:        100 x (1 - share of the window's resolved tickets reopened);
+--   reopens:        100 x (1 - share of the window's tickets resolved at least once that
+--                   were reopened: one reopened and open again counts);
 --   revenue:        100 x MRR now / the highest month-end MRR of the months from three
---                   months earlier to now (contraction and churn in the window lower it,
---                   growth keeps 100); NULL if the account paid in none of those months.
+--                   months earlier to now, within 0-100 (contraction and churn in the
+--                   window lower it, growth keeps 100); NULL if the account paid in none of
+--                   those months.
 -- health_score = the weighted mean of the components present (csat 0.3, responsiveness
 -- 0.2, reopens 0.2, revenue 0.3), rounded to 0.1; risk_band 'churned' (paid in those
 -- months, nothing now), else 'healthy' (>= 70), 'watch' (>= 40), 'at_risk' (< 40),
@@ -45,7 +47,7 @@ account_tickets AS (
         t.ticket_id,
         t.created_at,
         t.first_response_minutes,
-        t.final_resolved_at,
+        t.first_resolved_at,
         t.reopens
     FROM marts.ticket_metrics AS t
     INNER JOIN staging.organization_accounts AS oa
@@ -58,11 +60,11 @@ ticket_window AS (
         a.crm_source,
         a.account_id,
         count(*) AS tickets,
-        count(a.final_resolved_at) AS resolved_tickets,
+        count(a.first_resolved_at) AS resolved_tickets,
         percentile_cont(0.5) WITHIN GROUP (ORDER BY a.first_response_minutes)
             AS frt_median_minutes,
         avg(CASE WHEN a.reopens > 0 THEN 1.0 ELSE 0.0 END)
-            FILTER (WHERE a.final_resolved_at IS NOT NULL) AS reopen_rate
+            FILTER (WHERE a.first_resolved_at IS NOT NULL) AS reopen_rate
     FROM account_tickets AS a
     CROSS JOIN window_days AS w
     WHERE CAST(a.created_at AT TIME ZONE :reporting_timezone AS date)
@@ -135,8 +137,10 @@ scored AS (
             THEN 100 * least(greatest((1440 - frt_median_minutes) / (1440 - 60), 0), 1)
         END AS responsiveness_component,
         100 * (1 - reopen_rate) AS reopens_component,
-        CASE WHEN recent_peak_mrr > 0 THEN 100 * current_mrr / recent_peak_mrr END
-            AS revenue_component
+        -- (a negative contract value must not push the score below 0)
+        CASE WHEN recent_peak_mrr > 0
+            THEN 100 * least(greatest(current_mrr / recent_peak_mrr, 0), 1)
+        END AS revenue_component
     FROM measured
 ),
 
@@ -188,7 +192,7 @@ SELECT
     CAST(revenue_component AS double precision) AS revenue_component,
     health_score,
     CASE
-        WHEN recent_peak_mrr > 0 AND current_mrr = 0 THEN 'churned'
+        WHEN recent_peak_mrr > 0 AND current_mrr <= 0 THEN 'churned'
         WHEN health_score >= 70 THEN 'healthy'
         WHEN health_score >= 40 THEN 'watch'
         WHEN health_score IS NOT NULL THEN 'at_risk'

@@ -540,11 +540,27 @@ def satisfaction_ratings(
 
     def pages() -> Iterator[Any]:
         for params in (in_window, answered_earlier) if start > 0 else (in_window,):
-            yield from cursor_list_pages(client, settings.SATISFACTION_RATINGS_PATH,
-                                         "satisfaction_ratings", page_size=page_size,
-                                         params=params)
+            for page in cursor_list_pages(client, settings.SATISFACTION_RATINGS_PATH,
+                                          "satisfaction_ratings", page_size=page_size,
+                                          params=params):
+                if params is answered_earlier:
+                    # Those last updated before the window were landed by an earlier one:
+                    # left out before shaping, so a malformed one is not quarantined
+                    # again every night for four weeks.
+                    page = [r for r in page if not _updated_before(r, start)]
+                if page:
+                    yield page
 
     yield from landing.pages(prefetch(pages()))
+
+
+def _updated_before(record: Any, moment: int) -> bool:
+    """Whether `record` has an `updated_at` that reads as a time before `moment` (Unix s)."""
+    try:
+        updated = parse_timestamp(record["updated_at"])
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return False
+    return updated is not None and updated.timestamp() < moment
 
 
 @dlt.resource(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import traceback
 from collections import Counter
@@ -24,6 +25,7 @@ from connectors.zendesk import zendesk_source
 from connectors.zendesk.helpers import (
     event_epoch,
     event_time,
+    parse_timestamp,
     passed,
     ticket_restart_time,
     updated_epoch,
@@ -595,6 +597,24 @@ def test_a_record_that_cannot_land_is_quarantined_naming_endpoint_and_record(
     assert row["endpoint"] == "/api/v2/groups.json" and row["record_id"] == "42"
     assert row["column_name"] == "created_at" and "yesterday-ish" in row["reason"]
     assert "secret words" not in row["record"] and '"name":"x"' in row["record"]
+
+
+def test_a_malformed_rating_from_before_the_window_is_not_quarantined_again(sandbox, tmp_path):
+    """The ratings' second request (received ones of the 28 days before the window) lists
+    ratings an earlier window landed, or quarantined: those updated before the window are
+    left out before shaping, so an old malformed one is not quarantined again each night.
+    The fault spoils the first rating of both requests' pages."""
+    window = (FIRST_DAY + timedelta(days=4), FIRST_DAY + timedelta(days=5))
+    sandbox.inject_fault(path_prefix="/api/v2/satisfaction_ratings", kind="bad_record",
+                         mode="wrong_type", field="ticket_id", times=2)
+    pipeline = new_pipeline(tmp_path, DATASET)
+    pipeline.run(source_for(sandbox, start=window[0], end=window[1])
+                 .with_resources("satisfaction_ratings"))
+    served = [r for r in sandbox.requests if r.path == "/api/v2/satisfaction_ratings.json"]
+    assert [r.query.get("score") for r in served] == [None, "received"]
+    [row] = quarantined(pipeline)  # the window's own spoilt rating only
+    updated = json.loads(row["record"])["updated_at"]
+    assert epoch(window[0]) <= epoch(parse_timestamp(updated)) < epoch(window[1])
 
 
 # --- configuration ------------------------------------------------------------------------------

@@ -311,8 +311,10 @@ class ApiClient:
             response.close()
             cause = f"HTTP {status} {reason}".strip()
             raise _Retryable(f"{cause} ({vendor_cause})" if vendor_cause else cause, retry_after)
-        if status in (401, 403):
+        if status >= 400:
             detail = self._excerpt(response)
+            code = error_code(response)
+        if status in (401, 403):
             raise ApiAuthError(
                 self._redact(
                     f"{self.source}: GET {endpoint} was refused with HTTP {status} {reason}: "
@@ -321,10 +323,9 @@ class ApiClient:
                 source=self.source,
                 endpoint=endpoint,
                 status=status,
+                error_code=self._redact(code) if code else None,
             )
         if status >= 400:
-            detail = self._excerpt(response)
-            code = error_code(response)
             raise ApiError(
                 self._redact(
                     f"{self.source}: GET {endpoint} failed with HTTP {status} {reason}. "

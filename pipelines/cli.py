@@ -166,9 +166,13 @@ def _raise_on_failure(result) -> None:
         raise CommandError(f"{step}: {reason}")
 
 
+#: The demo's survey scores cover this many days to the last reporting day.
+SURVEY_DAYS = 30
+
+
 def kpi_summary(warehouse_url: str) -> dict[str, object]:
-    """The headline KPIs, read back from marts.ticket_metrics, marts.churn_monthly and
-    marts.account_health."""
+    """The headline KPIs, read back from marts.ticket_metrics, marts.churn_monthly,
+    marts.account_health and marts.survey_scores_daily."""
     from warehouse import Warehouse
 
     warehouse = Warehouse(warehouse_url)
@@ -202,9 +206,24 @@ def kpi_summary(warehouse_url: str) -> dict[str, object]:
         "SELECT risk_band, count(*) AS accounts, max(window_end) AS window_end "
         "FROM marts.account_health GROUP BY risk_band"
     )
+    surveys = warehouse.query(
+        f"""
+        SELECT source, survey_id, survey_name, survey_type, scale_max,
+               sum(responses) AS responses, max(date) AS last_day,
+               CAST(100 * (sum(promoters) - sum(detractors)) AS double precision)
+                   / nullif(sum(responses), 0) AS nps,
+               CAST(sum(satisfied_responses) AS double precision)
+                   / nullif(sum(responses), 0) AS csat_rate,
+               sum(ces_avg * responses) / nullif(sum(responses), 0) AS ces_avg
+        FROM marts.survey_scores_daily
+        WHERE date > (SELECT max(date) FROM marts.survey_scores_daily) - {SURVEY_DAYS}
+        GROUP BY source, survey_id, survey_name, survey_type, scale_max
+        ORDER BY source, survey_id
+        """
+    )
     warehouse.dispose()
     return {**summary, "last_full_month": revenue[0] if revenue else None,
-            "health_bands": {row["risk_band"]: row for row in bands}}
+            "health_bands": {row["risk_band"]: row for row in bands}, "surveys": surveys}
 
 
 def print_summary(summary: dict[str, object]) -> None:
@@ -240,6 +259,18 @@ def print_summary(summary: dict[str, object]) -> None:
         for band in ("healthy", "watch", "at_risk", "churned", "unknown"):
             count = bands[band]["accounts"] if band in bands else 0
             print(f"  {band.replace('_', ' ') + ' (accounts)':<32} {count:>10,}")
+    surveys = summary.get("surveys") or []
+    if surveys:
+        last_day = max(survey["last_day"] for survey in surveys)
+        print(f"\nSurveys (marts.survey_scores_daily, the {SURVEY_DAYS} days to {last_day.day} "
+              f"{last_day:%B %Y}):")
+        for survey in surveys:
+            kind = survey["survey_type"]
+            score = {"nps": f"NPS {fmt(survey['nps'])}",
+                     "csat": f"CSAT {fmt_rate(survey['csat_rate'])}",
+                     "ces": f"CES {fmt(survey['ces_avg'])} of {survey['scale_max']}"}.get(kind, "")
+            name = f"{survey['survey_name'] or survey['survey_id']} ({survey['source']})"
+            print(f"  {name:<32} {score:>16}  {survey['responses']:>6,} responses")
 
 
 def sandbox_environment(sandbox, first_day: date) -> dict[str, str]:

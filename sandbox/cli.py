@@ -67,8 +67,9 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
         print(f"  ZENDESK_EMAIL={creds['email']}")
         print(f"  ZENDESK_API_TOKEN={creds['api_token']}")
         print(f"  ZENDESK_OAUTH_TOKEN={creds['oauth_token']}")
-        print(f"CRM: {len(world.crm_companies)} companies, {len(world.deals)} deals "
-              "(HubSpot CRM v3 under /crm/v3, Salesforce REST under /services/data)")
+        print(f"CRM: {len(world.crm_companies)} companies, {len(world.deals)} deals, "
+              f"{len(world.survey_responses)} survey responses (HubSpot CRM v3 under /crm/v3, "
+              "Salesforce REST under /services/data)")
         print(f"  HUBSPOT_BASE_URL={sandbox.url}")
         print(f"  HUBSPOT_ACCESS_TOKEN={creds['hubspot_access_token']}")
         print(f"  SALESFORCE_INSTANCE_URL={creds['salesforce_instance_url']}")

@@ -1,7 +1,9 @@
-"""Seeded CRM side of a generated world: companies and deals (:func:`generate_crm`).
+"""Seeded CRM side of a generated world: companies and deals (:func:`generate_crm`) and
+HubSpot survey responses (:func:`generate_survey_responses`).
 
-Uses its own ``random.Random`` stream (seeded from the world's seed), so the
-helpdesk part of a world is byte-for-byte what it was without the CRM.
+Each uses its own ``random.Random`` stream (seeded from the world's seed), so the
+helpdesk part of a world is byte-for-byte what it was without the CRM, and the
+companies and deals are what they were without the surveys.
 
 What it produces, over ``months`` calendar months ending with the world's last
 day:
@@ -20,6 +22,20 @@ day:
   ratings or waited long (> 24 h) for a first agent reply;
 * lost deals, open pipeline deals (future close dates), a few archived
   duplicates of won deals and a few deals with no company.
+
+Survey responses (HubSpot feedback submissions), over the helpdesk's ``days``
+days ending with its last day:
+
+* three surveys: NPS (``Quarterly NPS``, 0-10, by email, to contacts of the
+  organisations that have a CRM company, a contact at most once per 90 days,
+  about ``tickets / 1000`` a week, at least 2), CSAT (``Support CSAT``,
+  HubSpot's 0-2 faces) and CES (``Support effort``, 1-7) answered after ~5 %
+  of solved tickets each (EMAIL, or WEB for web, chat and messaging tickets);
+* scores worse for organisations with a worse support experience
+  (:func:`support_experience`) and, for CSAT and CES, for tickets rated bad in
+  Zendesk or whose first agent reply took over 24 hours;
+* free text on some answers (more often on detractors), ~2 % edited later
+  (``updated_at`` after the submission), ~1 % archived.
 """
 
 from __future__ import annotations
@@ -28,7 +44,17 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 
 from sandbox.crm_common import add_months
-from sandbox.world import DEAL_STAGES, CrmCompany, Deal, Organization, World
+from sandbox.world import (
+    DEAL_STAGES,
+    SURVEY_SCALES,
+    CrmCompany,
+    Deal,
+    Organization,
+    SurveyResponse,
+    Ticket,
+    World,
+    survey_response_group,
+)
 
 COMPANY_ID_BASE = 4_000_000_001
 DEAL_ID_BASE = 6_000_000_001
@@ -48,11 +74,39 @@ CRM_ONLY_FIRST = ("Alder", "Basalt", "Canyon", "Drift", "Echo", "Fjord", "Glacie
 #: Base churn probability at a renewal, by plan (annual renewals are yearly).
 BASE_CHURN = {12: 0.10, 1: 0.02}
 LONG_WAIT_SECONDS = 24 * 3600
+FEEDBACK_ID_BASE = 8_000_000_001
+#: HubSpot contact id of the k-th end user (by user id) of the helpdesk.
+CONTACT_ID_BASE = 7_000_000_001
+#: The generated surveys by hs_survey_type: (hs_survey_id, hs_survey_name).
+SURVEYS = {"NPS": (1, "Quarterly NPS"), "CSAT": (2, "Support CSAT"), "CES": (3, "Support effort")}
+#: Share of solved tickets answered with a CSAT / a CES response.
+TICKET_SURVEY_SHARE = {"CSAT": 0.05, "CES": 0.05}
+#: Ticket channels whose surveys are answered on the web (the rest by email).
+WEB_CHANNELS = ("web", "chat", "native_messaging")
+NPS_QUIET_DAYS = 90
+#: Free-text answers by response group, and how often a response carries one.
+SURVEY_COMMENTS = {
+    "DETRACTOR": ("Took days to get a first answer.", "Had to explain the problem three times.",
+                  "The issue came back a week later.", "Polite, but nothing got fixed.",
+                  "Too hard to reach a person."),
+    "PASSIVE": ("Fine, but it took a while.", "Solved in the end.", "Answer was right but slow.",
+                "OK overall; the docs could be clearer."),
+    "PROMOTER": ("Quick and friendly help!", "Fixed on the first reply, thanks.",
+                 "Great product and great support.", "The agent went above and beyond."),
+}
+COMMENT_SHARE = {"DETRACTOR": 0.45, "PASSIVE": 0.2, "PROMOTER": 0.25}
 
 
 def _at(day: date, rng: random.Random, start_hour: int = 8, end_hour: int = 20) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC) + timedelta(
         seconds=rng.randint(start_hour * 3600, end_hour * 3600 - 1))
+
+
+def _waited_long(ticket: Ticket, staff: set[int]) -> bool:
+    """Whether the ticket's first public agent reply came more than 24 hours after it."""
+    first = next((u.at for u in ticket.updates[1:] if u.author_id in staff and u.comment
+                  and u.comment.public), None)
+    return first is not None and (first - ticket.created_at).total_seconds() > LONG_WAIT_SECONDS
 
 
 def support_experience(world: World) -> dict[int, tuple[float, float]]:
@@ -65,10 +119,8 @@ def support_experience(world: World) -> dict[int, tuple[float, float]]:
     for t in world.tickets:
         if t.organization_id is None:
             continue
-        first = next((u.at for u in t.updates[1:] if u.author_id in staff and u.comment
-                      and u.comment.public), None)
         tickets[t.organization_id] = tickets.get(t.organization_id, 0) + 1
-        if first is not None and (first - t.created_at).total_seconds() > LONG_WAIT_SECONDS:
+        if _waited_long(t, staff):
             long_waits[t.organization_id] = long_waits.get(t.organization_id, 0) + 1
     rated: dict[int, int] = {}
     bad: dict[int, int] = {}
@@ -255,3 +307,108 @@ def generate_crm(world: World, seed: int, last_day: date,
             company.archived_at = company.updated_at
         out.append(company)
     return out, deals
+
+
+def _clamp(value: int, low: int, high: int) -> int:
+    return max(low, min(high, value))
+
+
+def _survey_value(rng: random.Random, survey_type: str, pain: float) -> int:
+    """An answer on the survey's scale; ``pain`` (about 0 = fine .. 1 = awful) lowers it."""
+    low, high = SURVEY_SCALES[survey_type]
+    if survey_type == "CSAT":
+        unhappy = min(0.85, 0.05 + 0.75 * pain)
+        neutral = 0.12 + 0.2 * min(1.0, pain)
+        roll = rng.random()
+        return 0 if roll < unhappy else 1 if roll < unhappy + neutral else 2
+    mean, spread, drop = {"NPS": (8.6, 1.6, 5.5), "CES": (6.0, 1.0, 4.0)}[survey_type]
+    return _clamp(round(rng.gauss(mean - drop * pain, spread)), low, high)
+
+
+def generate_survey_responses(world: World, companies: list[CrmCompany], seed: int,
+                              last_day: date, days: int = 90) -> list[SurveyResponse]:
+    """HubSpot feedback submissions (NPS, CSAT, CES) for a generated world, over its ``days``
+    days ending with ``last_day`` (deterministic per seed; its own random stream, and the
+    world and ``companies`` are only read). See the module docstring for what is made."""
+    rng = random.Random(f"surveys:{seed}")
+    first_day = last_day - timedelta(days=days - 1)
+    start = datetime.combine(first_day, time(), tzinfo=UTC)
+    end = datetime.combine(last_day + timedelta(days=1), time(), tzinfo=UTC)
+    latest = end - timedelta(seconds=1)
+    staff = {u.id for u in world.users if u.role in ("agent", "admin")}
+    end_users = sorted((u for u in world.users if u.role == "end-user"), key=lambda u: u.id)
+    contact_of = {u.id: CONTACT_ID_BASE + k for k, u in enumerate(end_users)}
+    experience = support_experience(world)
+    org_pain = {org: bad + 0.5 * long for org, (bad, long) in experience.items()}
+    typical = sorted(org_pain.values())[len(org_pain) // 2] if org_pain else 0.0
+    rated_bad = {r.ticket_id for r in world.satisfaction_ratings if r.score == "bad"}
+    drafts: list[SurveyResponse] = []
+
+    def draft(survey_type: str, value: int, at: datetime, contact: int, channel: str) -> None:
+        survey_id, name = SURVEYS[survey_type]
+        group = survey_response_group(survey_type, value) or "PASSIVE"
+        content = rng.choice(SURVEY_COMMENTS[group]) \
+            if rng.random() < COMMENT_SHARE[group] else None
+        drafts.append(SurveyResponse(
+            id=0, survey_id=survey_id, survey_name=name, survey_type=survey_type, value=value,
+            submitted_at=at, contact_id=contact, channel=channel, content=content))
+
+    # CSAT and CES: answered a little after a ticket's first solve in the window
+    for ticket in sorted(world.tickets, key=lambda t: t.id):
+        solved = next((u.at for u in ticket.updates if u.status == "solved"), None)
+        contact = contact_of.get(ticket.requester_id)
+        if solved is None or contact is None or not start <= solved < end:
+            continue
+        relative = org_pain.get(ticket.organization_id or 0, typical) - typical
+        pain = max(0.0, relative + 0.5 * (ticket.id in rated_bad)
+                   + 0.3 * _waited_long(ticket, staff))
+        channel = "WEB" if ticket.channel in WEB_CHANNELS else "EMAIL"
+        for survey_type, share in TICKET_SURVEY_SHARE.items():
+            if rng.random() >= share:
+                continue
+            at = solved + timedelta(seconds=rng.randint(600, 2 * 86_400))
+            if at < end:  # later answers are not in yet
+                draft(survey_type, _survey_value(rng, survey_type, pain), at, contact, channel)
+
+    # NPS: contacts of the CRM's (live) companies, at most once a quarter each
+    domains = {c.domain for c in companies if c.domain and not c.archived}
+    org_ids = {o.id for o in world.organizations if o.domain_names
+               and o.domain_names[0] in domains}
+    audience = [u for u in end_users if u.organization_id in org_ids]
+    per_day = max(2.0, len(world.tickets) / 1000) / 7
+    answered: dict[int, date] = {}
+    for k in range(days):
+        day = first_day + timedelta(days=k)
+        rate = per_day * (1.2 if day.isoweekday() <= 5 else 0.5)
+        count = int(rate) + (rng.random() < rate - int(rate))
+        for _ in range(count if audience else 0):
+            user = rng.choice(audience)
+            contact = contact_of[user.id]
+            at = _at(day, rng, 12, 23)
+            if contact in answered and (day - answered[contact]).days < NPS_QUIET_DAYS:
+                continue
+            answered[contact] = day
+            pain = max(0.0, org_pain.get(user.organization_id or 0, typical) - typical)
+            draft("NPS", _survey_value(rng, "NPS", pain), at, contact, "EMAIL")
+
+    out = sorted(drafts, key=lambda r: (r.submitted_at, r.survey_id, r.contact_id or 0))
+    for k, response in enumerate(out):
+        response.id = FEEDBACK_ID_BASE + k
+        response.created_at = min(latest, response.submitted_at
+                                  + timedelta(seconds=rng.randint(1, 90)))
+    edited = [r for r in out if rng.random() < 0.02]
+    archived = [r for r in out if rng.random() < 0.01]
+    if len(out) >= 20:  # a handful of each, however small the world
+        edited = edited or [rng.choice(out)]
+        archived = archived or [rng.choice(out)]
+    for r in edited:  # e.g. a contact merge or a corrected answer, days later
+        created = r.created_at or r.submitted_at
+        r.updated_at = max(created, min(latest, created + timedelta(
+            seconds=rng.randint(3600, 20 * 86_400))))
+    for r in archived:
+        created = r.created_at or r.submitted_at
+        r.archived = True
+        r.archived_at = max(created, min(latest, created + timedelta(
+            seconds=rng.randint(3600, 10 * 86_400))))
+        r.updated_at = max(r.updated_at or created, r.archived_at)
+    return out

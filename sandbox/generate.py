@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sandbox import texts
 from sandbox.business_time import BusinessCalendar
-from sandbox.crm_generate import generate_crm
+from sandbox.crm_generate import generate_crm, generate_survey_responses
 from sandbox.world import (
     SYSTEM_AUTHOR_ID,
     Call,
@@ -474,7 +474,8 @@ def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
     same seed and arguments always give the same world. The CRM side (companies
     and deals over ``crm_months`` months ending on ``end_date``; 0 for none) comes
     from its own random stream (:mod:`sandbox.crm_generate`), so it never changes
-    the helpdesk data.
+    the helpdesk data; so do HubSpot's survey responses over the ``days`` days
+    (``survey_responses``; none when ``crm_months`` is 0), which change neither.
     """
     if tickets < 0 or days < 1:
         raise ValueError("tickets must be >= 0 and days >= 1")
@@ -544,4 +545,7 @@ def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
     world = World(users=users, organizations=orgs, groups=groups, schedules=schedules,
                   tickets=world_tickets, calls=ctx.calls, satisfaction_ratings=ctx.ratings)
     world.crm_companies, world.deals = generate_crm(world, seed, last_day, crm_months)
+    if crm_months >= 1:
+        world.survey_responses = generate_survey_responses(world, world.crm_companies, seed,
+                                                           last_day, days)
     return world

@@ -1,21 +1,35 @@
-"""The simulated HubSpot CRM v3 API: companies and deals (list, and the search endpoint).
+"""The simulated HubSpot CRM v3 API: companies, deals and feedback submissions (list, and
+the search endpoint).
 
 Transport-free like :mod:`sandbox.zendesk_api`; :mod:`sandbox.server` routes
 paths under ``/crm/`` here. What is served, per HubSpot's public reference:
 
-* ``GET /crm/v3/objects/{companies|deals}`` with ``limit`` (default 10, max
-  100), ``after``, ``properties`` (comma-separated or repeated),
-  ``associations`` and ``archived`` → ``{"results": [...], "paging": {"next":
-  {"after", "link"}}}`` (``paging`` only when there is a next page). Records
-  are ``{"id", "properties", "createdAt", "updatedAt", "archived"}`` (plus
-  ``archivedAt`` when archived and ``associations`` when asked for and
-  present); every property value is a string, unset ones ``null``.
-* ``POST /crm/v3/objects/{companies|deals}/search`` with ``filterGroups``,
-  ``sorts``, ``properties``, ``limit`` (max 200) and ``after`` →
-  ``{"total", "results", "paging"}``; at most 10,000 results per query (an
-  ``after`` of 10,000 or more is a 400).
+* ``GET /crm/v3/objects/{companies|deals|feedback_submissions}`` with ``limit``
+  (default 10, max 100), ``after``, ``properties`` (comma-separated or
+  repeated), ``associations`` and ``archived`` → ``{"results": [...],
+  "paging": {"next": {"after", "link"}}}`` (``paging`` only when there is a
+  next page). Records are ``{"id", "properties", "createdAt", "updatedAt",
+  "archived"}`` (plus ``archivedAt`` when archived and ``associations`` when
+  asked for and present); every property value is a string, unset ones
+  ``null``. Object types are also accepted singular (``deal``,
+  ``feedback_submission``) and by object type id (``0-2``, ``0-3``, ``0-19``).
+* ``POST /crm/v3/objects/{type}/search`` with ``filterGroups``, ``sorts``,
+  ``properties``, ``limit`` (max 200) and ``after`` → ``{"total", "results",
+  "paging"}``; at most 10,000 results per query (an ``after`` of 10,000 or
+  more is a 400).
+* Feedback submissions (survey responses, ``World.survey_responses``): HubSpot's
+  ``hs_survey_id``, ``hs_survey_name``, ``hs_survey_type`` (NPS, CSAT, CES,
+  CUSTOM), ``hs_survey_channel``, ``hs_value``, ``hs_response_group``
+  (PROMOTER, PASSIVE, DETRACTOR), ``hs_submission_timestamp``,
+  ``hs_contact_id``, ``hs_content``; they carry ``hs_createdate`` (not
+  ``createdate``), ``hs_lastmodifieddate`` and ``hs_object_id``, which are
+  also the defaults. ``associations=contacts`` lists the responding contact
+  (``feedback_submission_to_contact``); the sandbox serves no contacts.
 * Auth ``Authorization: Bearer <private-app token>``; otherwise 401 with
-  HubSpot's JSON error (``category: INVALID_AUTHENTICATION``).
+  HubSpot's JSON error (``category: INVALID_AUTHENTICATION``). A token without
+  an object type's read scope (``missing_scopes``, e.g.
+  ``crm.objects.feedback_submissions.read``) gets 403 ``MISSING_SCOPES`` with
+  the scope under ``errors[].context.requiredGranularScopes``.
 * Rate limits: a rolling 10-second burst window (default 100 requests, the
   documented private-app limit of Free/Starter accounts; 190 for
   Professional/Enterprise), an optional daily limit, and the search
@@ -48,7 +62,7 @@ from sandbox.crm_common import (
     utc,
 )
 from sandbox.limits import SlidingWindowLimiter
-from sandbox.world import CrmCompany, Deal, World
+from sandbox.world import CrmCompany, Deal, SurveyResponse, World, survey_response_group
 
 DEFAULT_HUBSPOT_TOKEN = "pat-na1-sandbox-7c2f9e4a-1b3d-4e5f-8a6b-0c9d8e7f6a5b"  # noqa: S105 - fake
 #: Largest ``limit`` of the list endpoints / of search.
@@ -56,24 +70,45 @@ LIST_MAX_LIMIT = 100
 SEARCH_MAX_LIMIT = 200
 #: Search returns at most this many results for one query.
 SEARCH_RESULT_CAP = 10_000
-#: Properties every response carries whatever was asked for.
+#: Properties every response carries whatever was asked for (companies and deals).
 ALWAYS_PROPERTIES = ("createdate", "hs_lastmodifieddate", "hs_object_id")
+#: The same per object type: feedback submissions have ``hs_createdate``, not ``createdate``.
+ALWAYS_PROPERTIES_BY_TYPE = {
+    "companies": ALWAYS_PROPERTIES,
+    "deals": ALWAYS_PROPERTIES,
+    "feedback_submissions": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+}
 #: Properties returned when none are requested (HubSpot's defaults).
 DEFAULT_PROPERTIES = {
     "companies": ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),
     "deals": ("amount", "closedate", "createdate", "dealname", "dealstage",
               "hs_lastmodifieddate", "hs_object_id", "pipeline"),
+    "feedback_submissions": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
 }
-DATETIME_PROPERTIES = {"createdate", "hs_lastmodifieddate", "closedate"}
-NUMBER_PROPERTIES = {"amount", "hs_mrr", "contract_term_months", "hs_object_id"}
+DATETIME_PROPERTIES = {"createdate", "hs_createdate", "hs_lastmodifieddate", "closedate",
+                       "hs_submission_timestamp"}
+NUMBER_PROPERTIES = {"amount", "hs_mrr", "contract_term_months", "hs_object_id", "hs_value",
+                     "hs_survey_id", "hs_contact_id"}
 #: Association type names of the v3 list endpoints: an association with the primary label
 #: is listed twice, labelled and unlabelled, with the same id (as HubSpot lists it).
 ASSOCIATION_TYPES = {("deals", "companies"): ("deal_to_company", "deal_to_company_unlabeled"),
-                     ("companies", "deals"): ("company_to_deal", "company_to_deal_unlabeled")}
+                     ("companies", "deals"): ("company_to_deal", "company_to_deal_unlabeled"),
+                     ("feedback_submissions", "contacts"): ("feedback_submission_to_contact",)}
 OBJECT_ALIASES = {"companies": "companies", "company": "companies", "0-2": "companies",
-                  "deals": "deals", "deal": "deals", "0-3": "deals"}
+                  "deals": "deals", "deal": "deals", "0-3": "deals",
+                  "feedback_submissions": "feedback_submissions",
+                  "feedback_submission": "feedback_submissions",
+                  "0-19": "feedback_submissions"}
+#: Association targets (``associations=``): the served objects, plus contacts (only as the
+#: target of a feedback submission's association; the sandbox has no contacts endpoint).
+ASSOCIATION_ALIASES = {**OBJECT_ALIASES, "contacts": "contacts", "contact": "contacts",
+                       "0-1": "contacts"}
+#: The read scope a private app needs per object type.
+READ_SCOPES = {"companies": "crm.objects.companies.read", "deals": "crm.objects.deals.read",
+               "feedback_submissions": "crm.objects.feedback_submissions.read"}
+SCOPES_LINK = "https://developers.hubspot.com/scopes"
 
-Record = CrmCompany | Deal
+Record = CrmCompany | Deal | SurveyResponse
 
 
 def hs_time(moment: datetime) -> str:
@@ -115,19 +150,76 @@ def deal_properties(deal: Deal) -> dict[str, str | None]:
     }
 
 
+def survey_created(response: SurveyResponse) -> datetime:
+    """Creation of a feedback submission (``created_at``, else ``submitted_at``)."""
+    return response.created_at or response.submitted_at
+
+
+def survey_updated(response: SurveyResponse) -> datetime:
+    """Last modification of a feedback submission (``updated_at``, else its creation)."""
+    return response.updated_at or survey_created(response)
+
+
+def feedback_submission_properties(response: SurveyResponse) -> dict[str, str | None]:
+    """Every property the sandbox knows for a feedback submission, as HubSpot strings."""
+    group = response.response_group or survey_response_group(response.survey_type,
+                                                              response.value)
+    return {
+        "hs_survey_id": str(response.survey_id),
+        "hs_survey_name": response.survey_name,
+        "hs_survey_type": response.survey_type,
+        "hs_survey_channel": response.channel,
+        "hs_value": None if response.value is None else str(response.value),
+        "hs_response_group": group,
+        "hs_submission_timestamp": hs_time(response.submitted_at),
+        "hs_contact_id": None if response.contact_id is None else str(response.contact_id),
+        "hs_content": response.content,
+        "hs_createdate": hs_time(survey_created(response)),
+        "hs_lastmodifieddate": hs_time(survey_updated(response)),
+        "hs_object_id": str(response.id),
+    }
+
+
+def record_created(record: Record) -> datetime:
+    """``createdAt`` of any served record."""
+    if isinstance(record, SurveyResponse):
+        return survey_created(record)
+    return record.created_at
+
+
+def record_updated(record: Record) -> datetime:
+    """``updatedAt`` of any served record."""
+    if isinstance(record, SurveyResponse):
+        return survey_updated(record)
+    if isinstance(record, CrmCompany):
+        return company_updated(record)
+    return deal_updated(record)
+
+
 def error_body(message: str, category: str, **extra: Any) -> dict[str, Any]:
     """HubSpot's error envelope."""
     return {"status": "error", "message": message, "correlationId": str(uuid.uuid4()),
             "category": category, **extra}
 
 
+def missing_scopes_body(*scopes: str) -> dict[str, Any]:
+    """HubSpot's 403 body for a token without a scope the call needs."""
+    return error_body(
+        "This app hasn't been granted all required scopes to make this call. Read more about "
+        f"required scopes here: {SCOPES_LINK}.", "MISSING_SCOPES",
+        errors=[{"message": "One or more of the following scopes are required.",
+                 "context": {"requiredGranularScopes": list(scopes)}}],
+        links={"scopes": SCOPES_LINK})
+
+
 class HubSpotError(Exception):
     """An error answer with HubSpot's JSON body."""
 
-    def __init__(self, status: int, message: str, category: str = "VALIDATION_ERROR") -> None:
+    def __init__(self, status: int, message: str, category: str = "VALIDATION_ERROR",
+                 body: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status = status
-        self.body = error_body(message, category)
+        self.body = body if body is not None else error_body(message, category)
 
 
 def encode_after(record_id: int) -> str:
@@ -164,15 +256,25 @@ class HubSpotApi:
     def __init__(self, world: World, token: str = DEFAULT_HUBSPOT_TOKEN,
                  rate_limit_per_10s: int | None = 100, daily_limit: int | None = None,
                  search_rate_limit_per_second: int | None = 5,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 missing_scopes: Iterable[str] = ()) -> None:
         self.world = world
         self.token = token
+        #: Object types whose read scope the token lacks (any alias): their requests are 403.
+        self.missing_scopes: set[str] = set()
+        for name in [missing_scopes] if isinstance(missing_scopes, str) else missing_scopes:
+            object_type = OBJECT_ALIASES.get(name.strip().lower())
+            if object_type is None:
+                raise ValueError(f"unknown HubSpot object type {name!r}; expected one of "
+                                 f"{', '.join(sorted(OBJECT_ALIASES))}")
+            self.missing_scopes.add(object_type)
         self.burst = SlidingWindowLimiter(rate_limit_per_10s, window=10.0, clock=clock)
         self.daily = SlidingWindowLimiter(daily_limit, window=86_400.0, clock=clock)
         self.search_limiter = SlidingWindowLimiter(search_rate_limit_per_second, window=1.0,
                                                    clock=clock)
         self.companies = sorted(world.crm_companies, key=lambda c: c.id)
         self.deals = sorted(world.deals, key=lambda d: d.id)
+        self.feedback_submissions = sorted(world.survey_responses, key=lambda r: r.id)
         self.company_ids = {c.id for c in self.companies if not c.archived}
         self.deals_by_company: dict[int, list[int]] = {}
         for d in self.deals:
@@ -181,8 +283,8 @@ class HubSpotApi:
         self.fault_bodies = {
             401: self.unauthorized().body,
             403: error_body("This app hasn't been granted all required scopes to make this "
-                            "call. Read more about required scopes here: "
-                            "https://developers.hubspot.com/scopes.", "MISSING_SCOPES"),
+                            f"call. Read more about required scopes here: {SCOPES_LINK}.",
+                            "MISSING_SCOPES"),
             404: error_body("Resource not found", "OBJECT_NOT_FOUND"),
             429: error_body("You have reached your ten_secondly_rolling limit.", "RATE_LIMITS",
                             errorType="RATE_LIMIT", policyName="TEN_SECONDLY_ROLLING"),
@@ -262,11 +364,11 @@ class HubSpotApi:
             if (match := self._SEARCH.fullmatch(path)) is not None:
                 if request.method != "POST":
                     raise HubSpotError(405, f"{request.method} is not allowed here")
-                return self.search(self._object(match.group(1)), request)
+                return self.search(self._allowed(self._object(match.group(1))), request)
             if (match := self._OBJECTS.fullmatch(path)) is not None:
                 if request.method != "GET":
                     raise HubSpotError(405, f"{request.method} is not supported by the sandbox")
-                return self.list_objects(self._object(match.group(1)), request)
+                return self.list_objects(self._allowed(self._object(match.group(1))), request)
         except HubSpotError as exc:
             return VendorResponse(exc.status, exc.body)
         return VendorResponse(404, error_body(f"Resource not found: {request.path}",
@@ -279,25 +381,38 @@ class HubSpotApi:
             raise HubSpotError(400, f"Unable to infer object type from: {name}")
         return object_type
 
+    def _allowed(self, object_type: str) -> str:
+        """``object_type``, unless the token lacks its read scope (403 MISSING_SCOPES)."""
+        if object_type in self.missing_scopes:
+            body = missing_scopes_body(READ_SCOPES[object_type])
+            raise HubSpotError(403, body["message"], body=body)
+        return object_type
+
     def _records(self, object_type: str) -> list[Record]:
-        return list(self.companies) if object_type == "companies" else list(self.deals)
+        if object_type == "companies":
+            return list(self.companies)
+        if object_type == "deals":
+            return list(self.deals)
+        return list(self.feedback_submissions)
 
     def _properties(self, object_type: str, record: Record) -> dict[str, str | None]:
         if object_type == "companies":
             return company_properties(record)  # type: ignore[arg-type]
-        return deal_properties(record)  # type: ignore[arg-type]
+        if object_type == "deals":
+            return deal_properties(record)  # type: ignore[arg-type]
+        return feedback_submission_properties(record)  # type: ignore[arg-type]
 
     def _render(self, object_type: str, record: Record, wanted: list[str] | None,
                 associations: list[str]) -> dict[str, Any]:
         known = self._properties(object_type, record)
+        always = ALWAYS_PROPERTIES_BY_TYPE[object_type]
         names = list(DEFAULT_PROPERTIES[object_type]) if not wanted else \
-            [*wanted, *(p for p in ALWAYS_PROPERTIES if p not in wanted)]
-        updated = company_updated(record) if isinstance(record, CrmCompany) \
-            else deal_updated(record)
+            [*wanted, *(p for p in always if p not in wanted)]
+        updated = record_updated(record)
         item: dict[str, Any] = {
             "id": str(record.id),
             "properties": {name: known[name] for name in names if name in known},
-            "createdAt": hs_time(record.created_at),
+            "createdAt": hs_time(record_created(record)),
             "updatedAt": hs_time(updated),
             "archived": record.archived,
         }
@@ -321,6 +436,9 @@ class HubSpotApi:
             return [company_id] if company_id in self.company_ids else []
         if object_type == "companies" and target == "deals":
             return self.deals_by_company.get(record.id, [])
+        if object_type == "feedback_submissions" and target == "contacts":
+            contact_id = record.contact_id  # type: ignore[union-attr]
+            return [] if contact_id is None else [contact_id]
         return []
 
     # -- endpoints ----------------------------------------------------------------------------
@@ -331,8 +449,9 @@ class HubSpotApi:
         limit = self._int(query, "limit", 10)
         limit = max(1, min(LIST_MAX_LIMIT, limit))
         wanted = _split(query.get("properties", []))
-        associations = [OBJECT_ALIASES[a.lower()] for a in _split(query.get("associations", []))
-                        if a.lower() in OBJECT_ALIASES]
+        associations = [ASSOCIATION_ALIASES[a.lower()]
+                        for a in _split(query.get("associations", []))
+                        if a.lower() in ASSOCIATION_ALIASES]
         archived_raw = (query.get("archived") or ["false"])[-1].lower()
         if archived_raw not in ("true", "false"):
             raise HubSpotError(400, f"Invalid value for archived: {archived_raw}")

@@ -34,7 +34,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
@@ -130,7 +130,8 @@ ZENDESK_FAULTS = FaultProfile(
 HUBSPOT_FAULTS = FaultProfile(
     vendor="hubspot", record_keys=("results",), id_field="id",
     timestamp_field="properties.createdate",
-    wrong_type_fields=("properties.amount", "properties.hs_mrr", "archived"),
+    wrong_type_fields=("properties.amount", "properties.hs_mrr", "properties.hs_value",
+                       "archived"),
     wrong_type_value="twelve", expired_cursor=_hubspot_expired,
     carries_cursor=_hubspot_cursor)
 SALESFORCE_FAULTS = FaultProfile(
@@ -152,7 +153,10 @@ class Sandbox:
     """A local Zendesk API over a :class:`~sandbox.world.World`, served on a background thread.
 
     (HubSpot and Salesforce too; ``salesforce_custom_fields=False`` serves a Salesforce org
-    without the custom field ``Contract_Term_Months__c``, see :mod:`sandbox.salesforce_api`.)
+    without the custom field ``Contract_Term_Months__c``, see :mod:`sandbox.salesforce_api`;
+    ``hubspot_missing_scopes`` names HubSpot object types, e.g. ``["feedback_submissions"]``,
+    whose read scope the private-app token lacks: their requests answer 403
+    ``MISSING_SCOPES``, see :mod:`sandbox.hubspot_api`.)
     ``zendesk_rating_time_field="created_at"``: the satisfaction ratings list's
     ``start_time`` / ``end_time`` compare the creation time instead of the last update.
     """
@@ -167,6 +171,7 @@ class Sandbox:
                  hubspot_rate_limit_per_10s: int | None = 100,
                  hubspot_daily_limit: int | None = None,
                  hubspot_search_rate_limit_per_second: int | None = 5,
+                 hubspot_missing_scopes: Iterable[str] = (),
                  salesforce_access_token: str = DEFAULT_SALESFORCE_TOKEN,
                  salesforce_daily_request_limit: int | None = 100_000,
                  salesforce_batch_size: int = 2000,
@@ -183,7 +188,8 @@ class Sandbox:
         self.account_limiter = SlidingWindowLimiter(rate_limit_per_minute)
         self.incremental_limiter = SlidingWindowLimiter(incremental_rate_limit_per_minute)
         self.hubspot = HubSpotApi(world, hubspot_access_token, hubspot_rate_limit_per_10s,
-                                  hubspot_daily_limit, hubspot_search_rate_limit_per_second)
+                                  hubspot_daily_limit, hubspot_search_rate_limit_per_second,
+                                  missing_scopes=hubspot_missing_scopes)
         self.salesforce = SalesforceApi(world, salesforce_access_token,
                                         salesforce_daily_request_limit, salesforce_batch_size,
                                         custom_fields=salesforce_custom_fields)

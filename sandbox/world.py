@@ -244,6 +244,51 @@ class Deal:
     archived: bool = False
 
 
+#: HubSpot's survey types (``hs_survey_type``) and, per type, the scale of ``hs_value``:
+#: NPS 0-10, CSAT HubSpot's three faces (0 unhappy, 1 neutral, 2 happy), CES 1-7 (1 very
+#: difficult, 7 very easy).
+SURVEY_SCALES = {"NPS": (0, 10), "CSAT": (0, 2), "CES": (1, 7)}
+
+
+def survey_response_group(survey_type: str, value: int | None) -> str | None:
+    """HubSpot's ``hs_response_group`` for a response: NPS 9-10 PROMOTER, 7-8 PASSIVE, 0-6
+    DETRACTOR; CSAT happy PROMOTER, neutral PASSIVE, unhappy DETRACTOR; CES 5-7 PROMOTER, 4
+    PASSIVE, 1-3 DETRACTOR. None for no value or another type."""
+    if value is None or survey_type not in SURVEY_SCALES:
+        return None
+    cut = {"NPS": (9, 7), "CSAT": (2, 1), "CES": (5, 4)}[survey_type]
+    return "PROMOTER" if value >= cut[0] else "PASSIVE" if value >= cut[1] else "DETRACTOR"
+
+
+@dataclass(slots=True)
+class SurveyResponse:
+    """A HubSpot feedback submission: one contact's answer to an NPS, CSAT or CES survey
+    (``/crm/v3/objects/feedback_submissions``).
+
+    ``survey_type`` is HubSpot's ``hs_survey_type`` (``NPS``, ``CSAT``, ``CES``,
+    ``CUSTOM``); ``value`` its ``hs_value`` on the type's scale (:data:`SURVEY_SCALES`);
+    ``response_group`` its ``hs_response_group`` (None: derived from the value by
+    :func:`survey_response_group`); ``channel`` its ``hs_survey_channel``; ``content`` the
+    free-text answer (``hs_content``). ``created_at`` / ``updated_at`` default to
+    ``submitted_at`` (``hs_submission_timestamp``).
+    """
+
+    id: int
+    survey_id: int
+    survey_name: str
+    survey_type: str
+    value: int | None
+    submitted_at: datetime
+    contact_id: int | None = None
+    channel: str = "EMAIL"
+    response_group: str | None = None
+    content: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    archived: bool = False
+    archived_at: datetime | None = None
+
+
 @dataclass(slots=True)
 class World:
     """Everything the sandbox serves."""
@@ -258,6 +303,7 @@ class World:
     account_subdomain: str = "sandbox"
     crm_companies: list[CrmCompany] = field(default_factory=list)
     deals: list[Deal] = field(default_factory=list)
+    survey_responses: list[SurveyResponse] = field(default_factory=list)
 
     def user(self, user_id: int) -> User | None:
         """Return the user with ``user_id`` or ``None`` (linear scan; fine for tests)."""

@@ -250,6 +250,20 @@ INNER JOIN (
     ON r.updated_at >= w.starts AND r.updated_at < w.ends
 """
 
+#: The earliest local submission day of the survey responses updated in the partition's
+#: window (`Model.changed_before_sql`): a response counts on the day it was submitted, but
+#: an answer edited later lands in a later window.
+SURVEYS_UPDATED_IN_WINDOW = """
+SELECT min(CAST(r.submitted_at AT TIME ZONE :reporting_timezone AS date))
+FROM staging.survey_responses AS r
+INNER JOIN (
+    SELECT min(day_start) AS starts, max(day_end) AS ends
+    FROM staging.reporting_days
+    WHERE date >= :range_start AND date < :range_end
+) AS w
+    ON r.updated_at >= w.starts AND r.updated_at < w.ends
+"""
+
 STAGING_MODELS: tuple[Model, ...] = (
     Model("users", "staging", ("source", "user_id")),
     Model("organizations", "staging", ("source", "organization_id")),
@@ -266,6 +280,7 @@ STAGING_MODELS: tuple[Model, ...] = (
     Model("helpdesk_ticket_metrics", "staging", ("source", "ticket_id"), per_ticket=True),
     Model("accounts", "staging", ("source", "account_id")),
     Model("contracts", "staging", ("source", "contract_id")),
+    Model("survey_responses", "staging", ("source", "response_id")),
 )
 
 INTERMEDIATE_MODELS: tuple[Model, ...] = (
@@ -295,6 +310,8 @@ MART_MODELS: tuple[Model, ...] = (
           date_column="date", changed_before_sql=CONTACTS_UPDATED_IN_WINDOW),
     Model("support_daily", "marts", ("date", "source", "channel"), date_column="date",
           changed_before_sql=CONTACTS_UPDATED_IN_WINDOW),
+    Model("survey_scores_daily", "marts", ("date", "source", "survey_id"), date_column="date",
+          changed_before_sql=SURVEYS_UPDATED_IN_WINDOW),
     Model("account_mrr_monthly", "marts", ("month", "source", "account_id"),
           date_column="month", period="month"),
     Model("churn_monthly", "marts", ("month", "segment"), date_column="month", period="month"),

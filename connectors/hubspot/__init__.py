@@ -1,16 +1,21 @@
-"""HubSpot CRM as a dlt source: companies and deals (the contracts, when won).
+"""HubSpot CRM as a dlt source: companies, deals (the contracts, when won) and survey
+responses.
 
 Tables (see docs/crm-landed-tables.md for every column):
 - `companies`: one row per company with the requested properties, merged on `id`.
 - `deals`: one row per deal with the requested properties and `company_id`, its primary
   associated company, merged on `id`.
+- `feedback_submissions`: one row per survey response (NPS, CSAT, CES) with its survey,
+  answer and submission time, merged on `id`. A token without the
+  `crm.objects.feedback_submissions.read` scope lands none (a warning says so).
 
-Both are extracted for a window [start, end) of their last change (`changed_at`: HubSpot's
+All are extracted for a window [start, end) of their last change (`changed_at`: HubSpot's
 `updatedAt`, i.e. `hs_lastmodifieddate`, or `archivedAt`). Archived objects land with
 `archived = true`, so staging can drop them. Windows are stateless when `end` is given: a
 re-run of an older window emits only what changed inside it.
 """
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -18,10 +23,17 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource, DltSource
 
-from connectors.http import DEFAULT_READ_TIMEOUT_SECONDS, ApiClient, RetryPolicy, prefetch
+from connectors.http import (
+    DEFAULT_READ_TIMEOUT_SECONDS,
+    ApiAuthError,
+    ApiClient,
+    RetryPolicy,
+    prefetch,
+)
 from connectors.hubspot import settings
 from connectors.hubspot.helpers import (
     ObjectTable,
+    SurveyResponseTable,
     build_client,
     check_won_stages,
     new_fields,
@@ -35,6 +47,8 @@ from connectors.typed_rows import Landing, with_quarantine
 from connectors.window import extract_window
 
 __all__ = ["DEFAULT_COMPANY_PROPERTIES", "DEFAULT_DEAL_PROPERTIES", "hubspot_source"]
+
+logger = logging.getLogger(__name__)
 
 # No `from __future__ import annotations` here: dlt finds a resource's incremental argument
 # by its evaluated `dlt.sources.incremental` annotation.
@@ -129,6 +143,7 @@ def _hubspot(
     resources = (
         companies(client, companies_table, page_size, window()),
         deals(client, deals_table, page_size, window()),
+        feedback_submissions(client, SurveyResponseTable(), page_size, window()),
     )
     with_quarantine(resources)
     return resources
@@ -200,3 +215,31 @@ def deals(
     """Deals (live and archived) whose last change falls in the window, each with its
     primary associated company (`associations=companies`)."""
     yield from _window_pages(client, "deals", table, page_size, changed, associations="companies")
+
+
+@dlt.resource(
+    name="feedback_submissions", primary_key="id", write_disposition="merge", max_table_nesting=0
+)
+def feedback_submissions(
+    client: ApiClient,
+    table: ObjectTable,
+    page_size: int,
+    changed: dlt.sources.incremental[datetime],
+) -> Iterator[Any]:
+    """Survey responses (live and archived) whose last change falls in the window.
+
+    HubSpot answers 403 `MISSING_SCOPES` when the token lacks
+    `crm.objects.feedback_submissions.read` (or the account has no surveys): the table then
+    lands empty, with a warning, and the source's other tables land as usual."""
+    try:
+        yield from _window_pages(client, "feedback_submissions", table, page_size, changed)
+    except ApiAuthError as error:
+        if error.status != 403 or error.error_code != settings.MISSING_SCOPES:
+            raise
+        logger.warning(
+            "%s: GET %s answered 403 %s: the token lacks the %s scope, so no survey "
+            "responses are loaded (grant the scope to the private app to load them)",
+            settings.SOURCE_NAME, table.endpoint, error.error_code,
+            settings.FEEDBACK_SUBMISSIONS_SCOPE,
+        )
+        yield dlt.mark.with_table_name(table.empty(), "feedback_submissions")

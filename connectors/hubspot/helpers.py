@@ -299,3 +299,25 @@ class ObjectTable(TypedTable):
             rejected = bad_value(field, value, data_type, exc)
             rejected.column = column
             raise rejected from None
+
+
+class SurveyResponseTable(ObjectTable):
+    """The landed columns of feedback submissions (survey responses): an object table whose
+    answer must lie on its survey type's fixed scale (`settings.SURVEY_VALUE_RANGES`)."""
+
+    def __init__(self) -> None:
+        super().__init__(settings.FEEDBACK_SUBMISSIONS_PATH, "feedback submission",
+                         settings.OBJECT_COLUMNS, settings.SURVEY_PROPERTIES)
+
+    def row(self, record: Any) -> Record:
+        """The landed row of one submission; `Rejected` if its answer is off its scale."""
+        row = super().row(record)
+        survey_type, value = row["hs_survey_type"], row["hs_value"]
+        low, high = settings.SURVEY_VALUE_RANGES.get(str(survey_type).upper(), (None, None))
+        if value is not None and low is not None and not low <= value <= high:
+            raise Rejected(
+                f"properties.hs_value = {describe(value)} is outside the {survey_type} scale "
+                f"{low}-{high}",
+                "hs_value",
+            )
+        return row

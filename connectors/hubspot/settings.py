@@ -6,12 +6,19 @@ SOURCE_NAME = "hubspot"
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 CREDENTIALS_HINT = (
     "HUBSPOT_ACCESS_TOKEN (a private-app token with the crm.objects.companies.read and "
-    "crm.objects.deals.read scopes)"
+    "crm.objects.deals.read scopes, and crm.objects.feedback_submissions.read for surveys)"
 )
 
 # Endpoints (CRM v3 objects API: list with `properties`, `associations`, `archived`, `after`).
 COMPANIES_PATH = "/crm/v3/objects/companies"
 DEALS_PATH = "/crm/v3/objects/deals"
+#: Survey responses (NPS, CSAT, CES): read-only objects of HubSpot's Service Hub.
+FEEDBACK_SUBMISSIONS_PATH = "/crm/v3/objects/feedback_submissions"
+#: The scope feedback submissions need. A token without it (or an account without Service
+#: Hub's surveys) gets HTTP 403 `MISSING_SCOPES`: the surveys are then left out with a
+#: warning, and companies and deals still land.
+FEEDBACK_SUBMISSIONS_SCOPE = "crm.objects.feedback_submissions.read"
+MISSING_SCOPES = "MISSING_SCOPES"
 #: Association type of a deal's primary company in the v3 objects API (others are
 #: `deal_to_company_unlabeled` or custom labels).
 PRIMARY_COMPANY_ASSOCIATION = "deal_to_company"
@@ -35,6 +42,25 @@ DEFAULT_DEAL_PROPERTIES = (
 )
 #: Company properties landed by default.
 DEFAULT_COMPANY_PROPERTIES = ("name", "domain", "industry")
+
+#: Feedback-submission properties landed, with their types: the survey (`hs_survey_id`,
+#: `hs_survey_name`, `hs_survey_type`: NPS, CSAT, CES or CUSTOM, `hs_survey_channel`), the
+#: answer (`hs_value` on the survey's scale, HubSpot's `hs_response_group`: PROMOTER,
+#: PASSIVE or DETRACTOR), when it was submitted and by which contact. The free-text answer
+#: (`hs_content`) is not landed (PRIVATE_FIELDS).
+SURVEY_PROPERTIES = {
+    "hs_survey_id": "text",
+    "hs_survey_name": "text",
+    "hs_survey_type": "text",
+    "hs_survey_channel": "text",
+    "hs_value": "double",
+    "hs_response_group": "text",
+    "hs_submission_timestamp": "timestamp",
+    "hs_contact_id": "text",
+}
+#: Answers outside their survey type's scale are quarantined. Only NPS's is fixed by
+#: definition (0-10); the scales of CSAT and CES surveys are the account's configuration.
+SURVEY_VALUE_RANGES = {"NPS": (0, 10)}
 
 #: The properties staging reads, by the column they land in (DESIGN.md "Contracts from the
 #: CRM"). Each is a setting: a configured property lands under this canonical column, so

@@ -28,7 +28,14 @@ from connectors.hubspot.helpers import (
     property_types,
 )
 from sandbox import Sandbox
-from sandbox.world import DEAL_STAGES, CrmCompany, Deal, World
+from sandbox.world import (
+    DEAL_STAGES,
+    CrmCompany,
+    Deal,
+    SurveyResponse,
+    World,
+    survey_response_group,
+)
 from tests.connectors.landing import columns, counts, new_pipeline, quarantined, query
 
 DATASET = "raw_hubspot"
@@ -38,9 +45,10 @@ T0 = datetime(2024, 3, 1, tzinfo=UTC)
 QUICK_RETRY = RetryPolicy(max_attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05)
 
 
-def crm_world(companies: int = 23, deals: int = 41) -> World:
-    """Companies and deals with every shape the connector meets: archived ones (a deal of
-    an archived company has no association), deals without a company, empty properties."""
+def crm_world(companies: int = 23, deals: int = 41, surveys: int = 19) -> World:
+    """Companies, deals and survey responses with every shape the connector meets: archived
+    ones (a deal of an archived company has no association), deals without a company, empty
+    properties, answers edited after they were submitted."""
     industries = ("Software", "Retail", None)
     company_list = [
         CrmCompany(
@@ -71,7 +79,30 @@ def crm_world(companies: int = 23, deals: int = 41) -> World:
         )
         for k in range(deals)
     ]
-    return World(crm_companies=company_list, deals=deal_list)
+    kinds = (("NPS", 10), ("CSAT", 2), ("CES", 7))
+    survey_list = [
+        SurveyResponse(
+            id=8000 + k,
+            survey_id=1 + k % 3,
+            survey_name=f"Survey {1 + k % 3}",
+            survey_type=kinds[k % 3][0],
+            value=k % (kinds[k % 3][1] + 1) + (k % 3 == 2),  # CES answers from 1
+            submitted_at=T0 + timedelta(hours=6 * k),
+            contact_id=7000 + k,
+            content=f"comment {k}" if k % 4 == 0 else None,
+            updated_at=T0 + timedelta(hours=6 * k + (30 if k % 5 == 4 else 0)),
+            archived=k % 8 == 7,
+            archived_at=T0 + timedelta(hours=6 * k + 50) if k % 8 == 7 else None,
+        )
+        for k in range(surveys)
+    ]
+    return World(crm_companies=company_list, deals=deal_list, survey_responses=survey_list)
+
+
+def every_table(world: World) -> dict[str, int]:
+    """Rows per landed table when the whole world is loaded."""
+    return {"companies": len(world.crm_companies), "deals": len(world.deals),
+            "feedback_submissions": len(world.survey_responses)}
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +139,7 @@ def api_error_in(exc: BaseException) -> ApiError:
     raise AssertionError(f"no ApiError behind {exc!r}")
 
 
-def changed_at(record: CrmCompany | Deal) -> datetime:
+def changed_at(record: CrmCompany | Deal | SurveyResponse) -> datetime:
     """When a world record last changed, as the connector's `changed_at` sees it."""
     updated = record.updated_at or record.created_at
     archived_at = getattr(record, "archived_at", None) if record.archived else None
@@ -122,11 +153,12 @@ def test_both_endpoints_page_and_land_the_whole_world(sandbox, world, tmp_path):
     pipeline = new_pipeline(tmp_path, DATASET)
     pipeline.run(source_for(sandbox, page_size=4))
 
-    assert counts(pipeline) == {"companies": len(world.crm_companies), "deals": len(world.deals)}
+    assert counts(pipeline) == every_table(world)
     pages = Counter(
         (r.path, r.query.get("archived")) for r in sandbox.requests if r.path.startswith("/crm/")
     )
-    for path in ("/crm/v3/objects/companies", "/crm/v3/objects/deals"):
+    for path in ("/crm/v3/objects/companies", "/crm/v3/objects/deals",
+                 "/crm/v3/objects/feedback_submissions"):
         assert pages[(path, "false")] > 1, f"{path} was not paged"
         assert pages[(path, "true")] >= 1, f"{path}: archived objects were not asked for"
     deal_requests = [r for r in sandbox.requests if r.path == "/crm/v3/objects/deals"]
@@ -180,6 +212,76 @@ def test_values_land_typed_and_match_the_world(sandbox, world, tmp_path):
     assert archived_at == [(sum(c.archived for c in world.crm_companies),)]
 
 
+def test_survey_responses_land_typed_without_their_free_text(sandbox, world, tmp_path):
+    pipeline = new_pipeline(tmp_path, DATASET)
+    pipeline.run(source_for(sandbox, page_size=5))
+
+    landed_columns = columns(pipeline, "feedback_submissions")
+    assert landed_columns["hs_value"] == "DOUBLE"
+    assert landed_columns["hs_submission_timestamp"] == "TIMESTAMP WITH TIME ZONE"
+    assert "hs_content" not in landed_columns
+    landed = {
+        row[0]: row[1:]
+        for row in query(
+            pipeline,
+            "SELECT id, hs_survey_id, hs_survey_type, hs_value, hs_response_group, "
+            "hs_submission_timestamp, hs_contact_id, archived FROM feedback_submissions",
+        )
+    }
+    assert landed == {
+        r.id: (str(r.survey_id), r.survey_type, r.value,
+               survey_response_group(r.survey_type, r.value), r.submitted_at,
+               str(r.contact_id), r.archived)
+        for r in world.survey_responses
+    }
+    assert not any("comment" in str(row) for row in query(pipeline, "SELECT * FROM "
+                                                           "feedback_submissions"))
+
+
+def test_an_nps_answer_off_its_scale_is_quarantined(sandbox, tmp_path):
+    record = ('{{"id": "{id}", "properties": {{"hs_survey_type": "NPS", "hs_value": "{value}", '
+              '"hs_content": "private words"}}, "createdAt": "2024-03-01T00:00:00Z", '
+              '"updatedAt": "2024-03-02T00:00:00Z", "archived": false}}')
+    sandbox.inject_fault(
+        path_prefix="/crm/v3/objects/feedback_submissions",
+        status=200,
+        body='{"results": [' + record.format(id=91, value=11) + ", "
+        + record.format(id=92, value=7) + "]}",
+    )
+    pipeline = new_pipeline(tmp_path, DATASET)
+    pipeline.run(source_for(sandbox).with_resources("feedback_submissions"))
+    assert query(pipeline, "SELECT id, hs_value FROM feedback_submissions WHERE id IN (91, 92)") \
+        == [(92, 7.0)]
+    [row] = quarantined(pipeline)
+    assert (row["table_name"], row["record_id"], row["column_name"]) == (
+        "feedback_submissions", "91", "hs_value")
+    assert "outside the NPS scale 0-10" in row["reason"]
+    assert "private words" not in str(row)
+
+
+def test_a_token_without_the_survey_scope_still_lands_companies_and_deals(
+    world, tmp_path, caplog
+):
+    """HubSpot answers 403 MISSING_SCOPES for feedback submissions: a warning names the
+    scope, the table lands empty, the other tables land whole."""
+    with Sandbox(world, port=0, hubspot_missing_scopes=["feedback_submissions"]) as sb:
+        pipeline = new_pipeline(tmp_path, DATASET)
+        with caplog.at_level(logging.WARNING, logger="connectors.hubspot"):
+            pipeline.run(source_for(sb))
+    assert counts(pipeline) == {**every_table(world), "feedback_submissions": 0}
+    warnings = [r.getMessage() for r in caplog.records if r.name == "connectors.hubspot"]
+    assert len(warnings) == 1 and "crm.objects.feedback_submissions.read" in warnings[0]
+
+
+def test_a_403_on_companies_still_stops_the_run(world, tmp_path):
+    with Sandbox(world, port=0, hubspot_missing_scopes=["companies"]) as sb:
+        with pytest.raises(Exception) as failure:
+            new_pipeline(tmp_path, DATASET).run(source_for(sb))
+    error = api_error_in(failure.value)
+    assert isinstance(error, ApiAuthError) and error.status == 403
+    assert error.error_code == "MISSING_SCOPES" and "/crm/v3/objects/companies" in str(error)
+
+
 @pytest.mark.parametrize("results, expected", [
     # HubSpot lists the primary company twice (labelled and unlabelled): one company.
     ([{"id": "7", "type": "deal_to_company"}, {"id": "7", "type": "deal_to_company_unlabeled"}],
@@ -199,7 +301,7 @@ def test_both_tables_exist_when_the_crm_is_empty(tmp_path):
     pipeline = new_pipeline(tmp_path, DATASET)
     with Sandbox(World(), port=0) as sb:
         pipeline.run(source_for(sb))
-    assert counts(pipeline) == {"companies": 0, "deals": 0}
+    assert counts(pipeline) == {"companies": 0, "deals": 0, "feedback_submissions": 0}
     assert "company_id" in columns(pipeline, "deals")
 
 
@@ -284,7 +386,8 @@ def test_a_window_lands_only_what_changed_inside_it(sandbox, world, tmp_path):
     pipeline = new_pipeline(tmp_path, DATASET)
     pipeline.run(source_for(sandbox, start=low, end=high, page_size=7))
 
-    for table, records in (("companies", world.crm_companies), ("deals", world.deals)):
+    for table, records in (("companies", world.crm_companies), ("deals", world.deals),
+                           ("feedback_submissions", world.survey_responses)):
         expected = {r.id for r in records if low <= changed_at(r) < high}
         assert 0 < len(expected) < len(records), table
         landed = {row[0] for row in query(pipeline, f"SELECT id FROM {table}")}  # noqa: S608
@@ -301,7 +404,7 @@ def test_an_older_window_never_overwrites_newer_rows_and_windows_add_up(
     assert newest and len(newest) < len(world.deals)
     for start, end in itertools.pairwise(edges[:-1]):
         pipeline.run(source_for(sandbox, start=start, end=end))
-    assert counts(pipeline) == {"companies": len(world.crm_companies), "deals": len(world.deals)}
+    assert counts(pipeline) == every_table(world)
     newest_ids = [row[0] for row in newest]
     after = query(pipeline, "SELECT * FROM deals ORDER BY id")
     assert [row for row in after if row[0] in newest_ids] == newest
@@ -318,7 +421,7 @@ def test_429_with_hubspots_body_and_5xx_are_retried(sandbox, world, tmp_path, ca
     with caplog.at_level(logging.WARNING, logger="connectors.http"):
         pipeline.run(source_for(sandbox, page_size=10))
 
-    assert counts(pipeline) == {"companies": len(world.crm_companies), "deals": len(world.deals)}
+    assert counts(pipeline) == every_table(world)
     messages = [r.getMessage() for r in caplog.records]
     assert any("HTTP 429" in m for m in messages), messages
     assert any("HTTP 502" in m for m in messages) and any("HTTP 503" in m for m in messages)
@@ -346,7 +449,7 @@ def test_the_real_rate_limit_is_survived(world, tmp_path, caplog):
         with caplog.at_level(logging.WARNING, logger="connectors.http"):
             pipeline.run(source_for(sb, page_size=20))
     assert any("HTTP 429" in r.getMessage() for r in caplog.records)
-    assert counts(pipeline) == {"companies": len(world.crm_companies), "deals": len(world.deals)}
+    assert counts(pipeline) == every_table(world)
 
 
 def test_401_is_clear_and_never_shows_the_token(sandbox, tmp_path):
@@ -394,7 +497,7 @@ def test_plain_http_is_refused_except_for_loopback(url):
 def test_https_and_loopback_and_the_default_are_accepted():
     for url in ("https://api.hubapi.com", "http://127.0.0.1:8080", "http://localhost:1", None):
         source = hubspot_source("pat-x", url, start=BEGINNING)
-        assert set(source.resources) == {"companies", "deals"}
+        assert set(source.resources) == {"companies", "deals", "feedback_submissions"}
     assert build_client("pat-x", None, None).base_url == "https://api.hubapi.com"
 
 

@@ -1,18 +1,26 @@
-"""The generated CRM side: determinism, shared domains, contract histories, end-to-end paging."""
+"""The generated CRM side: determinism, shared domains, contract histories, survey responses,
+end-to-end paging."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from statistics import mean
 
 import pytest
 import requests
 
 from sandbox import Sandbox, World, generate_world
+from sandbox import generate as generate_module
 from sandbox.crm_common import add_months
-from sandbox.crm_generate import support_experience
-from sandbox.world import Deal
+from sandbox.crm_generate import (
+    CONTACT_ID_BASE,
+    generate_crm,
+    generate_survey_responses,
+    support_experience,
+)
+from sandbox.world import SURVEY_SCALES, Deal
 
 END = date(2025, 6, 30)
 
@@ -177,3 +185,96 @@ def test_world_dataclasses_are_hand_buildable() -> None:
     deal = Deal(1, None, "x", None, date(2024, 1, 1))
     assert deal.stage == "closedwon" and deal.term_months == 12 and not deal.archived
     assert {f.name for f in dataclasses.fields(World)} >= {"crm_companies", "deals"}
+
+
+def test_survey_responses_are_deterministic_and_change_nothing_else(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    again = generate_world(seed=7, tickets=3000, days=60, end_date=END)
+    assert again.survey_responses == world.survey_responses and world.survey_responses
+    other = generate_world(seed=8, tickets=3000, days=60, end_date=END)
+    assert other.survey_responses != world.survey_responses
+    assert generate_world(seed=7, tickets=300, days=60, end_date=END,
+                          crm_months=0).survey_responses == []
+    # a world generated without the surveys has the same helpdesk, companies and deals
+    monkeypatch.setattr(generate_module, "generate_survey_responses", lambda *a, **k: [])
+    without = generate_world(seed=7, tickets=3000, days=60, end_date=END)
+    assert without.survey_responses == []
+    for name in ("users", "organizations", "groups", "schedules", "tickets", "calls",
+                 "satisfaction_ratings", "crm_companies", "deals"):
+        assert getattr(without, name) == getattr(world, name), name
+    # the generators only read the world: running them again gives the same data
+    companies, deals = generate_crm(world, 7, END, 24)
+    assert (companies, deals) == (world.crm_companies, world.deals)
+    assert generate_survey_responses(world, companies, 7, END, 60) == world.survey_responses
+    assert (world.crm_companies, world.deals) == (companies, deals)
+
+
+def test_generated_surveys_have_three_types_on_their_scales(world: World) -> None:
+    responses = world.survey_responses
+    surveys = {(r.survey_id, r.survey_name, r.survey_type) for r in responses}
+    assert surveys == {(1, "Quarterly NPS", "NPS"), (2, "Support CSAT", "CSAT"),
+                       (3, "Support effort", "CES")}
+    by_type = {t: [r for r in responses if r.survey_type == t] for t in SURVEY_SCALES}
+    # CSAT and CES after ~1 in 20 solved tickets each, NPS a handful a week
+    assert 60 <= len(by_type["CSAT"]) <= 250 and 60 <= len(by_type["CES"]) <= 250
+    assert 8 <= len(by_type["NPS"]) <= 60
+    for survey_type, items in by_type.items():
+        low, high = SURVEY_SCALES[survey_type]
+        values = {r.value for r in items}
+        assert all(v is not None and low <= v <= high for v in values), survey_type
+        assert len(values) >= 3, survey_type  # not one constant answer
+    assert {r.channel for r in by_type["NPS"]} == {"EMAIL"}
+    assert {r.channel for r in by_type["CSAT"]} == {"EMAIL", "WEB"}
+    assert len({r.id for r in responses}) == len(responses)
+    assert [r.id for r in responses] == sorted(r.id for r in responses)
+    end_users = sorted(u.id for u in world.users if u.role == "end-user")
+    contacts = {r.contact_id for r in responses}
+    assert all(c is not None and CONTACT_ID_BASE <= c < CONTACT_ID_BASE + len(end_users)
+               for c in contacts)
+    assert 0 < sum(r.content is not None for r in responses) < len(responses)
+    start = datetime(2025, 5, 2, tzinfo=UTC)  # the first of the world's 60 days
+    end = datetime.combine(END + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    for r in responses:
+        created = r.created_at or r.submitted_at
+        updated = r.updated_at or created
+        assert r.submitted_at.tzinfo is not None and start <= r.submitted_at <= created
+        assert created <= updated < end
+        assert r.response_group is None  # HubSpot's grouping of the value
+        if r.archived:
+            assert r.archived_at is not None and created <= r.archived_at <= updated
+    assert 1 <= sum(r.archived for r in responses) <= len(responses) // 20
+    edited = [r for r in responses if not r.archived and r.updated_at and r.created_at
+              and r.updated_at > r.created_at]
+    assert 1 <= len(edited) <= len(responses) // 10
+
+
+def test_survey_scores_are_worse_after_bad_support(world: World) -> None:
+    pain = {org: bad + long / 2 for org, (bad, long) in support_experience(world).items()}
+    middle = sorted(pain.values())[len(pain) // 2]
+    end_users = sorted((u for u in world.users if u.role == "end-user"), key=lambda u: u.id)
+    org_of = {CONTACT_ID_BASE + k: u.organization_id for k, u in enumerate(end_users)}
+    for survey_type in ("CSAT", "CES"):
+        worse = [r.value for r in world.survey_responses if r.survey_type == survey_type
+                 and pain.get(org_of[r.contact_id], 0.0) > middle]
+        better = [r.value for r in world.survey_responses if r.survey_type == survey_type
+                  and org_of[r.contact_id] in pain and pain[org_of[r.contact_id]] <= middle]
+        assert worse and better and mean(worse) < mean(better), survey_type
+
+
+def test_generated_feedback_submissions_page_end_to_end(big_sb: Sandbox, world: World) -> None:
+    hub = requests.Session()
+    hub.headers["Authorization"] = f"Bearer {big_sb.credentials['hubspot_access_token']}"
+    seen: dict[bool, list[int]] = {}
+    for archived in (False, True):
+        url: str | None = (f"{big_sb.url}/crm/v3/objects/feedback_submissions?limit=100"
+                           f"&archived={str(archived).lower()}"
+                           "&properties=hs_survey_type,hs_value,hs_submission_timestamp")
+        ids: list[int] = []
+        while url:
+            body = hub.get(url).json()
+            ids += [int(r["id"]) for r in body["results"]]
+            assert all(r["properties"]["hs_value"].isdigit() for r in body["results"])
+            url = body.get("paging", {}).get("next", {}).get("link")
+        seen[archived] = ids
+    assert seen[False] == sorted(r.id for r in world.survey_responses if not r.archived)
+    assert seen[True] == sorted(r.id for r in world.survey_responses if r.archived)

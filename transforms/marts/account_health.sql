@@ -17,7 +17,8 @@
 -- health_score = the weighted mean of the components present (csat 0.3, responsiveness
 -- 0.2, reopens 0.2, revenue 0.3), rounded to 0.1; risk_band 'churned' (paid in those
 -- months, nothing now), else 'healthy' (>= 70), 'watch' (>= 40), 'at_risk' (< 40),
--- 'unknown' (no component). NPS is not scored: no survey source is landed.
+-- 'unknown' (no component). NPS is not scored: survey responses (marts.survey_scores_daily)
+-- belong to contacts, which are not landed, so none can be attributed to an account.
 WITH window_days AS (
     SELECT
         CAST(CAST(day AS timestamp) - INTERVAL '89 days' AS date) AS first_day,

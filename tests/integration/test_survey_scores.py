@@ -1,0 +1,150 @@
+"""Survey scores (NPS, CSAT, CES) from HubSpot feedback submissions and the helpdesk's
+satisfaction ratings, end to end (sandbox -> connector -> staging -> marts), on both
+warehouses.
+
+The helpdesk is the hand-built world of test_ticket_metrics (loaded 2025-06-02 .. 06-09, UTC
+days), the CRM test_revenue_marts'; the survey responses are set here and every expected
+figure is worked out by hand beside them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from sandbox.world import SurveyResponse
+from tests.integration.pipeline_runner import run_world
+from tests.integration.test_revenue_marts import crm_world
+from tests.integration.test_ticket_metrics import END, START, at
+from warehouse import Warehouse
+
+DAYS = 8  # 2025-06-02 .. 2025-06-09
+
+
+def survey_world():
+    world = crm_world()
+
+    def nps(id_, value, day, hour, name="Quarterly NPS", **kw):
+        return SurveyResponse(id_, 1, name, "NPS", value, at(day, hour), contact_id=900 + id_,
+                              **kw)
+
+    def csat(id_, value, day, hour, **kw):
+        return SurveyResponse(id_, 2, "Support CSAT", "CSAT", value, at(day, hour),
+                              channel="WEB", **kw)
+
+    def ces(id_, value, day, hour, **kw):
+        return SurveyResponse(id_, 3, "Support effort", "CES", value, at(day, hour), **kw)
+
+    world.survey_responses = [
+        # June 2: promoters 10 and 9, passive 8, detractor 3 -> NPS 100 x (2 - 1) / 4 = 25;
+        # the archived 0 does not count.
+        nps(101, 10, 2, 10), nps(102, 9, 2, 11), nps(103, 8, 2, 12), nps(104, 3, 2, 13),
+        nps(105, 0, 2, 14, archived=True, archived_at=at(2, 15)),
+        # June 3: one detractor -> NPS -100; the survey renamed (its latest name is shown).
+        nps(106, 6, 3, 9, name="Quarterly NPS (Q2)"),
+        # June 2: happy, neutral, unhappy -> CSAT 1/3; June 4: a 2 that HubSpot's survey
+        # grouped as passive is not satisfied (the survey's own grouping decides).
+        csat(201, 2, 2, 9, content="Quick and friendly"), csat(202, 1, 2, 10),
+        csat(203, 0, 2, 11), csat(204, 2, 4, 9, response_group="PASSIVE"),
+        # June 2: 7 and 4 on 1-7 -> CES 5.5; June 9 at 23:30 UTC: 2 -> CES 2.
+        ces(301, 7, 2, 16), ces(302, 4, 2, 17), ces(303, 2, 9, 23),
+    ]
+    return world
+
+
+@pytest.fixture
+def loaded(monkeypatch, tmp_path, warehouse_url):
+    return run_world(monkeypatch, tmp_path, survey_world(), warehouse_url, START, END, crm=True)
+
+
+def scores(warehouse, survey_id: str) -> dict[date, dict]:
+    rows = warehouse.query(
+        "SELECT * FROM marts.survey_scores_daily WHERE survey_id = :survey ORDER BY date",
+        {"survey": survey_id},
+    )
+    return {r["date"]: r for r in rows}
+
+
+def test_survey_responses_are_staged_without_archived_ones_or_free_text(loaded):
+    rows = loaded.query("SELECT * FROM staging.survey_responses ORDER BY response_id")
+    assert [r["response_id"] for r in rows] == [
+        "101", "102", "103", "104", "106", "201", "202", "203", "204", "301", "302", "303"]
+    first = rows[0]
+    assert (first["source"], first["survey_id"], first["survey_type"], first["score"]) == (
+        "hubspot", "1", "nps", 10)
+    assert (first["scale_min"], first["scale_max"], first["response_group"]) == (0, 10,
+                                                                                 "promoter")
+    assert first["submitted_at"] == at(2, 10) and first["contact_id"] == "1001"
+    assert {r["channel"] for r in rows if r["survey_type"] == "csat"} == {"web"}
+    assert "hs_content" not in loaded.columns("raw_hubspot", "feedback_submissions")
+
+
+def test_one_row_per_day_and_survey(loaded):
+    surveys = loaded.query("SELECT DISTINCT source, survey_id, survey_type "
+                           "FROM marts.survey_scores_daily ORDER BY source, survey_id")
+    assert [(r["source"], r["survey_id"], r["survey_type"]) for r in surveys] == [
+        ("hubspot", "1", "nps"), ("hubspot", "2", "csat"), ("hubspot", "3", "ces"),
+        ("zendesk", "satisfaction_ratings", "csat")]
+    assert loaded.scalar("SELECT count(*) FROM marts.survey_scores_daily") == DAYS * 4
+    assert loaded.scalar("SELECT min(date) FROM marts.survey_scores_daily") == START
+
+
+def test_nps_hand_computed(loaded):
+    days = scores(loaded, "1")
+    june2, june3, june4 = days[date(2025, 6, 2)], days[date(2025, 6, 3)], days[date(2025, 6, 4)]
+    assert (june2["responses"], june2["promoters"], june2["passives"], june2["detractors"]) \
+        == (4, 2, 1, 1)
+    assert june2["nps"] == pytest.approx(25)
+    assert (june3["responses"], june3["nps"]) == (1, pytest.approx(-100))
+    assert (june4["responses"], june4["nps"]) == (0, None)  # no responses: NULL, not 0
+    assert {r["survey_name"] for r in days.values()} == {"Quarterly NPS (Q2)"}
+    assert june2["csat_rate"] is None and june2["ces_avg"] is None  # other survey types
+
+
+def test_csat_follows_the_surveys_own_grouping(loaded):
+    days = scores(loaded, "2")
+    june2, june4 = days[date(2025, 6, 2)], days[date(2025, 6, 4)]
+    assert (june2["responses"], june2["satisfied_responses"]) == (3, 1)
+    assert june2["csat_rate"] == pytest.approx(1 / 3)
+    assert (june2["promoters"], june2["passives"], june2["detractors"]) == (1, 1, 1)
+    assert (june4["responses"], june4["csat_rate"]) == (1, 0)
+    assert june2["nps"] is None
+
+
+def test_ces_is_the_mean_answer_with_its_scale(loaded):
+    days = scores(loaded, "3")
+    june2, june9 = days[date(2025, 6, 2)], days[date(2025, 6, 9)]
+    assert (june2["responses"], june2["ces_avg"]) == (2, pytest.approx(5.5))
+    assert (june9["responses"], june9["ces_avg"]) == (1, pytest.approx(2))
+    assert (june2["scale_min"], june2["scale_max"], june2["higher_is_better"]) == (1, 7, True)
+
+
+def test_helpdesk_ratings_agree_with_support_daily(loaded):
+    """The helpdesk's ratings are one CSAT survey: the same responses and rate per day as
+    support_daily's csat columns (good on June 2, bad on June 3; the offered one unrated)."""
+    days = scores(loaded, "satisfaction_ratings")
+    support = loaded.query(
+        "SELECT date, sum(csat_responses) AS responses, "
+        "sum(csat_rate * csat_responses) AS satisfied "
+        "FROM marts.support_daily GROUP BY date ORDER BY date")
+    assert [(d, r["responses"], r["satisfied_responses"]) for d, r in days.items()] == [
+        (s["date"], s["responses"], int(s["satisfied"] or 0)) for s in support]
+    assert (days[date(2025, 6, 2)]["csat_rate"], days[date(2025, 6, 3)]["csat_rate"]) == (1, 0)
+    assert sum(r["responses"] for r in days.values()) == 2
+
+
+def test_an_answer_edited_later_moves_its_own_day(monkeypatch, tmp_path, warehouse_url):
+    """A response submitted on June 3 and edited on June 5 lands in June 5's window (the
+    window follows the last change) but counts on June 3: the night of June 5 recomputes
+    June 3 too."""
+    world = survey_world()
+    edited = next(r for r in world.survey_responses if r.id == 106)
+    edited.value, edited.updated_at = 9, at(5, 8)
+    cut = date(2025, 6, 5)
+    run_world(monkeypatch, tmp_path, world, warehouse_url, START, cut, crm=True)
+    assert scores(Warehouse(warehouse_url), "1")[date(2025, 6, 3)]["responses"] == 0
+    warehouse = run_world(monkeypatch, tmp_path, world, warehouse_url, cut, END, crm=True,
+                          first_partition=START)
+    june3 = scores(warehouse, "1")[date(2025, 6, 3)]
+    assert (june3["responses"], june3["promoters"], june3["nps"]) == (1, 1, pytest.approx(100))

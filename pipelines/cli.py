@@ -206,20 +206,30 @@ def kpi_summary(warehouse_url: str) -> dict[str, object]:
         "SELECT risk_band, count(*) AS accounts, max(window_end) AS window_end "
         "FROM marts.account_health GROUP BY risk_band"
     )
+    # Per survey over the last SURVEY_DAYS reporting days, named as on the last day.
     surveys = warehouse.query(
-        f"""
-        SELECT source, survey_id, survey_name, survey_type, scale_max,
-               sum(responses) AS responses, max(date) AS last_day,
-               CAST(100 * (sum(promoters) - sum(detractors)) AS double precision)
-                   / nullif(sum(responses), 0) AS nps,
-               CAST(sum(satisfied_responses) AS double precision)
-                   / nullif(sum(responses), 0) AS csat_rate,
-               sum(ces_avg * responses) / nullif(sum(responses), 0) AS ces_avg
-        FROM marts.survey_scores_daily
-        WHERE date > (SELECT max(date) FROM marts.survey_scores_daily) - {SURVEY_DAYS}
-        GROUP BY source, survey_id, survey_name, survey_type, scale_max
-        ORDER BY source, survey_id
         """
+        SELECT s.source, s.survey_id, s.survey_name, s.survey_type, s.scale_max,
+               t.responses, s.date AS last_day,
+               CAST(100 * (t.promoters - t.detractors) AS double precision)
+                   / nullif(t.answered, 0) AS nps,
+               CAST(t.satisfied AS double precision) / nullif(t.answered, 0) AS csat_rate,
+               t.ces_sum / nullif(t.answered, 0) AS ces_avg
+        FROM (
+            SELECT source, survey_id, max(date) AS last_day, sum(responses) AS responses,
+                   sum(answered_responses) AS answered, sum(promoters) AS promoters,
+                   sum(detractors) AS detractors, sum(satisfied_responses) AS satisfied,
+                   sum(ces_avg * answered_responses) AS ces_sum
+            FROM marts.survey_scores_daily
+            WHERE date > (SELECT max(date) FROM marts.survey_scores_daily)
+                - CAST(:days AS integer)
+            GROUP BY source, survey_id
+        ) AS t
+        INNER JOIN marts.survey_scores_daily AS s
+            ON s.source = t.source AND s.survey_id = t.survey_id AND s.date = t.last_day
+        ORDER BY s.source, s.survey_id
+        """,
+        {"days": SURVEY_DAYS},
     )
     warehouse.dispose()
     return {**summary, "last_full_month": revenue[0] if revenue else None,

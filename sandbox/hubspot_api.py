@@ -282,9 +282,7 @@ class HubSpotApi:
                 self.deals_by_company.setdefault(d.company_id, []).append(d.id)
         self.fault_bodies = {
             401: self.unauthorized().body,
-            403: error_body("This app hasn't been granted all required scopes to make this "
-                            f"call. Read more about required scopes here: {SCOPES_LINK}.",
-                            "MISSING_SCOPES"),
+            403: missing_scopes_body(),
             404: error_body("Resource not found", "OBJECT_NOT_FOUND"),
             429: error_body("You have reached your ten_secondly_rolling limit.", "RATE_LIMITS",
                             errorType="RATE_LIMIT", policyName="TEN_SECONDLY_ROLLING"),

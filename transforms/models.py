@@ -236,12 +236,14 @@ FROM staging.ticket_status_intervals
 WHERE is_current AND status IN ('new', 'open', 'pending', 'hold')
 """
 
-#: The earliest local start day of the handle-time records updated in the partition's
-#: window (`Model.changed_before_sql`): a contact counts on the day it started, but lands
-#: when it was last updated, after its wrap-up.
-CONTACTS_UPDATED_IN_WINDOW = """
-SELECT min(CAST(r.started_at AT TIME ZONE :reporting_timezone AS date))
-FROM staging.handle_time_records AS r
+
+def updated_in_window(table: str, day_column: str) -> str:
+    """`Model.changed_before_sql` for a daily mart whose rows of `table` count on the local
+    day of `day_column` but land when last updated (`updated_at`): the earliest such day of
+    the rows the partition's window landed."""
+    return f"""
+SELECT min(CAST(r.{day_column} AT TIME ZONE :reporting_timezone AS date))
+FROM {table} AS r
 INNER JOIN (
     SELECT min(day_start) AS starts, max(day_end) AS ends
     FROM staging.reporting_days
@@ -250,19 +252,13 @@ INNER JOIN (
     ON r.updated_at >= w.starts AND r.updated_at < w.ends
 """
 
-#: The earliest local submission day of the survey responses updated in the partition's
-#: window (`Model.changed_before_sql`): a response counts on the day it was submitted, but
-#: an answer edited later lands in a later window.
-SURVEYS_UPDATED_IN_WINDOW = """
-SELECT min(CAST(r.submitted_at AT TIME ZONE :reporting_timezone AS date))
-FROM staging.survey_responses AS r
-INNER JOIN (
-    SELECT min(day_start) AS starts, max(day_end) AS ends
-    FROM staging.reporting_days
-    WHERE date >= :range_start AND date < :range_end
-) AS w
-    ON r.updated_at >= w.starts AND r.updated_at < w.ends
-"""
+
+#: A contact counts on the day it started, but lands when it was last updated, after its
+#: wrap-up.
+CONTACTS_UPDATED_IN_WINDOW = updated_in_window("staging.handle_time_records", "started_at")
+#: A survey response counts on the day it was submitted, but an answer edited or archived
+#: later lands in a later window.
+SURVEYS_UPDATED_IN_WINDOW = updated_in_window("staging.survey_responses", "submitted_at")
 
 STAGING_MODELS: tuple[Model, ...] = (
     Model("users", "staging", ("source", "user_id")),

@@ -41,7 +41,7 @@ def survey_world():
         # the archived 0 does not count.
         nps(101, 10, 2, 10), nps(102, 9, 2, 11), nps(103, 8, 2, 12), nps(104, 3, 2, 13),
         nps(105, 0, 2, 14, archived=True, archived_at=at(2, 15)),
-        # June 3: one detractor -> NPS -100; the survey renamed (its latest name is shown).
+        # June 3: one detractor -> NPS -100; the survey renamed from that day on.
         nps(106, 6, 3, 9, name="Quarterly NPS (Q2)"),
         # June 2: happy, neutral, unhappy -> CSAT 1/3; June 4: a 2 that HubSpot's survey
         # grouped as passive is not satisfied (the survey's own grouping decides).
@@ -66,10 +66,13 @@ def scores(warehouse, survey_id: str) -> dict[date, dict]:
     return {r["date"]: r for r in rows}
 
 
-def test_survey_responses_are_staged_without_archived_ones_or_free_text(loaded):
+def test_survey_responses_are_staged_archived_ones_flagged_without_free_text(loaded):
     rows = loaded.query("SELECT * FROM staging.survey_responses ORDER BY response_id")
     assert [r["response_id"] for r in rows] == [
-        "101", "102", "103", "104", "106", "201", "202", "203", "204", "301", "302", "303"]
+        "101", "102", "103", "104", "105", "106", "201", "202", "203", "204", "301", "302",
+        "303"]
+    assert [r["response_id"] for r in rows if r["is_deleted"]] == ["105"]
+    assert rows[4]["updated_at"] == at(2, 15)  # its archiving, its last change
     first = rows[0]
     assert (first["source"], first["survey_id"], first["survey_type"], first["score"]) == (
         "hubspot", "1", "nps", 10)
@@ -98,7 +101,10 @@ def test_nps_hand_computed(loaded):
     assert june2["nps"] == pytest.approx(25)
     assert (june3["responses"], june3["nps"]) == (1, pytest.approx(-100))
     assert (june4["responses"], june4["nps"]) == (0, None)  # no responses: NULL, not 0
-    assert {r["survey_name"] for r in days.values()} == {"Quarterly NPS (Q2)"}
+    # The survey's name as of each day: renamed with its June 3 response.
+    assert [days[date(2025, 6, d)]["survey_name"] for d in (2, 3, 9)] == [
+        "Quarterly NPS", "Quarterly NPS (Q2)", "Quarterly NPS (Q2)"]
+    assert june2["answered_responses"] == 4
     assert june2["csat_rate"] is None and june2["ces_avg"] is None  # other survey types
 
 
@@ -148,3 +154,36 @@ def test_an_answer_edited_later_moves_its_own_day(monkeypatch, tmp_path, warehou
                           first_partition=START)
     june3 = scores(warehouse, "1")[date(2025, 6, 3)]
     assert (june3["responses"], june3["promoters"], june3["nps"]) == (1, 1, pytest.approx(100))
+
+
+def test_a_response_archived_later_leaves_its_day(monkeypatch, tmp_path, warehouse_url):
+    """June 2's detractor (104) is archived on June 5: the night of June 5 lands the
+    archiving and recomputes June 2 without it (NPS 25 -> 100 x 2 / 3)."""
+    world = survey_world()
+    cut = date(2025, 6, 5)
+    first = run_world(monkeypatch, tmp_path, world, warehouse_url, START, cut, crm=True)
+    assert scores(first, "1")[date(2025, 6, 2)]["nps"] == pytest.approx(25)
+    archived = next(r for r in world.survey_responses if r.id == 104)
+    archived.archived, archived.archived_at = True, at(5, 8)
+    warehouse = run_world(monkeypatch, tmp_path, world, warehouse_url, cut, END, crm=True,
+                          first_partition=START)
+    june2 = scores(warehouse, "1")[date(2025, 6, 2)]
+    assert (june2["responses"], june2["detractors"]) == (3, 0)
+    assert june2["nps"] == pytest.approx(200 / 3)
+
+
+def test_an_unanswered_response_is_left_out_of_the_scores(monkeypatch, tmp_path, warehouse_url):
+    """A submission without a value (or, on CSAT, without HubSpot's group) is a response but
+    no answer: NPS and CSAT are over the answered ones."""
+    world = survey_world()
+    world.survey_responses += [
+        SurveyResponse(107, 1, "Quarterly NPS", "NPS", None, at(2, 18)),
+        SurveyResponse(205, 2, "Support CSAT", "CSAT", None, at(2, 18)),
+    ]
+    warehouse = run_world(monkeypatch, tmp_path, world, warehouse_url, START, END, crm=True)
+    nps_day = scores(warehouse, "1")[date(2025, 6, 2)]
+    csat_day = scores(warehouse, "2")[date(2025, 6, 2)]
+    assert (nps_day["responses"], nps_day["answered_responses"]) == (5, 4)
+    assert nps_day["nps"] == pytest.approx(25)
+    assert (csat_day["responses"], csat_day["answered_responses"]) == (4, 3)
+    assert csat_day["csat_rate"] == pytest.approx(1 / 3)

@@ -253,6 +253,16 @@ class ApiClient:
         `params` are merged over the query string of `path_or_url` (a `next` link keeps its
         cursor, and the caller's fixed parameters, like page size, are never lost).
         """
+        return self._request_json("GET", path_or_url, params, None)
+
+    def post_json(self, path: str, body: Any) -> Any:
+        """POST a JSON body to a read endpoint (a batch read or a search) and return the JSON
+        answer, retrying transient failures like `get_json`: only for requests that change
+        nothing, so a retry is safe."""
+        return self._request_json("POST", path, None, body)
+
+    def _request_json(self, method: str, path_or_url: str, params: Mapping[str, Any] | None,
+                      body: Any) -> Any:
         url = self.url_for(path_or_url)
         parts = urlsplit(url)
         endpoint = parts.path
@@ -263,7 +273,7 @@ class ApiClient:
         last_cause = ""
         for attempt in range(1, self.retry.max_attempts + 1):
             try:
-                return self._attempt(bare_url, query, endpoint)
+                return self._attempt(method, bare_url, query, endpoint, body)
             except _Retryable as failure:
                 last_cause = failure.cause
                 if attempt == self.retry.max_attempts:
@@ -273,8 +283,9 @@ class ApiClient:
                     wait = self.retry.backoff(attempt)
                 wait = min(wait, self.retry.max_retry_after_seconds)
                 logger.warning(
-                    "%s: GET %s failed (%s); retrying in %.1f s (attempt %d of %d)",
+                    "%s: %s %s failed (%s); retrying in %.1f s (attempt %d of %d)",
                     self.source,
+                    method,
                     endpoint,
                     failure.cause,
                     wait,
@@ -284,7 +295,7 @@ class ApiClient:
                 self._sleep(wait)
         raise ApiRetriesExhaustedError(
             self._redact(
-                f"{self.source}: GET {endpoint} failed after {self.retry.max_attempts} "
+                f"{self.source}: {method} {endpoint} failed after {self.retry.max_attempts} "
                 f"attempts; last cause: {last_cause}. The API may be rate limiting or down: "
                 "retry the run later, or raise the connector's retry settings."
             ),
@@ -292,9 +303,14 @@ class ApiClient:
             endpoint=endpoint,
         )
 
-    def _attempt(self, url: str, query: Mapping[str, Any], endpoint: str) -> Any:
+    def _attempt(self, method: str, url: str, query: Mapping[str, Any], endpoint: str,
+                 body: Any) -> Any:
         try:
-            response = self._session.get(url, params=query, timeout=self.timeout)
+            response = self._session.request(
+                method, url, params=query, timeout=self.timeout,
+                data=None if body is None else orjson.dumps(body),
+                headers=None if body is None else {"Content-Type": "application/json"},
+            )
         except requests.exceptions.RequestException as exc:
             # requests' message names only host and path; still, keep exception objects
             # (which hold the prepared request and its headers) out of what we raise.
@@ -317,7 +333,8 @@ class ApiClient:
         if status in (401, 403):
             raise ApiAuthError(
                 self._redact(
-                    f"{self.source}: GET {endpoint} was refused with HTTP {status} {reason}: "
+                    f"{self.source}: {method} {endpoint} was refused with HTTP {status} "
+                    f"{reason}: "
                     f"check {self.credentials_hint}. Response: {detail}"
                 ),
                 source=self.source,
@@ -328,7 +345,7 @@ class ApiClient:
         if status >= 400:
             raise ApiError(
                 self._redact(
-                    f"{self.source}: GET {endpoint} failed with HTTP {status} {reason}. "
+                    f"{self.source}: {method} {endpoint} failed with HTTP {status} {reason}. "
                     f"Response: {detail}"
                 ),
                 source=self.source,

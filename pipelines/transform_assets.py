@@ -6,6 +6,7 @@ graph the queries really have.
 """
 
 
+import logging
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -22,6 +23,7 @@ from transforms import (
     INTERMEDIATE_MODELS,
     MART_MODELS,
     STAGING_MODELS,
+    ColumnsChanged,
     Model,
     replace_date_range,
     replace_table,
@@ -30,6 +32,8 @@ from transforms import (
 )
 from transforms.incremental import Built, build_per_ticket
 from warehouse import Warehouse
+
+log = logging.getLogger(__name__)
 
 GROUP_BY_LAYER = {"staging": "staging", "intermediate": "staging", "marts": "marts"}
 
@@ -112,16 +116,25 @@ def build_model_days(
         )
         if earlier is not None and earlier < first_day:
             first_day = earlier
-    rows = replace_date_range(
-        warehouse,
-        model.schema,
-        model.name,
-        model_select(model, settings),
-        str(model.date_column),
-        first_day,
-        end_day,
-        params,
-    )
+    try:
+        rows = replace_date_range(
+            warehouse,
+            model.schema,
+            model.name,
+            model_select(model, settings),
+            str(model.date_column),
+            first_day,
+            end_day,
+            params,
+        )
+    except ColumnsChanged as change:
+        # A new version of the model changed its columns: the stored days cannot take the
+        # partition's rows, and days of two shapes cannot share a table. It is rebuilt for
+        # every day, once (the query covers every reporting day).
+        log.warning(f"{change}: rebuilding it for every day")
+        rows = replace_table(warehouse, model.schema, model.name,
+                             model_select(model, settings), params)
+        first_day = ALL_DATES[0]
     return rows, first_day
 
 

@@ -1,5 +1,6 @@
-"""Seeded CRM side of a generated world: companies and deals (:func:`generate_crm`) and
-HubSpot survey responses (:func:`generate_survey_responses`).
+"""Seeded CRM side of a generated world: companies and deals (:func:`generate_crm`),
+HubSpot survey responses (:func:`generate_survey_responses`) and the contacts who gave them
+(:func:`generate_crm_contacts`).
 
 Each uses its own ``random.Random`` stream (seeded from the world's seed), so the
 helpdesk part of a world is byte-for-byte what it was without the CRM, and the
@@ -36,6 +37,17 @@ days ending with its last day:
   Zendesk or whose first agent reply took over 24 hours;
 * free text on some answers (more often on detractors), ~2 % edited later
   (``updated_at`` after the submission), ~1 % archived.
+
+Contacts (HubSpot contacts), one per contact who answered a survey (its own stream too, so
+the responses are what they are without it):
+
+* ``company_id`` = the live CRM company of the end user's organisation (by its first email
+  domain); ``None`` for end users without an organisation or whose organisation has no CRM
+  company (they answer CSAT and CES after their tickets, never NPS);
+* created before the contact's first response (and before the end user's Zendesk creation),
+  modified at or after the last one (an answer updates the contact); once there are 20
+  contacts, one with a company is archived after its last answer (its responses stay, so
+  a batch read of it answers 207).
 """
 
 from __future__ import annotations
@@ -48,6 +60,7 @@ from sandbox.world import (
     DEAL_STAGES,
     SURVEY_SCALES,
     CrmCompany,
+    CrmContact,
     Deal,
     Organization,
     SurveyResponse,
@@ -325,6 +338,13 @@ def _survey_value(rng: random.Random, survey_type: str, pain: float) -> int:
     return _clamp(round(rng.gauss(mean - drop * pain, spread)), low, high)
 
 
+def contact_ids(world: World) -> dict[int, int]:
+    """The HubSpot contact id of every end user: ``CONTACT_ID_BASE + k`` for the k-th end user
+    by user id (what :func:`generate_survey_responses` puts in ``contact_id``)."""
+    end_users = sorted((u for u in world.users if u.role == "end-user"), key=lambda u: u.id)
+    return {u.id: CONTACT_ID_BASE + k for k, u in enumerate(end_users)}
+
+
 def generate_survey_responses(world: World, companies: list[CrmCompany], seed: int,
                               last_day: date, days: int = 90) -> list[SurveyResponse]:
     """HubSpot feedback submissions (NPS, CSAT, CES) for a generated world, over its ``days``
@@ -337,7 +357,7 @@ def generate_survey_responses(world: World, companies: list[CrmCompany], seed: i
     latest = end - timedelta(seconds=1)
     staff = {u.id for u in world.users if u.role in ("agent", "admin")}
     end_users = sorted((u for u in world.users if u.role == "end-user"), key=lambda u: u.id)
-    contact_of = {u.id: CONTACT_ID_BASE + k for k, u in enumerate(end_users)}
+    contact_of = contact_ids(world)
     experience = support_experience(world)
     org_pain = {org: bad + 0.5 * long for org, (bad, long) in experience.items()}
     typical = sorted(org_pain.values())[len(org_pain) // 2] if org_pain else 0.0
@@ -411,4 +431,45 @@ def generate_survey_responses(world: World, companies: list[CrmCompany], seed: i
         r.archived_at = max(created, min(latest, created + timedelta(
             seconds=rng.randint(3600, 10 * 86_400))))
         r.updated_at = max(r.updated_at or created, r.archived_at)
+    return out
+
+
+def generate_crm_contacts(world: World, companies: list[CrmCompany],
+                          responses: list[SurveyResponse], seed: int,
+                          last_day: date) -> list[CrmContact]:
+    """One HubSpot contact per distinct ``contact_id`` of ``responses`` (in id order),
+    deterministic per seed from its own random stream; the world, ``companies`` and
+    ``responses`` are only read. See the module docstring for what is made."""
+    rng = random.Random(f"contacts:{seed}")
+    latest = datetime.combine(last_day + timedelta(days=1), time(), tzinfo=UTC) \
+        - timedelta(seconds=1)
+    user_of = {contact: user_id for user_id, contact in contact_ids(world).items()}
+    users = {u.id: u for u in world.users}
+    company_by_domain: dict[str, int] = {}
+    for company in sorted(companies, key=lambda c: c.id):
+        if company.domain and not company.archived:
+            company_by_domain.setdefault(company.domain, company.id)
+    company_of_org = {o.id: company_by_domain.get(o.domain_names[0]) if o.domain_names
+                      else None for o in world.organizations}
+    answered: dict[int, list[datetime]] = {}
+    for response in responses:
+        if response.contact_id is not None:
+            answered.setdefault(response.contact_id, []).append(response.submitted_at)
+    out: list[CrmContact] = []
+    for contact_id in sorted(answered):
+        first, last = min(answered[contact_id]), max(answered[contact_id])
+        user = users.get(user_of.get(contact_id, 0))
+        org_id = user.organization_id if user is not None else None
+        company_id = company_of_org.get(org_id) if org_id is not None else None
+        anchor = min(first, user.created_at) if user is not None else first
+        created = anchor - timedelta(seconds=rng.randint(600, 30 * 86_400))
+        updated = min(latest, last + timedelta(seconds=rng.randint(60, 3 * 86_400)))
+        out.append(CrmContact(id=contact_id, company_id=company_id, created_at=created,
+                              updated_at=max(created, updated)))
+    with_company = [c for c in out if c.company_id is not None]
+    if len(out) >= 20 and with_company:  # one archived contact whose responses remain
+        gone = rng.choice(with_company)
+        gone.archived = True
+        gone.updated_at = min(latest, (gone.updated_at or gone.created_at)
+                              + timedelta(seconds=rng.randint(3600, 10 * 86_400)))
     return out

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sandbox import texts
 from sandbox.business_time import BusinessCalendar
-from sandbox.crm_generate import generate_crm, generate_survey_responses
+from sandbox.crm_generate import generate_crm, generate_crm_contacts, generate_survey_responses
 from sandbox.world import (
     SYSTEM_AUTHOR_ID,
     Call,
@@ -475,7 +475,8 @@ def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
     and deals over ``crm_months`` months ending on ``end_date``; 0 for none) comes
     from its own random stream (:mod:`sandbox.crm_generate`), so it never changes
     the helpdesk data; so do HubSpot's survey responses over the ``days`` days
-    (``survey_responses``; none when ``crm_months`` is 0), which change neither.
+    (``survey_responses``; none when ``crm_months`` is 0), which change neither, and
+    the HubSpot contacts who gave them (``crm_contacts``, with their primary company).
     """
     if tickets < 0 or days < 1:
         raise ValueError("tickets must be >= 0 and days >= 1")
@@ -548,4 +549,6 @@ def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
     if crm_months >= 1:
         world.survey_responses = generate_survey_responses(world, world.crm_companies, seed,
                                                            last_day, days)
+        world.crm_contacts = generate_crm_contacts(world, world.crm_companies,
+                                                   world.survey_responses, seed, last_day)
     return world

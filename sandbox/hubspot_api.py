@@ -1,5 +1,5 @@
-"""The simulated HubSpot CRM v3 API: companies, deals and feedback submissions (list, and
-the search endpoint).
+"""The simulated HubSpot CRM v3 API: companies, deals, feedback submissions and contacts
+(list, search and batch read).
 
 Transport-free like :mod:`sandbox.zendesk_api`; :mod:`sandbox.server` routes
 paths under ``/crm/`` here. What is served, per HubSpot's public reference:
@@ -24,7 +24,20 @@ paths under ``/crm/`` here. What is served, per HubSpot's public reference:
   ``hs_contact_id``, ``hs_content``; they carry ``hs_createdate`` (not
   ``createdate``), ``hs_lastmodifieddate`` and ``hs_object_id``, which are
   also the defaults. ``associations=contacts`` lists the responding contact
-  (``feedback_submission_to_contact``); the sandbox serves no contacts.
+  (``feedback_submission_to_contact``).
+* Contacts (``World.crm_contacts``, object type ``0-1``): ``associatedcompanyid`` (the
+  primary company), ``createdate``, ``lastmodifieddate`` (not ``hs_lastmodifieddate``)
+  and ``hs_object_id``, the last three always returned and the defaults.
+  ``associations=companies`` on the list lists the primary company
+  (``contact_to_company`` and ``contact_to_company_unlabeled``).
+* ``POST /crm/v3/objects/{type}/batch/read`` (any served type; the connector reads
+  contacts) with ``{"properties", "inputs": [{"id"}], "propertiesWithHistory"?,
+  "idProperty"?}`` and ``?archived=``: at most 100 inputs (50 with
+  ``propertiesWithHistory``; more → 400 ``VALIDATION_ERROR``), by internal id only
+  (another ``idProperty`` → 400). Answer 200 ``{"status": "COMPLETE", "results",
+  "startedAt", "completedAt"}``, each id once; when some ids are not found (archived
+  records are not found unless ``archived=true``, which finds only archived ones) 207 with
+  ``"numErrors"`` and one ``OBJECT_NOT_FOUND`` error naming them under ``context.ids``.
 * Auth ``Authorization: Bearer <private-app token>``; otherwise 401 with
   HubSpot's JSON error (``category: INVALID_AUTHENTICATION``). A token without
   an object type's read scope (``missing_scopes``, e.g.
@@ -47,7 +60,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -62,7 +75,14 @@ from sandbox.crm_common import (
     utc,
 )
 from sandbox.limits import SlidingWindowLimiter
-from sandbox.world import CrmCompany, Deal, SurveyResponse, World, survey_response_group
+from sandbox.world import (
+    CrmCompany,
+    CrmContact,
+    Deal,
+    SurveyResponse,
+    World,
+    survey_response_group,
+)
 
 DEFAULT_HUBSPOT_TOKEN = "pat-na1-sandbox-7c2f9e4a-1b3d-4e5f-8a6b-0c9d8e7f6a5b"  # noqa: S105 - fake
 #: Largest ``limit`` of the list endpoints / of search.
@@ -70,6 +90,9 @@ LIST_MAX_LIMIT = 100
 SEARCH_MAX_LIMIT = 200
 #: Search returns at most this many results for one query.
 SEARCH_RESULT_CAP = 10_000
+#: Most inputs of one batch read, and of one asking for ``propertiesWithHistory``.
+BATCH_MAX_INPUTS = 100
+BATCH_HISTORY_MAX_INPUTS = 50
 #: Properties every response carries whatever was asked for (companies and deals).
 ALWAYS_PROPERTIES = ("createdate", "hs_lastmodifieddate", "hs_object_id")
 #: The same per object type: feedback submissions have ``hs_createdate``, not ``createdate``.
@@ -77,6 +100,7 @@ ALWAYS_PROPERTIES_BY_TYPE = {
     "companies": ALWAYS_PROPERTIES,
     "deals": ALWAYS_PROPERTIES,
     "feedback_submissions": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+    "contacts": ("createdate", "lastmodifieddate", "hs_object_id"),
 }
 #: Properties returned when none are requested (HubSpot's defaults).
 DEFAULT_PROPERTIES = {
@@ -84,31 +108,38 @@ DEFAULT_PROPERTIES = {
     "deals": ("amount", "closedate", "createdate", "dealname", "dealstage",
               "hs_lastmodifieddate", "hs_object_id", "pipeline"),
     "feedback_submissions": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+    # HubSpot's defaults also name email, firstname and lastname, which the sandbox lacks
+    "contacts": ("createdate", "hs_object_id", "lastmodifieddate"),
 }
 DATETIME_PROPERTIES = {"createdate", "hs_createdate", "hs_lastmodifieddate", "closedate",
-                       "hs_submission_timestamp"}
+                       "hs_submission_timestamp", "lastmodifieddate"}
 NUMBER_PROPERTIES = {"amount", "hs_mrr", "contract_term_months", "hs_object_id", "hs_value",
-                     "hs_survey_id", "hs_contact_id"}
+                     "hs_survey_id", "hs_contact_id", "associatedcompanyid"}
 #: Association type names of the v3 list endpoints: an association with the primary label
 #: is listed twice, labelled and unlabelled, with the same id (as HubSpot lists it).
 ASSOCIATION_TYPES = {("deals", "companies"): ("deal_to_company", "deal_to_company_unlabeled"),
                      ("companies", "deals"): ("company_to_deal", "company_to_deal_unlabeled"),
-                     ("feedback_submissions", "contacts"): ("feedback_submission_to_contact",)}
+                     ("feedback_submissions", "contacts"): ("feedback_submission_to_contact",),
+                     ("contacts", "companies"): ("contact_to_company",
+                                                 "contact_to_company_unlabeled")}
 OBJECT_ALIASES = {"companies": "companies", "company": "companies", "0-2": "companies",
                   "deals": "deals", "deal": "deals", "0-3": "deals",
                   "feedback_submissions": "feedback_submissions",
                   "feedback_submission": "feedback_submissions",
-                  "0-19": "feedback_submissions"}
-#: Association targets (``associations=``): the served objects, plus contacts (only as the
-#: target of a feedback submission's association; the sandbox has no contacts endpoint).
-ASSOCIATION_ALIASES = {**OBJECT_ALIASES, "contacts": "contacts", "contact": "contacts",
-                       "0-1": "contacts"}
+                  "0-19": "feedback_submissions",
+                  "contacts": "contacts", "contact": "contacts", "0-1": "contacts"}
+#: Association targets (``associations=``): the served objects.
+ASSOCIATION_ALIASES = OBJECT_ALIASES
 #: The read scope a private app needs per object type.
 READ_SCOPES = {"companies": "crm.objects.companies.read", "deals": "crm.objects.deals.read",
-               "feedback_submissions": "crm.objects.feedback_submissions.read"}
+               "feedback_submissions": "crm.objects.feedback_submissions.read",
+               "contacts": "crm.objects.contacts.read"}
+#: HubSpot's name of an object type in batch errors ("Could not get some CONTACT objects").
+BATCH_OBJECT_NAMES = {"companies": "COMPANY", "deals": "DEAL",
+                      "feedback_submissions": "FEEDBACK_SUBMISSION", "contacts": "CONTACT"}
 SCOPES_LINK = "https://developers.hubspot.com/scopes"
 
-Record = CrmCompany | Deal | SurveyResponse
+Record = CrmCompany | Deal | SurveyResponse | CrmContact
 
 
 def hs_time(moment: datetime) -> str:
@@ -180,6 +211,21 @@ def feedback_submission_properties(response: SurveyResponse) -> dict[str, str | 
     }
 
 
+def contact_updated(contact: CrmContact) -> datetime:
+    """Last modification of a contact (``updated_at``, else its creation)."""
+    return contact.updated_at or contact.created_at
+
+
+def contact_properties(contact: CrmContact) -> dict[str, str | None]:
+    """Every property the sandbox knows for a contact, as HubSpot strings."""
+    return {
+        "associatedcompanyid": None if contact.company_id is None else str(contact.company_id),
+        "createdate": hs_time(contact.created_at),
+        "lastmodifieddate": hs_time(contact_updated(contact)),
+        "hs_object_id": str(contact.id),
+    }
+
+
 def record_created(record: Record) -> datetime:
     """``createdAt`` of any served record."""
     if isinstance(record, SurveyResponse):
@@ -193,6 +239,8 @@ def record_updated(record: Record) -> datetime:
         return survey_updated(record)
     if isinstance(record, CrmCompany):
         return company_updated(record)
+    if isinstance(record, CrmContact):
+        return contact_updated(record)
     return deal_updated(record)
 
 
@@ -220,6 +268,12 @@ class HubSpotError(Exception):
         super().__init__(message)
         self.status = status
         self.body = body if body is not None else error_body(message, category)
+
+
+def hs_instant(moment: datetime) -> str:
+    """A batch answer's ``startedAt`` / ``completedAt``: always with milliseconds."""
+    moment = utc(moment)
+    return f"{moment.strftime('%Y-%m-%dT%H:%M:%S')}.{moment.microsecond // 1000:03d}Z"
 
 
 def encode_after(record_id: int) -> str:
@@ -275,6 +329,7 @@ class HubSpotApi:
         self.companies = sorted(world.crm_companies, key=lambda c: c.id)
         self.deals = sorted(world.deals, key=lambda d: d.id)
         self.feedback_submissions = sorted(world.survey_responses, key=lambda r: r.id)
+        self.contacts = sorted(world.crm_contacts, key=lambda c: c.id)
         self.company_ids = {c.id for c in self.companies if not c.archived}
         self.deals_by_company: dict[int, list[int]] = {}
         for d in self.deals:
@@ -354,6 +409,7 @@ class HubSpotApi:
 
     _OBJECTS = re.compile(r"/crm/v3/objects/([^/]+)")
     _SEARCH = re.compile(r"/crm/v3/objects/([^/]+)/search")
+    _BATCH_READ = re.compile(r"/crm/v3/objects/([^/]+)/batch/read")
 
     def handle(self, request: CrmRequest) -> VendorResponse:
         """Answer one request under ``/crm/``."""
@@ -363,6 +419,10 @@ class HubSpotApi:
                 if request.method != "POST":
                     raise HubSpotError(405, f"{request.method} is not allowed here")
                 return self.search(self._allowed(self._object(match.group(1))), request)
+            if (match := self._BATCH_READ.fullmatch(path)) is not None:
+                if request.method != "POST":
+                    raise HubSpotError(405, f"{request.method} is not allowed here")
+                return self.batch_read(self._allowed(self._object(match.group(1))), request)
             if (match := self._OBJECTS.fullmatch(path)) is not None:
                 if request.method != "GET":
                     raise HubSpotError(405, f"{request.method} is not supported by the sandbox")
@@ -391,6 +451,8 @@ class HubSpotApi:
             return list(self.companies)
         if object_type == "deals":
             return list(self.deals)
+        if object_type == "contacts":
+            return list(self.contacts)
         return list(self.feedback_submissions)
 
     def _properties(self, object_type: str, record: Record) -> dict[str, str | None]:
@@ -398,6 +460,8 @@ class HubSpotApi:
             return company_properties(record)  # type: ignore[arg-type]
         if object_type == "deals":
             return deal_properties(record)  # type: ignore[arg-type]
+        if object_type == "contacts":
+            return contact_properties(record)  # type: ignore[arg-type]
         return feedback_submission_properties(record)  # type: ignore[arg-type]
 
     def _render(self, object_type: str, record: Record, wanted: list[str] | None,
@@ -434,6 +498,9 @@ class HubSpotApi:
             return [company_id] if company_id in self.company_ids else []
         if object_type == "companies" and target == "deals":
             return self.deals_by_company.get(record.id, [])
+        if object_type == "contacts" and target == "companies":
+            company_id = record.company_id  # type: ignore[union-attr]
+            return [company_id] if company_id in self.company_ids else []
         if object_type == "feedback_submissions" and target == "contacts":
             contact_id = record.contact_id  # type: ignore[union-attr]
             return [] if contact_id is None else [contact_id]
@@ -450,10 +517,7 @@ class HubSpotApi:
         associations = [ASSOCIATION_ALIASES[a.lower()]
                         for a in _split(query.get("associations", []))
                         if a.lower() in ASSOCIATION_ALIASES]
-        archived_raw = (query.get("archived") or ["false"])[-1].lower()
-        if archived_raw not in ("true", "false"):
-            raise HubSpotError(400, f"Invalid value for archived: {archived_raw}")
-        archived = archived_raw == "true"
+        archived = self._archived(query)
         after_raw = (query.get("after") or [""])[-1]
         after = decode_after(after_raw) if after_raw else None
         records = [r for r in self._records(object_type) if r.archived == archived
@@ -469,6 +533,13 @@ class HubSpotApi:
             body["paging"] = {"next": {
                 "after": token, "link": f"{request.base_url}{request.path.rstrip('/')}?{qs}"}}
         return VendorResponse(200, body)
+
+    @staticmethod
+    def _archived(query: dict[str, list[str]]) -> bool:
+        raw = (query.get("archived") or ["false"])[-1].lower()
+        if raw not in ("true", "false"):
+            raise HubSpotError(400, f"Invalid value for archived: {raw}")
+        return raw == "true"
 
     @staticmethod
     def _int(query: dict[str, list[str]], name: str, default: int) -> int:
@@ -520,6 +591,51 @@ class HubSpotApi:
         if offset + limit < total:
             body["paging"] = {"next": {"after": str(offset + limit)}}
         return VendorResponse(200, body)
+
+    def batch_read(self, object_type: str, request: CrmRequest) -> VendorResponse:
+        """``POST /crm/v3/objects/{type}/batch/read``: the records of up to 100 ids; 207 with
+        an ``OBJECT_NOT_FOUND`` error naming the ids not found."""
+        started = datetime.now(UTC)
+        archived = self._archived(request.query)
+        try:
+            spec = json.loads(request.body or b"{}")
+        except ValueError:
+            raise HubSpotError(400, "Invalid input JSON on line 1") from None
+        inputs = spec.get("inputs") if isinstance(spec, dict) else None
+        if not isinstance(inputs, list):
+            raise HubSpotError(400, "Invalid input JSON: inputs must be a list of {\"id\": ...}")
+        id_property = spec.get("idProperty")
+        if id_property not in (None, "", "hs_object_id"):
+            raise HubSpotError(400, f"idProperty {id_property} is not supported by the "
+                               "sandbox: batch read by internal id (hs_object_id) only")
+        with_history = [str(p) for p in spec.get("propertiesWithHistory") or []]
+        cap = BATCH_HISTORY_MAX_INPUTS if with_history else BATCH_MAX_INPUTS
+        if len(inputs) > cap:
+            what = "a batch request for property histories" if with_history else "a batch"
+            raise HubSpotError(400, f"The maximum number of inputs supported in {what} is "
+                               f"{cap}. Please reduce the number of items and try again")
+        ids: list[str] = []
+        for item in inputs:
+            raw = item.get("id") if isinstance(item, dict) else None
+            if raw is None or isinstance(raw, bool | dict | list):
+                raise HubSpotError(400, f"Invalid input: {item!r} has no id")
+            if str(raw) not in ids:  # each id once, however often it is asked for
+                ids.append(str(raw))
+        by_id = {str(r.id): r for r in self._records(object_type) if r.archived == archived}
+        wanted = [str(p) for p in spec.get("properties") or []]
+        results = [self._render(object_type, by_id[i], wanted, []) for i in ids if i in by_id]
+        missing = [i for i in ids if i not in by_id]
+        body: dict[str, Any] = {"status": "COMPLETE", "results": results}
+        if missing:
+            body["numErrors"] = 1
+            body["errors"] = [{
+                "status": "error", "category": "OBJECT_NOT_FOUND",
+                "message": f"Could not get some {BATCH_OBJECT_NAMES[object_type]} objects, they "
+                           "may be deleted or not exist. Check that ids are valid.",
+                "context": {"ids": missing}}]
+        body["startedAt"] = hs_instant(started)
+        body["completedAt"] = hs_instant(datetime.now(UTC))
+        return VendorResponse(207 if missing else 200, body)
 
 
 def _sorts(raw: list[Any]) -> list[tuple[str, bool]]:

@@ -154,7 +154,7 @@ class Sandbox:
 
     (HubSpot and Salesforce too; ``salesforce_custom_fields=False`` serves a Salesforce org
     without the custom field ``Contract_Term_Months__c``, see :mod:`sandbox.salesforce_api`;
-    ``hubspot_missing_scopes`` names HubSpot object types, e.g. ``["feedback_submissions"]``,
+    ``hubspot_missing_scopes`` names HubSpot object types, e.g. ``["contacts"]``,
     whose read scope the private-app token lacks: their requests answer 403
     ``MISSING_SCOPES``, see :mod:`sandbox.hubspot_api`.)
     ``zendesk_rating_time_field="created_at"``: the satisfaction ratings list's

@@ -244,6 +244,19 @@ class Deal:
     archived: bool = False
 
 
+@dataclass(slots=True)
+class CrmContact:
+    """A HubSpot contact: a person at a customer, here only as far as the pipeline reads it:
+    its primary company (the ``associatedcompanyid`` property; ``None``: no company).
+    Survey responses name their contact (``SurveyResponse.contact_id``)."""
+
+    id: int
+    company_id: int | None
+    created_at: datetime = DEFAULT_CREATED_AT
+    updated_at: datetime | None = None
+    archived: bool = False
+
+
 #: HubSpot's survey types (``hs_survey_type``) and, per type, the scale of ``hs_value``:
 #: NPS 0-10, CSAT HubSpot's three faces (0 unhappy, 1 neutral, 2 happy), CES 1-7 (1 very
 #: difficult, 7 very easy).
@@ -304,6 +317,7 @@ class World:
     crm_companies: list[CrmCompany] = field(default_factory=list)
     deals: list[Deal] = field(default_factory=list)
     survey_responses: list[SurveyResponse] = field(default_factory=list)
+    crm_contacts: list[CrmContact] = field(default_factory=list)
 
     def user(self, user_id: int) -> User | None:
         """Return the user with ``user_id`` or ``None`` (linear scan; fine for tests)."""

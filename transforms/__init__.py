@@ -15,10 +15,11 @@ from transforms.models import (
     Model,
     staging_sql,
 )
-from transforms.runner import replace_date_range, replace_table, replace_view
+from transforms.runner import ColumnsChanged, replace_date_range, replace_table, replace_view
 
 __all__ = [
     "ALL_MODELS",
+    "ColumnsChanged",
     "INTERMEDIATE_MODELS",
     "MART_MODELS",
     "STAGING_MODELS",

@@ -182,6 +182,17 @@ def replace_view(warehouse: Warehouse, schema: str, view: str, select_sql: str) 
         return connection.execute(sa.text(f"SELECT count(*) FROM {target}")).scalar_one()
 
 
+class ColumnsChanged(Exception):
+    """A date-partitioned table's stored columns are not those its query returns."""
+
+    def __init__(self, table: str, stored: list[str], wanted: list[str]) -> None:
+        added = [c for c in wanted if c not in stored]
+        dropped = [c for c in stored if c not in wanted]
+        super().__init__(f"{table}: the stored columns are not the model's (new: "
+                         f"{', '.join(added) or 'none'}; gone: {', '.join(dropped) or 'none'}"
+                         f"{'' if added or dropped else '; reordered'})")
+
+
 def replace_date_range(
     warehouse: Warehouse,
     schema: str,
@@ -197,12 +208,22 @@ def replace_date_range(
     `select_sql` must return only rows of that range (it receives `:range_start` and
     `:range_end`). The table is created from the query on first use. Returns the number of
     rows inserted.
+
+    A table whose columns are not the query's (a new version of the model added or renamed
+    one) cannot take the new rows: `ColumnsChanged` is raised, and the caller rebuilds the
+    table for every day (`replace_table`).
     """
     target = _qualified(warehouse, schema, table)
     column = warehouse.quote(date_column)
     bound = {**dict(params or {}), "range_start": start, "range_end": end}
     with warehouse.transaction() as connection:
         connection.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {warehouse.quote(schema)}"))
+        if warehouse.relation_kind(schema, table, connection) is not None:
+            stored = warehouse.columns(schema, table, connection)
+            wanted = list(connection.execute(
+                sa.text(f"SELECT * FROM ({select_sql}) AS q WHERE false"), bound).keys())
+            if stored != wanted:
+                raise ColumnsChanged(f"{schema}.{table}", stored, wanted)
         connection.execute(
             sa.text(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM ({select_sql}) AS q "
                     "WHERE false"),

@@ -6,8 +6,8 @@ Tables (see docs/crm-landed-tables.md for every column):
 - `deals`: one row per deal with the requested properties and `company_id`, its primary
   associated company, merged on `id`.
 - `feedback_submissions`: one row per survey response (NPS, CSAT, CES) with its survey,
-  answer and submission time, merged on `id`. A token without the
-  `crm.objects.feedback_submissions.read` scope lands none (a warning says so).
+  answer, submission time and the responding contact's primary company, merged on `id`. A
+  token without a scope for them lands none (a warning says so).
 
 All are extracted for a window [start, end) of their last change (`changed_at`: HubSpot's
 `updatedAt`, i.e. `hs_lastmodifieddate`, or `archivedAt`). Archived objects land with
@@ -32,6 +32,7 @@ from connectors.http import (
 )
 from connectors.hubspot import settings
 from connectors.hubspot.helpers import (
+    ContactCompanies,
     ObjectTable,
     SurveyResponseTable,
     build_client,
@@ -156,9 +157,11 @@ def _window_pages(
     page_size: int,
     changed: dlt.sources.incremental[datetime],
     associations: str | None = None,
+    contacts: ContactCompanies | None = None,
 ) -> Iterator[Any]:
     """Arrow pages of the objects whose `changed_at` falls in the window; one empty page if
-    none does, so the table exists anyway. Objects that cannot land are quarantined."""
+    none does, so the table exists anyway. Objects that cannot land are quarantined.
+    `contacts`: fill each row's `company_id` from its contact's company (survey responses)."""
     low, high = changed.start_value, changed.end_value
     landing = Landing(
         new_quarantine(),
@@ -175,6 +178,8 @@ def _window_pages(
         page_size=page_size,
         associations=associations,
     )
+    if contacts is not None:
+        pages = contacts.pages(pages)
     landed = False
     for page in prefetch(pages):
         kept, rows, rejections = landing.split(page)
@@ -184,6 +189,8 @@ def _window_pages(
         ]
         if len(inside) < len(rows):
             kept, rows = [kept[i] for i in inside], [rows[i] for i in inside]
+        if contacts is not None:
+            contacts.fill(rows)
         arrow_page, kept = landing.build(kept, rows, rejections)
         if arrow_page.num_rows:
             landed = True
@@ -226,20 +233,24 @@ def feedback_submissions(
     page_size: int,
     changed: dlt.sources.incremental[datetime],
 ) -> Iterator[Any]:
-    """Survey responses (live and archived) whose last change falls in the window.
+    """Survey responses (live and archived) whose last change falls in the window, each
+    with its contact's primary company (`company_id`, `ContactCompanies`).
 
-    HubSpot answers 403 `MISSING_SCOPES` when the token lacks
-    `crm.objects.feedback_submissions.read` (or the account has no surveys): the table then
-    lands empty, with a warning, and the source's other tables land as usual."""
+    HubSpot answers 403 `MISSING_SCOPES` when the token has neither
+    `crm.objects.contacts.read` nor `crm.objects.feedback_submissions.read` (or the account
+    has no surveys): the table then lands empty, with a warning, and the source's other
+    tables land as usual."""
     try:
-        yield from _window_pages(client, "feedback_submissions", table, page_size, changed)
+        yield from _window_pages(client, "feedback_submissions", table, page_size, changed,
+                                 contacts=ContactCompanies(client))
     except ApiAuthError as error:
-        if error.status != 403 or error.error_code != settings.MISSING_SCOPES:
+        if error.status != 403 or error.error_code != settings.MISSING_SCOPES \
+                or error.endpoint != table.endpoint:
             raise
         logger.warning(
-            "%s: GET %s answered 403 %s: the token lacks the %s scope, so no survey "
-            "responses are loaded (grant the scope to the private app to load them)",
+            "%s: GET %s answered 403 %s: the token has none of the scopes %s, so no survey "
+            "responses are loaded (grant one to the private app to load them)",
             settings.SOURCE_NAME, table.endpoint, error.error_code,
-            settings.FEEDBACK_SUBMISSIONS_SCOPE,
+            " or ".join(settings.FEEDBACK_SUBMISSIONS_SCOPES),
         )
         yield dlt.mark.with_table_name(table.empty(), "feedback_submissions")

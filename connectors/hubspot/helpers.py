@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from connectors.http import (
     CONNECT_TIMEOUT_SECONDS,
     DEFAULT_READ_TIMEOUT_SECONDS,
+    ApiAuthError,
     ApiClient,
     ApiError,
     ApiResponseError,
@@ -28,6 +30,8 @@ from connectors.typed_rows import (
 )
 
 Record = dict[str, Any]
+
+logger = logging.getLogger(__name__)
 
 # --- client ---------------------------------------------------------------------------------
 
@@ -303,11 +307,13 @@ class ObjectTable(TypedTable):
 
 class SurveyResponseTable(ObjectTable):
     """The landed columns of feedback submissions (survey responses): an object table whose
-    answer must lie on its survey type's fixed scale (`settings.SURVEY_VALUE_RANGES`)."""
+    answer must lie on its survey type's fixed scale (`settings.SURVEY_VALUE_RANGES`), with
+    the responding contact's primary company (`company_id`, filled by `ContactCompanies`)."""
 
     def __init__(self) -> None:
         super().__init__(settings.FEEDBACK_SUBMISSIONS_PATH, "feedback submission",
-                         settings.OBJECT_COLUMNS, settings.SURVEY_PROPERTIES)
+                         {**settings.OBJECT_COLUMNS, **settings.SURVEY_COLUMNS},
+                         settings.SURVEY_PROPERTIES)
 
     def row(self, record: Any) -> Record:
         """The landed row of one submission; `Rejected` if its answer is off its scale."""
@@ -321,3 +327,89 @@ class SurveyResponseTable(ObjectTable):
                 "hs_value",
             )
         return row
+
+
+class ContactCompanies:
+    """The primary company of the contacts who answered surveys: read in batches of at most
+    100 ids (`POST /crm/v3/objects/contacts/batch/read`, property `associatedcompanyid`),
+    each contact once a run.
+
+    `pages` passes the pages of feedback submissions through, reading the companies of each
+    page's new contacts first (on the paging thread, so the requests stay sequential);
+    `fill` then sets `company_id` on the page's rows. A contact HubSpot does not find (a 207
+    answer lists it) or without a company gets none; a token without the contacts scope (403
+    `MISSING_SCOPES`) gets one warning and no companies for the run.
+    """
+
+    def __init__(self, client: ApiClient) -> None:
+        self.client = client
+        self.companies: dict[str, int | None] = {}
+        self.allowed = True
+
+    def pages(self, pages: Iterator[list[Record]]) -> Iterator[list[Record]]:
+        """`pages` as they are, the companies of their contacts read before each is passed."""
+        for page in pages:
+            wanted = {contact_id_of(record) for record in page} - self.companies.keys()
+            wanted.discard(None)
+            ordered = sorted(wanted, key=int)
+            for start in range(0, len(ordered), settings.MAX_BATCH_READ_INPUTS):
+                self._read(ordered[start:start + settings.MAX_BATCH_READ_INPUTS])
+            yield page
+
+    def fill(self, rows: list[Record]) -> None:
+        """Set `company_id` on rows that have none, from their contact's company."""
+        for row in rows:
+            if row.get("company_id") is None:
+                row["company_id"] = self.companies.get(row.get("hs_contact_id"))
+
+    def _read(self, ids: list[str]) -> None:
+        self.companies.update(dict.fromkeys(ids))
+        if not self.allowed:
+            return
+        path = settings.CONTACTS_BATCH_READ_PATH
+        try:
+            body = self.client.post_json(path, {
+                "properties": [settings.CONTACT_COMPANY_PROPERTY],
+                "inputs": [{"id": contact_id} for contact_id in ids],
+            })
+        except ApiAuthError as error:
+            if error.status != 403 or error.error_code != settings.MISSING_SCOPES:
+                raise
+            self.allowed = False
+            logger.warning(
+                "%s: POST %s answered 403 %s: the token lacks the %s scope, so survey "
+                "responses land without their contact's company (grant the scope to the "
+                "private app to attribute them to accounts)",
+                settings.SOURCE_NAME, path, error.error_code, settings.CONTACTS_SCOPE,
+            )
+            return
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list):
+            raise ApiResponseError(
+                f"{settings.SOURCE_NAME}: POST {path} returned no 'results' list",
+                source=settings.SOURCE_NAME,
+                endpoint=path,
+            )
+        for contact in results:
+            if not isinstance(contact, dict) or str(contact.get("id")) not in self.companies:
+                continue
+            value = (contact.get("properties") or {}).get(settings.CONTACT_COMPANY_PROPERTY)
+            try:
+                self.companies[str(contact["id"])] = parse_value(value, "bigint")
+            except PARSE_ERRORS:
+                logger.warning(
+                    "%s: contact %s has %s = %s, not a company id; its survey responses land "
+                    "without a company",
+                    settings.SOURCE_NAME, contact["id"], settings.CONTACT_COMPANY_PROPERTY,
+                    describe(value),
+                )
+
+
+def contact_id_of(record: Any) -> str | None:
+    """The contact id of a feedback submission (`properties.hs_contact_id`) when it is a
+    HubSpot object id (digits), else None."""
+    properties = record.get("properties") if isinstance(record, dict) else None
+    value = properties.get("hs_contact_id") if isinstance(properties, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return value if isinstance(value, str) and value.isdigit() else None

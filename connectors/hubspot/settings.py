@@ -6,7 +6,7 @@ SOURCE_NAME = "hubspot"
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 CREDENTIALS_HINT = (
     "HUBSPOT_ACCESS_TOKEN (a private-app token with the crm.objects.companies.read and "
-    "crm.objects.deals.read scopes, and crm.objects.feedback_submissions.read for surveys)"
+    "crm.objects.deals.read scopes, and crm.objects.contacts.read for survey responses)"
 )
 
 # Endpoints (CRM v3 objects API: list with `properties`, `associations`, `archived`, `after`).
@@ -14,11 +14,18 @@ COMPANIES_PATH = "/crm/v3/objects/companies"
 DEALS_PATH = "/crm/v3/objects/deals"
 #: Survey responses (NPS, CSAT, CES): read-only objects of HubSpot's Service Hub.
 FEEDBACK_SUBMISSIONS_PATH = "/crm/v3/objects/feedback_submissions"
-#: The scope feedback submissions need. A token without it (or an account without Service
-#: Hub's surveys) gets HTTP 403 `MISSING_SCOPES`: the surveys are then left out with a
-#: warning, and companies and deals still land.
-FEEDBACK_SUBMISSIONS_SCOPE = "crm.objects.feedback_submissions.read"
+#: The scopes feedback submissions accept (either). A token with neither (or an account
+#: without Service Hub's surveys) gets HTTP 403 `MISSING_SCOPES`: the surveys are then left
+#: out with a warning, and companies and deals still land.
+FEEDBACK_SUBMISSIONS_SCOPES = ("crm.objects.contacts.read", "crm.objects.feedback_submissions.read")
 MISSING_SCOPES = "MISSING_SCOPES"
+#: A survey response names its contact; the contact's primary company (its
+#: `associatedcompanyid` property) is read in batches of at most 100 ids, which needs
+#: `crm.objects.contacts.read` (without it the responses land without a company).
+CONTACTS_BATCH_READ_PATH = "/crm/v3/objects/contacts/batch/read"
+CONTACTS_SCOPE = "crm.objects.contacts.read"
+CONTACT_COMPANY_PROPERTY = "associatedcompanyid"
+MAX_BATCH_READ_INPUTS = 100
 #: Association type of a deal's primary company in the v3 objects API (others are
 #: `deal_to_company_unlabeled` or custom labels).
 PRIMARY_COMPANY_ASSOCIATION = "deal_to_company"
@@ -58,6 +65,8 @@ SURVEY_PROPERTIES = {
     "hs_submission_timestamp": "timestamp",
     "hs_contact_id": "text",
 }
+#: Extra column of `feedback_submissions`: the responding contact's primary company.
+SURVEY_COLUMNS = {"company_id": "bigint"}
 #: Answers outside their survey type's scale are quarantined. Only NPS's is fixed by
 #: definition (0-10); the scales of CSAT and CES surveys are the account's configuration.
 SURVEY_VALUE_RANGES = {"NPS": (0, 10)}

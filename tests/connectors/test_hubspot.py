@@ -31,6 +31,7 @@ from sandbox import Sandbox
 from sandbox.world import (
     DEAL_STAGES,
     CrmCompany,
+    CrmContact,
     Deal,
     SurveyResponse,
     World,
@@ -96,7 +97,19 @@ def crm_world(companies: int = 23, deals: int = 41, surveys: int = 19) -> World:
         )
         for k in range(surveys)
     ]
-    return World(crm_companies=company_list, deals=deal_list, survey_responses=survey_list)
+    # The responding contacts: most at a company, some without one (k % 6 == 0), some that
+    # HubSpot does not find (k % 7 == 3: the batch read answers 207 for them).
+    contact_list = [
+        CrmContact(7000 + k, company_list[k % companies].id if k % 6 else None)
+        for k in range(surveys) if k % 7 != 3
+    ]
+    return World(crm_companies=company_list, deals=deal_list, survey_responses=survey_list,
+                 crm_contacts=contact_list)
+
+
+def contact_company(world: World, response: SurveyResponse) -> int | None:
+    """The company a survey response lands with: its contact's, if HubSpot finds it."""
+    return next((c.company_id for c in world.crm_contacts if c.id == response.contact_id), None)
 
 
 def every_table(world: World) -> dict[str, int]:
@@ -225,15 +238,21 @@ def test_survey_responses_land_typed_without_their_free_text(sandbox, world, tmp
         for row in query(
             pipeline,
             "SELECT id, hs_survey_id, hs_survey_type, hs_value, hs_response_group, "
-            "hs_submission_timestamp, hs_contact_id, archived FROM feedback_submissions",
+            "hs_submission_timestamp, hs_contact_id, archived, company_id "
+            "FROM feedback_submissions",
         )
     }
     assert landed == {
         r.id: (str(r.survey_id), r.survey_type, r.value,
                survey_response_group(r.survey_type, r.value), r.submitted_at,
-               str(r.contact_id), r.archived)
+               str(r.contact_id), r.archived, contact_company(world, r))
         for r in world.survey_responses
     }
+    assert {value for *_, value in landed.values()} >= {None, 1001}
+    # One batch read per page of responses, each contact asked for once.
+    reads = [r for r in sandbox.requests if r.path.endswith("/contacts/batch/read")]
+    pages = [r for r in sandbox.requests if r.path == "/crm/v3/objects/feedback_submissions"]
+    assert 0 < len(reads) <= len(pages)
     assert not any("comment" in str(row) for row in query(pipeline, "SELECT * FROM "
                                                            "feedback_submissions"))
 
@@ -271,6 +290,17 @@ def test_a_token_without_the_survey_scope_still_lands_companies_and_deals(
     assert counts(pipeline) == {**every_table(world), "feedback_submissions": 0}
     warnings = [r.getMessage() for r in caplog.records if r.name == "connectors.hubspot"]
     assert len(warnings) == 1 and "crm.objects.feedback_submissions.read" in warnings[0]
+
+
+def test_without_the_contacts_scope_responses_land_without_a_company(world, tmp_path, caplog):
+    with Sandbox(world, port=0, hubspot_missing_scopes=["contacts"]) as sb:
+        pipeline = new_pipeline(tmp_path, DATASET)
+        with caplog.at_level(logging.WARNING, logger="connectors.hubspot"):
+            pipeline.run(source_for(sb, page_size=5))
+    assert counts(pipeline) == every_table(world)
+    assert query(pipeline, "SELECT count(company_id) FROM feedback_submissions") == [(0,)]
+    warnings = [r.getMessage() for r in caplog.records if r.name.startswith("connectors.hubspot")]
+    assert len(warnings) == 1 and "crm.objects.contacts.read" in warnings[0]
 
 
 def test_a_403_on_companies_still_stops_the_run(world, tmp_path):

@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest
 
-from sandbox.world import SurveyResponse
+from sandbox.world import CrmContact, SurveyResponse
 from tests.integration.pipeline_runner import run_world
 from tests.integration.test_revenue_marts import crm_world
 from tests.integration.test_ticket_metrics import END, START, at
@@ -50,6 +50,10 @@ def survey_world():
         # June 2: 7 and 4 on 1-7 -> CES 5.5; June 9 at 23:30 UTC: 2 -> CES 2.
         ces(301, 7, 2, 16), ces(302, 4, 2, 17), ces(303, 2, 9, 23),
     ]
+    # The NPS answers' contacts: 101-105 at Acme (company 1), 106 at Globex (2). The CSAT
+    # and CES ones have none (not found in HubSpot: no company).
+    world.crm_contacts = [CrmContact(900 + k, 1) for k in range(101, 106)] + [
+        CrmContact(1006, 2)]
     return world
 
 
@@ -187,3 +191,41 @@ def test_an_unanswered_response_is_left_out_of_the_scores(monkeypatch, tmp_path,
     assert nps_day["nps"] == pytest.approx(25)
     assert (csat_day["responses"], csat_day["answered_responses"]) == (4, 3)
     assert csat_day["csat_rate"] == pytest.approx(1 / 3)
+
+
+def test_account_health_scores_the_accounts_nps(loaded):
+    """NPS by the responding contacts' companies over the 90 days: Acme's 10, 9, 8 and 3
+    (NPS 25, component 62.5), Globex's 6 (NPS -100, component 0); the other components as
+    test_revenue_marts works them out, the weights rescaled over 1.2."""
+    rows = {r["account_id"]: r for r in loaded.query("SELECT * FROM marts.account_health")}
+    acme, globex, initech = rows["1"], rows["2"], rows["3"]
+    assert (acme["nps_responses"], acme["nps"], acme["nps_component"]) == (4, 25, 62.5)
+    assert acme["health_score"] == pytest.approx(round((60 + 0.2 * 62.5) / 1.2, 1))  # 60.4
+    assert (globex["nps_responses"], globex["nps"], globex["nps_component"]) == (1, -100, 0)
+    responsiveness = 100 * (1440 - 120) / 1380
+    assert globex["health_score"] == pytest.approx(
+        round((30 + 0.2 * responsiveness + 20 + 30) / 1.2, 1))  # 82.6
+    assert (initech["nps_responses"], initech["nps"], initech["nps_component"]) == (0, None,
+                                                                                    None)
+    assert loaded.scalar("SELECT count(*) FROM staging.survey_responses "
+                         "WHERE account_id = '1'") == 5  # 101-105, the archived one too
+    assert loaded.scalar("SELECT count(account_id) FROM staging.survey_responses "
+                         "WHERE survey_type <> 'nps'") == 0  # contacts HubSpot did not find
+
+
+def test_a_partition_after_an_upgrade_that_changed_the_columns_rebuilds_every_day(loaded):
+    """A warehouse built by a version of the mart without `answered_responses`: the next
+    night's partition cannot insert its rows into the old table, so the table is rebuilt for
+    every day, with the new column (not only the night's day)."""
+    from pipelines.settings import Settings
+    from pipelines.transform_assets import build_model_days
+    from transforms import MART_MODELS
+
+    before = loaded.query("SELECT * FROM marts.survey_scores_daily ORDER BY date, survey_id")
+    loaded.execute("ALTER TABLE marts.survey_scores_daily DROP COLUMN answered_responses")
+    model = next(m for m in MART_MODELS if m.name == "survey_scores_daily")
+    rows, first_day = build_model_days(model, loaded, Settings.from_env(), date(2025, 6, 9),
+                                       date(2025, 6, 10))
+    assert (rows, first_day) == (DAYS * 4, date(1, 1, 1))
+    after = loaded.query("SELECT * FROM marts.survey_scores_daily ORDER BY date, survey_id")
+    assert after == before

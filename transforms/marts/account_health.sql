@@ -4,8 +4,10 @@
 -- Grain: (source, account_id), every live CRM account, as of the last loaded day.
 -- The window is the 90 reporting days ending with the last loaded day. An account's tickets
 -- are those of the helpdesk organisations mapped to it (staging.organization_accounts),
--- deleted ones left out. Four components, each 0-100 and NULL without data:
+-- deleted ones left out. Five components, each 0-100 and NULL without data:
 --   csat:           100 x share of the window's answered ratings that are good (>= 0.75);
+--   nps:            (NPS + 100) / 2, NPS over the window's answers to the CRM's NPS surveys
+--                   by the account's contacts (staging.survey_responses.account_id);
 --   responsiveness: 100 at a median first response (tickets created in the window) of
 --                   60 minutes or less, 0 at 1,440 (a day) or more, linear between;
 --   reopens:        100 x (1 - share of the window's tickets resolved at least once that
@@ -14,11 +16,11 @@
 --                   months earlier to now, within 0-100 (contraction and churn in the
 --                   window lower it, growth keeps 100); NULL if the account paid in none of
 --                   those months.
--- health_score = the weighted mean of the components present (csat 0.3, responsiveness
--- 0.2, reopens 0.2, revenue 0.3), rounded to 0.1; risk_band 'churned' (paid in those
--- months, nothing now), else 'healthy' (>= 70), 'watch' (>= 40), 'at_risk' (< 40),
--- 'unknown' (no component). NPS is not scored: survey responses (marts.survey_scores_daily)
--- belong to contacts, which are not landed, so none can be attributed to an account.
+-- health_score = the weighted mean of the components present (csat 0.3, nps 0.2,
+-- responsiveness 0.2, reopens 0.2, revenue 0.3: the weights of the components present are
+-- rescaled to sum to 1), rounded to 0.1; risk_band 'churned' (paid in those months,
+-- nothing now), else 'healthy' (>= 70), 'watch' (>= 40), 'at_risk' (< 40), 'unknown' (no
+-- component).
 WITH window_days AS (
     SELECT
         CAST(CAST(day AS timestamp) - INTERVAL '89 days' AS date) AS first_day,
@@ -89,6 +91,22 @@ rating_window AS (
     GROUP BY a.crm_source, a.account_id
 ),
 
+nps_window AS (
+    SELECT
+        r.source,
+        r.account_id,
+        count(*) AS nps_responses,
+        CAST(100 * (count(*) FILTER (WHERE r.score >= 9) - count(*) FILTER (WHERE r.score <= 6))
+            AS double precision) / count(*) AS nps
+    FROM staging.survey_responses AS r
+    CROSS JOIN window_days AS w
+    WHERE r.survey_type = 'nps' AND NOT r.is_deleted AND r.score IS NOT NULL
+      AND r.account_id IS NOT NULL
+      AND CAST(r.submitted_at AT TIME ZONE :reporting_timezone AS date)
+        BETWEEN w.first_day AND w.last_day
+    GROUP BY r.source, r.account_id
+),
+
 revenue AS (
     SELECT
         m.source,
@@ -116,6 +134,8 @@ measured AS (
         CAST(tw.reopen_rate AS double precision) AS reopen_rate,
         coalesce(rw.csat_responses, 0) AS csat_responses,
         CAST(rw.csat_rate AS double precision) AS csat_rate,
+        coalesce(nw.nps_responses, 0) AS nps_responses,
+        nw.nps,
         CAST(coalesce(rv.current_mrr, 0) AS double precision) AS current_mrr,
         CAST(coalesce(rv.mrr_three_months_ago, 0) AS double precision) AS mrr_three_months_ago,
         CAST(coalesce(rv.recent_peak_mrr, 0) AS double precision) AS recent_peak_mrr
@@ -125,6 +145,8 @@ measured AS (
         ON tw.crm_source = a.source AND tw.account_id = a.account_id
     LEFT JOIN rating_window AS rw
         ON rw.crm_source = a.source AND rw.account_id = a.account_id
+    LEFT JOIN nps_window AS nw
+        ON nw.source = a.source AND nw.account_id = a.account_id
     LEFT JOIN revenue AS rv
         ON rv.source = a.source AND rv.account_id = a.account_id
 ),
@@ -133,6 +155,7 @@ scored AS (
     SELECT
         *,
         100 * csat_rate AS csat_component,
+        (nps + 100) / 2 AS nps_component,
         -- (greatest and least skip NULLs: no median, no component)
         CASE WHEN frt_median_minutes IS NOT NULL
             THEN 100 * least(greatest((1440 - frt_median_minutes) / (1440 - 60), 0), 1)
@@ -148,10 +171,12 @@ scored AS (
 weighted AS (
     SELECT
         *,
-        coalesce(0.3 * csat_component, 0) + coalesce(0.2 * responsiveness_component, 0)
+        coalesce(0.3 * csat_component, 0) + coalesce(0.2 * nps_component, 0)
+            + coalesce(0.2 * responsiveness_component, 0)
             + coalesce(0.2 * reopens_component, 0) + coalesce(0.3 * revenue_component, 0)
             AS weighted_sum,
         CASE WHEN csat_component IS NULL THEN 0 ELSE 0.3 END
+            + CASE WHEN nps_component IS NULL THEN 0 ELSE 0.2 END
             + CASE WHEN responsiveness_component IS NULL THEN 0 ELSE 0.2 END
             + CASE WHEN reopens_component IS NULL THEN 0 ELSE 0.2 END
             + CASE WHEN revenue_component IS NULL THEN 0 ELSE 0.3 END AS weight
@@ -181,6 +206,8 @@ SELECT
     reopen_rate,
     csat_responses,
     csat_rate,
+    nps_responses,
+    nps,
     current_mrr,
     mrr_three_months_ago,
     recent_peak_mrr,
@@ -188,6 +215,7 @@ SELECT
         THEN (current_mrr - mrr_three_months_ago) / mrr_three_months_ago
     END AS mrr_change_rate,
     CAST(csat_component AS double precision) AS csat_component,
+    CAST(nps_component AS double precision) AS nps_component,
     CAST(responsiveness_component AS double precision) AS responsiveness_component,
     CAST(reopens_component AS double precision) AS reopens_component,
     CAST(revenue_component AS double precision) AS revenue_component,

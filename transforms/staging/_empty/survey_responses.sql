@@ -14,5 +14,6 @@ SELECT
     CAST(NULL AS integer) AS scale_max,
     CAST(NULL AS text) AS response_group,
     CAST(NULL AS text) AS contact_id,
+    CAST(NULL AS text) AS account_id,
     CAST(NULL AS boolean) AS is_deleted
 WHERE false

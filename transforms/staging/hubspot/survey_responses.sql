@@ -8,7 +8,8 @@
 -- answer (promoter, passive, detractor), which decides a CSAT response's satisfaction
 -- whatever scale the survey uses. submitted_at: when the contact answered
 -- (hs_submission_timestamp, else the record's creation); updated_at: its last change, an
--- archiving included.
+-- archiving included. account_id: the responding contact's primary company (NULL when
+-- unknown: no company, or no contacts scope).
 -- Grain: (source, response_id).
 SELECT
     source,
@@ -24,6 +25,7 @@ SELECT
     CASE survey_type WHEN 'nps' THEN 10 WHEN 'csat' THEN 2 WHEN 'ces' THEN 7 END AS scale_max,
     response_group,
     contact_id,
+    account_id,
     is_deleted
 FROM (
     SELECT
@@ -43,6 +45,7 @@ FROM (
         CAST(hs_value AS double precision) AS score,
         lower(nullif(trim(hs_response_group), '')) AS response_group,
         hs_contact_id AS contact_id,
+        CAST(company_id AS text) AS account_id,
         coalesce(archived, false) AS is_deleted
     FROM raw_hubspot.feedback_submissions
 ) AS submissions

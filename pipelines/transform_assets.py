@@ -6,7 +6,6 @@ graph the queries really have.
 """
 
 
-import logging
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -32,8 +31,6 @@ from transforms import (
 )
 from transforms.incremental import Built, build_per_ticket
 from warehouse import Warehouse
-
-log = logging.getLogger(__name__)
 
 GROUP_BY_LAYER = {"staging": "staging", "intermediate": "staging", "marts": "marts"}
 
@@ -131,7 +128,8 @@ def build_model_days(
         # A new version of the model changed its columns: the stored days cannot take the
         # partition's rows, and days of two shapes cannot share a table. It is rebuilt for
         # every day, once (the query covers every reporting day).
-        log.warning(f"{change}: rebuilding it for every day")
+        # (Dagster's logger: the warning reaches the run's log, not only stderr)
+        dg.get_dagster_logger().warning(f"{change}: rebuilding it for every day")
         rows = replace_table(warehouse, model.schema, model.name,
                              model_select(model, settings), params)
         first_day = ALL_DATES[0]

@@ -182,15 +182,30 @@ def replace_view(warehouse: Warehouse, schema: str, view: str, select_sql: str) 
         return connection.execute(sa.text(f"SELECT count(*) FROM {target}")).scalar_one()
 
 
-class ColumnsChanged(Exception):
-    """A date-partitioned table's stored columns are not those its query returns."""
+def _result_columns(connection: Connection, sql: str,
+                    params: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """(name, the driver's type code) of each column `sql` returns, in order."""
+    result = connection.execute(sa.text(sql), dict(params))
+    try:
+        return [(column[0], column[1]) for column in result.cursor.description]
+    finally:
+        result.close()
 
-    def __init__(self, table: str, stored: list[str], wanted: list[str]) -> None:
-        added = [c for c in wanted if c not in stored]
-        dropped = [c for c in stored if c not in wanted]
-        super().__init__(f"{table}: the stored columns are not the model's (new: "
-                         f"{', '.join(added) or 'none'}; gone: {', '.join(dropped) or 'none'}"
-                         f"{'' if added or dropped else '; reordered'})")
+
+class ColumnsChanged(Exception):
+    """A date-partitioned table's stored columns (names and types) are not those its query
+    returns."""
+
+    def __init__(self, table: str, stored: list[tuple[str, Any]],
+                 wanted: list[tuple[str, Any]]) -> None:
+        stored_names, wanted_names = [n for n, _ in stored], [n for n, _ in wanted]
+        added = [n for n in wanted_names if n not in stored_names]
+        dropped = [n for n in stored_names if n not in wanted_names]
+        retyped = [n for (n, t) in wanted if n in stored_names and (n, t) not in stored]
+        super().__init__(
+            f"{table}: the stored columns are not the model's (new: {', '.join(added) or 'none'}"
+            f"; gone: {', '.join(dropped) or 'none'}; retyped: {', '.join(retyped) or 'none'}"
+            f"{'' if added or dropped or retyped else '; reordered'})")
 
 
 def replace_date_range(
@@ -209,26 +224,27 @@ def replace_date_range(
     `:range_end`). The table is created from the query on first use. Returns the number of
     rows inserted.
 
-    A table whose columns are not the query's (a new version of the model added or renamed
-    one) cannot take the new rows: `ColumnsChanged` is raised, and the caller rebuilds the
-    table for every day (`replace_table`).
+    A table whose columns (names, order, types) are not the query's (a new version of the
+    model added, renamed or retyped one) cannot take the new rows: `ColumnsChanged` is
+    raised, and the caller rebuilds the table for every day (`replace_table`).
     """
     target = _qualified(warehouse, schema, table)
     column = warehouse.quote(date_column)
     bound = {**dict(params or {}), "range_start": start, "range_end": end}
     with warehouse.transaction() as connection:
         connection.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {warehouse.quote(schema)}"))
-        if warehouse.relation_kind(schema, table, connection) is not None:
-            stored = warehouse.columns(schema, table, connection)
-            wanted = list(connection.execute(
-                sa.text(f"SELECT * FROM ({select_sql}) AS q WHERE false"), bound).keys())
+        if warehouse.relation_kind(schema, table, connection) is None:
+            connection.execute(
+                sa.text(f"CREATE TABLE {target} AS SELECT * FROM ({select_sql}) AS q "
+                        "WHERE false"),
+                bound,
+            )
+        else:
+            stored = _result_columns(connection, f"SELECT * FROM {target} LIMIT 0", {})
+            wanted = _result_columns(
+                connection, f"SELECT * FROM ({select_sql}) AS q WHERE false", bound)
             if stored != wanted:
                 raise ColumnsChanged(f"{schema}.{table}", stored, wanted)
-        connection.execute(
-            sa.text(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM ({select_sql}) AS q "
-                    "WHERE false"),
-            bound,
-        )
         connection.execute(
             sa.text(
                 f"DELETE FROM {target} WHERE {column} >= :range_start AND {column} < :range_end"

@@ -244,8 +244,9 @@ def feedback_submissions(
         yield from _window_pages(client, "feedback_submissions", table, page_size, changed,
                                  contacts=ContactCompanies(client))
     except ApiAuthError as error:
+        # (`endpoint` is the URL's path: behind a proxy it has the base URL's path first)
         if error.status != 403 or error.error_code != settings.MISSING_SCOPES \
-                or error.endpoint != table.endpoint:
+                or not error.endpoint.endswith(table.endpoint):
             raise
         logger.warning(
             "%s: GET %s answered 403 %s: the token has none of the scopes %s, so no survey "

@@ -351,7 +351,7 @@ class ContactCompanies:
         for page in pages:
             wanted = {contact_id_of(record) for record in page} - self.companies.keys()
             wanted.discard(None)
-            ordered = sorted(wanted, key=int)
+            ordered = sorted(wanted, key=int)  # ids are plain ASCII digits (contact_id_of)
             for start in range(0, len(ordered), settings.MAX_BATCH_READ_INPUTS):
                 self._read(ordered[start:start + settings.MAX_BATCH_READ_INPUTS])
             yield page
@@ -360,7 +360,7 @@ class ContactCompanies:
         """Set `company_id` on rows that have none, from their contact's company."""
         for row in rows:
             if row.get("company_id") is None:
-                row["company_id"] = self.companies.get(row.get("hs_contact_id"))
+                row["company_id"] = self.companies.get(object_id(row.get("hs_contact_id")))
 
     def _read(self, ids: list[str]) -> None:
         self.companies.update(dict.fromkeys(ids))
@@ -391,25 +391,35 @@ class ContactCompanies:
                 endpoint=path,
             )
         for contact in results:
-            if not isinstance(contact, dict) or str(contact.get("id")) not in self.companies:
+            contact_id = object_id(contact.get("id")) if isinstance(contact, dict) else None
+            if contact_id not in self.companies:
+                logger.debug("%s: POST %s answered contact %r, not asked for; left out",
+                             settings.SOURCE_NAME, path, contact_id)
                 continue
             value = (contact.get("properties") or {}).get(settings.CONTACT_COMPANY_PROPERTY)
             try:
-                self.companies[str(contact["id"])] = parse_value(value, "bigint")
+                self.companies[contact_id] = parse_value(value, "bigint")
             except PARSE_ERRORS:
                 logger.warning(
                     "%s: contact %s has %s = %s, not a company id; its survey responses land "
                     "without a company",
-                    settings.SOURCE_NAME, contact["id"], settings.CONTACT_COMPANY_PROPERTY,
+                    settings.SOURCE_NAME, contact_id, settings.CONTACT_COMPANY_PROPERTY,
                     describe(value),
                 )
 
 
 def contact_id_of(record: Any) -> str | None:
-    """The contact id of a feedback submission (`properties.hs_contact_id`) when it is a
-    HubSpot object id (digits), else None."""
+    """The contact id of a feedback submission (`properties.hs_contact_id`) as `object_id`
+    gives it, else None."""
     properties = record.get("properties") if isinstance(record, dict) else None
-    value = properties.get("hs_contact_id") if isinstance(properties, dict) else None
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    return value if isinstance(value, str) and value.isdigit() else None
+    return object_id(properties.get("hs_contact_id") if isinstance(properties, dict) else None)
+
+
+def object_id(value: Any) -> str | None:
+    """A HubSpot object id in one spelling (ASCII digits, no leading zeros: `"007"` and 7
+    are `"7"`, as HubSpot answers it), or None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return str(int(value))
+    return None

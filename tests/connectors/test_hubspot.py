@@ -23,6 +23,7 @@ from connectors.hubspot import DEFAULT_DEAL_PROPERTIES, hubspot_source, settings
 from connectors.hubspot.helpers import (
     ObjectTable,
     build_client,
+    object_id,
     primary_company_id,
     property_sources,
     property_types,
@@ -310,6 +311,16 @@ def test_a_403_on_companies_still_stops_the_run(world, tmp_path):
     error = api_error_in(failure.value)
     assert isinstance(error, ApiAuthError) and error.status == 403
     assert error.error_code == "MISSING_SCOPES" and "/crm/v3/objects/companies" in str(error)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("7000000001", "7000000001"), ("007", "7"), (12, "12"),  # one spelling, as HubSpot's
+    ("\u00b2", None), ("12a", None), ("", None), ("-1", None), (True, None), (None, None),
+])
+def test_contact_ids_have_one_spelling_and_only_ascii_digits(value, expected):
+    """A superscript digit passes `str.isdigit` but not `int`: it must not reach the batch
+    read (it failed the whole run)."""
+    assert object_id(value) == expected
 
 
 @pytest.mark.parametrize("results, expected", [

@@ -229,3 +229,24 @@ def test_a_partition_after_an_upgrade_that_changed_the_columns_rebuilds_every_da
     assert (rows, first_day) == (DAYS * 4, date(1, 1, 1))
     after = loaded.query("SELECT * FROM marts.survey_scores_daily ORDER BY date, survey_id")
     assert after == before
+
+
+def test_a_partition_into_an_unchanged_table_recomputes_only_its_days(loaded):
+    """The column check finds every daily mart's stored columns (names and types) equal to
+    its query's on both engines: a night recomputes its day only, never the whole table.
+    A column stored with another type (a model that changed one) rebuilds the table."""
+    from pipelines.settings import Settings
+    from pipelines.transform_assets import build_model_days
+    from transforms import MART_MODELS
+
+    day = date(2025, 6, 9)
+    for model in (m for m in MART_MODELS if m.period == "day" and m.date_column):
+        _, first_day = build_model_days(model, loaded, Settings.from_env(), day,
+                                        date(2025, 6, 10))
+        assert first_day <= day and first_day != date(1, 1, 1), model.name
+    loaded.execute("ALTER TABLE marts.survey_scores_daily ALTER COLUMN ces_avg TYPE bigint")
+    model = next(m for m in MART_MODELS if m.name == "survey_scores_daily")
+    _, first_day = build_model_days(model, loaded, Settings.from_env(), day, date(2025, 6, 10))
+    assert first_day == date(1, 1, 1)
+    assert loaded.scalar("SELECT max(ces_avg) FROM marts.survey_scores_daily "
+                         "WHERE survey_id = '3'") == pytest.approx(5.5)

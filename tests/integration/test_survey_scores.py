@@ -250,3 +250,18 @@ def test_a_partition_into_an_unchanged_table_recomputes_only_its_days(loaded):
     assert first_day == date(1, 1, 1)
     assert loaded.scalar("SELECT max(ces_avg) FROM marts.survey_scores_daily "
                          "WHERE survey_id = '3'") == pytest.approx(5.5)
+
+
+def test_the_demo_summary_rolls_the_days_up_by_survey(loaded, warehouse_url):
+    """The summary `make demo` prints, on both engines: over the last 30 days (all of the
+    loaded week), each survey once, its score from the summed counts."""
+    from pipelines.cli import kpi_summary
+
+    surveys = {s["survey_id"]: s for s in kpi_summary(warehouse_url)["surveys"]}
+    assert sorted(surveys) == ["1", "2", "3", "satisfaction_ratings"]
+    nps, csat, ces = surveys["1"], surveys["2"], surveys["3"]
+    # NPS: 10, 9, 8, 3 and 6: 2 promoters, 2 detractors of 5 -> 0; named as on June 9.
+    assert (nps["survey_name"], nps["responses"], nps["nps"]) == ("Quarterly NPS (Q2)", 5, 0)
+    assert (csat["responses"], csat["csat_rate"]) == (4, pytest.approx(1 / 4))
+    assert ces["ces_avg"] == pytest.approx((7 + 4 + 2) / 3) and ces["scale_max"] == 7
+    assert surveys["satisfaction_ratings"]["csat_rate"] == pytest.approx(1 / 2)

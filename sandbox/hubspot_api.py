@@ -142,12 +142,13 @@ SCOPES_LINK = "https://developers.hubspot.com/scopes"
 Record = CrmCompany | Deal | SurveyResponse | CrmContact
 
 
-def hs_time(moment: datetime) -> str:
-    """HubSpot's timestamp format: ``2024-03-04T14:00:00Z`` / ``...:00.123Z``."""
+def hs_time(moment: datetime, milliseconds: bool = False) -> str:
+    """HubSpot's timestamp format: ``2024-03-04T14:00:00Z`` / ``...:00.123Z``;
+    `milliseconds`: always with them (a batch answer's ``startedAt`` / ``completedAt``)."""
     moment = utc(moment)
     ms = moment.microsecond // 1000
     base = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{base}.{ms:03d}Z" if ms else f"{base}Z"
+    return f"{base}.{ms:03d}Z" if ms or milliseconds else f"{base}Z"
 
 
 def company_properties(company: CrmCompany) -> dict[str, str | None]:
@@ -186,11 +187,6 @@ def survey_created(response: SurveyResponse) -> datetime:
     return response.created_at or response.submitted_at
 
 
-def survey_updated(response: SurveyResponse) -> datetime:
-    """Last modification of a feedback submission (``updated_at``, else its creation)."""
-    return response.updated_at or survey_created(response)
-
-
 def feedback_submission_properties(response: SurveyResponse) -> dict[str, str | None]:
     """Every property the sandbox knows for a feedback submission, as HubSpot strings."""
     group = response.response_group or survey_response_group(response.survey_type,
@@ -206,14 +202,9 @@ def feedback_submission_properties(response: SurveyResponse) -> dict[str, str | 
         "hs_contact_id": None if response.contact_id is None else str(response.contact_id),
         "hs_content": response.content,
         "hs_createdate": hs_time(survey_created(response)),
-        "hs_lastmodifieddate": hs_time(survey_updated(response)),
+        "hs_lastmodifieddate": hs_time(record_updated(response)),
         "hs_object_id": str(response.id),
     }
-
-
-def contact_updated(contact: CrmContact) -> datetime:
-    """Last modification of a contact (``updated_at``, else its creation)."""
-    return contact.updated_at or contact.created_at
 
 
 def contact_properties(contact: CrmContact) -> dict[str, str | None]:
@@ -221,7 +212,7 @@ def contact_properties(contact: CrmContact) -> dict[str, str | None]:
     return {
         "associatedcompanyid": None if contact.company_id is None else str(contact.company_id),
         "createdate": hs_time(contact.created_at),
-        "lastmodifieddate": hs_time(contact_updated(contact)),
+        "lastmodifieddate": hs_time(record_updated(contact)),
         "hs_object_id": str(contact.id),
     }
 
@@ -234,14 +225,8 @@ def record_created(record: Record) -> datetime:
 
 
 def record_updated(record: Record) -> datetime:
-    """``updatedAt`` of any served record."""
-    if isinstance(record, SurveyResponse):
-        return survey_updated(record)
-    if isinstance(record, CrmCompany):
-        return company_updated(record)
-    if isinstance(record, CrmContact):
-        return contact_updated(record)
-    return deal_updated(record)
+    """``updatedAt`` of any served record: its ``updated_at``, else its creation."""
+    return record.updated_at or record_created(record)
 
 
 def error_body(message: str, category: str, **extra: Any) -> dict[str, Any]:
@@ -268,12 +253,6 @@ class HubSpotError(Exception):
         super().__init__(message)
         self.status = status
         self.body = body if body is not None else error_body(message, category)
-
-
-def hs_instant(moment: datetime) -> str:
-    """A batch answer's ``startedAt`` / ``completedAt``: always with milliseconds."""
-    moment = utc(moment)
-    return f"{moment.strftime('%Y-%m-%dT%H:%M:%S')}.{moment.microsecond // 1000:03d}Z"
 
 
 def encode_after(record_id: int) -> str:
@@ -633,8 +612,8 @@ class HubSpotApi:
                 "message": f"Could not get some {BATCH_OBJECT_NAMES[object_type]} objects, they "
                            "may be deleted or not exist. Check that ids are valid.",
                 "context": {"ids": missing}}]
-        body["startedAt"] = hs_instant(started)
-        body["completedAt"] = hs_instant(datetime.now(UTC))
+        body["startedAt"] = hs_time(started, milliseconds=True)
+        body["completedAt"] = hs_time(datetime.now(UTC), milliseconds=True)
         return VendorResponse(207 if missing else 200, body)
 
 

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sandbox import texts
 from sandbox.business_time import BusinessCalendar
 from sandbox.crm_generate import generate_crm, generate_crm_contacts, generate_survey_responses
+from sandbox.intercom_generate import generate_intercom
 from sandbox.world import (
     SYSTEM_AUTHOR_ID,
     Call,
@@ -467,7 +468,7 @@ def _resolve_end_date(end_date: date | datetime | str | None) -> date:
 
 def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
                    end_date: date | datetime | str | None = None,
-                   crm_months: int = 24) -> World:
+                   crm_months: int = 24, intercom_conversations: int | None = None) -> World:
     """Generate a deterministic world of about ``tickets`` tickets over ``days`` days.
 
     ``end_date`` is the last day included (UTC); it defaults to yesterday. The
@@ -477,6 +478,9 @@ def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
     the helpdesk data; so do HubSpot's survey responses over the ``days`` days
     (``survey_responses``; none when ``crm_months`` is 0), which change neither, and
     the HubSpot contacts who gave them (``crm_contacts``, with their primary company).
+    The Intercom side (admins, teams and ``intercom_conversations`` conversations over the
+    same days; default a third of ``tickets``, 0 for none) comes from its own stream too
+    (:mod:`sandbox.intercom_generate`) and changes nothing else.
     """
     if tickets < 0 or days < 1:
         raise ValueError("tickets must be >= 0 and days >= 1")
@@ -551,4 +555,7 @@ def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
                                                            last_day, days)
         world.crm_contacts = generate_crm_contacts(world, world.crm_companies,
                                                    world.survey_responses, seed, last_day)
+    n_intercom = tickets // 3 if intercom_conversations is None else intercom_conversations
+    world.intercom_admins, world.intercom_teams, world.intercom_conversations = \
+        generate_intercom(world, seed, start_ts, end_ts, n_intercom)
     return world

@@ -1,8 +1,10 @@
 """The sandbox HTTP server: auth, rate limits, fault injection and request recording.
 
 Zendesk is served under ``/api/v2/``; HubSpot CRM v3 under ``/crm/``
-(:mod:`sandbox.hubspot_api`) and Salesforce REST under ``/services/data/``
-(:mod:`sandbox.salesforce_api`), each with its own auth, limits and error bodies.
+(:mod:`sandbox.hubspot_api`), Salesforce REST under ``/services/data/``
+(:mod:`sandbox.salesforce_api`) and Intercom (2.11) under ``/conversations``,
+``/admins``, ``/teams`` and ``/me`` (:mod:`sandbox.intercom_api`), each with its own
+auth, limits and error bodies.
 
 Usage::
 
@@ -43,6 +45,7 @@ import orjson
 
 from sandbox.crm_common import CrmRequest, VendorApi, VendorResponse
 from sandbox.hubspot_api import DEFAULT_HUBSPOT_TOKEN, HubSpotApi, error_body
+from sandbox.intercom_api import DEFAULT_INTERCOM_TOKEN, IntercomApi, error_list
 from sandbox.limits import (
     DEFAULT_TIMEOUT_DELAY,
     IMMEDIATE_KINDS,
@@ -134,11 +137,39 @@ HUBSPOT_FAULTS = FaultProfile(
                        "archived"),
     wrong_type_value="twelve", expired_cursor=_hubspot_expired,
     carries_cursor=_hubspot_cursor)
+
+
+def _intercom_cursor(path: str, query: Mapping[str, list[str]], body: bytes) -> bool:
+    """``starting_after=`` on the list, ``pagination.starting_after`` in a search body."""
+    if _first(query, "starting_after"):
+        return True
+    if not body:
+        return False
+    try:
+        spec = json.loads(body)
+    except ValueError:
+        return False
+    pagination = spec.get("pagination") if isinstance(spec, dict) else None
+    return isinstance(pagination, dict) and bool(pagination.get("starting_after"))
+
+
+def _intercom_expired(path: str) -> tuple[int, Any]:
+    """Intercom documents no stale-cursor error: a 400 ``parameter_invalid``, as for any
+    cursor it cannot read."""
+    return 400, error_list("parameter_invalid", "starting_after is invalid or has expired")
+
+
 SALESFORCE_FAULTS = FaultProfile(
     vendor="salesforce", record_keys=("records",), id_field="Id",
     timestamp_field="CreatedDate", wrong_type_fields=("Amount", "IsDeleted"),
     wrong_type_value="twelve", expired_cursor=_salesforce_expired,
     carries_cursor=_salesforce_cursor, stream_key=_salesforce_stream)
+INTERCOM_FAULTS = FaultProfile(
+    vendor="intercom", record_keys=("conversations", "admins", "teams"), id_field="id",
+    timestamp_field="updated_at",
+    wrong_type_fields=("admin_assignee_id", "team_ids", "admin_ids"),
+    wrong_type_value="twelve", expired_cursor=_intercom_expired,
+    carries_cursor=_intercom_cursor)
 
 
 class RecordedRequest(NamedTuple):
@@ -156,7 +187,9 @@ class Sandbox:
     without the custom field ``Contract_Term_Months__c``, see :mod:`sandbox.salesforce_api`;
     ``hubspot_missing_scopes`` names HubSpot object types, e.g. ``["contacts"]``,
     whose read scope the private-app token lacks: their requests answer 403
-    ``MISSING_SCOPES``, see :mod:`sandbox.hubspot_api`.)
+    ``MISSING_SCOPES``, see :mod:`sandbox.hubspot_api`; Intercom: ``intercom_access_token``
+    and ``intercom_rate_limit_per_10s``, requests per 10-second window, ``None`` for no
+    limit, see :mod:`sandbox.intercom_api`.)
     ``zendesk_rating_time_field="created_at"``: the satisfaction ratings list's
     ``start_time`` / ``end_time`` compare the creation time instead of the last update.
     """
@@ -176,7 +209,9 @@ class Sandbox:
                  salesforce_daily_request_limit: int | None = 100_000,
                  salesforce_batch_size: int = 2000,
                  salesforce_custom_fields: bool = True,
-                 zendesk_rating_time_field: str = "updated_at") -> None:
+                 zendesk_rating_time_field: str = "updated_at",
+                 intercom_access_token: str = DEFAULT_INTERCOM_TOKEN,
+                 intercom_rate_limit_per_10s: int | None = 1000) -> None:
         self.world = world
         self.host = host
         self.port = port
@@ -193,10 +228,12 @@ class Sandbox:
         self.salesforce = SalesforceApi(world, salesforce_access_token,
                                         salesforce_daily_request_limit, salesforce_batch_size,
                                         custom_fields=salesforce_custom_fields)
-        self.vendors: list[VendorApi] = [self.hubspot, self.salesforce]
+        self.intercom = IntercomApi(world, intercom_access_token, intercom_rate_limit_per_10s)
+        self.vendors: list[VendorApi] = [self.hubspot, self.salesforce, self.intercom]
         self.faults = FaultRegistry()
         self._fault_profiles: list[tuple[VendorApi, FaultProfile]] = [
-            (self.hubspot, HUBSPOT_FAULTS), (self.salesforce, SALESFORCE_FAULTS)]
+            (self.hubspot, HUBSPOT_FAULTS), (self.salesforce, SALESFORCE_FAULTS),
+            (self.intercom, INTERCOM_FAULTS)]
         self.requests: list[RecordedRequest] = []
         #: The last page (real records) served per stream, for ``repeat_page``.
         self._last_pages: dict[str, list[Any]] = {}
@@ -253,13 +290,14 @@ class Sandbox:
 
         Zendesk: ``subdomain``, ``email``, ``api_token``, ``oauth_token``; HubSpot:
         ``hubspot_access_token``; Salesforce: ``salesforce_access_token`` and
-        ``salesforce_instance_url`` (the sandbox URL).
+        ``salesforce_instance_url`` (the sandbox URL); Intercom: ``intercom_access_token``.
         """
         return {"subdomain": self.world.account_subdomain, "email": self.email,
                 "api_token": self.api_token, "oauth_token": self.oauth_token,
                 "hubspot_access_token": self.hubspot.token,
                 "salesforce_access_token": self.salesforce.token,
-                "salesforce_instance_url": self.url}
+                "salesforce_instance_url": self.url,
+                "intercom_access_token": self.intercom.token}
 
     def inject_fault(self, path_prefix: str, status: int | None = None, times: int = 1,
                      retry_after: int | None = None, body: str | None = None, *,
@@ -283,14 +321,14 @@ class Sandbox:
         self.faults.clear()
 
     def reset_rate_limits(self) -> None:
-        """Forget the requests counted by every rate limiter (Zendesk, HubSpot, Salesforce)."""
+        """Forget the requests counted by every rate limiter (Zendesk and every vendor)."""
         self.account_limiter.reset()
         self.incremental_limiter.reset()
         for vendor in self.vendors:
             vendor.reset_rate_limits()
 
     def vendor_for(self, path: str) -> VendorApi | None:
-        """The CRM API serving ``path``, or ``None`` for Zendesk."""
+        """The vendor API (CRM, Intercom) serving ``path``, or ``None`` for Zendesk."""
         return next((v for v in self.vendors if path.startswith(v.prefixes)), None)
 
     def fault_profile(self, vendor: VendorApi | None) -> FaultProfile:

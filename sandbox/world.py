@@ -1,11 +1,11 @@
 """The sandbox's data model: a small, hand-buildable description of a helpdesk's history.
 
 A :class:`World` holds people, reference data and tickets (and, for the CRM
-APIs, companies and deals). A ticket is a list of
-:class:`Update` objects (one per Zendesk audit); everything else the API shows
-(current status, ``updated_at``, audit and event ids, metrics) is derived from
-those updates deterministically by :mod:`sandbox.timeline`, so the same world
-always serves the same JSON.
+APIs, companies and deals; for Intercom, admins, teams and conversations). A
+ticket is a list of :class:`Update` objects (one per Zendesk audit); everything
+else the API shows (current status, ``updated_at``, audit and event ids,
+metrics) is derived from those updates deterministically by
+:mod:`sandbox.timeline`, so the same world always serves the same JSON.
 
 All datetimes must be timezone-aware; they are served in UTC, truncated to the
 second, as Zendesk does.
@@ -302,6 +302,116 @@ class SurveyResponse:
     archived_at: datetime | None = None
 
 
+#: Intercom conversation states (``state``); ``open`` is true for ``open`` and ``snoozed``.
+INTERCOM_STATES = ("open", "closed", "snoozed")
+
+
+@dataclass(slots=True)
+class IntercomTeam:
+    """An Intercom team (an inbox teammates are assigned through)."""
+
+    id: int
+    name: str
+    admin_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class IntercomAdmin:
+    """An Intercom admin (teammate). ``is_bot``: the workspace's bot admin (Operator / Fin),
+    which authors automated parts as ``{"type": "bot"}`` and has no inbox seat."""
+
+    id: int
+    name: str
+    email: str
+    job_title: str | None = None
+    team_ids: list[int] = field(default_factory=list)
+    is_bot: bool = False
+    away_mode_enabled: bool = False
+    away_mode_reassign: bool = False
+    has_inbox_seat: bool = True
+
+
+@dataclass(slots=True)
+class IntercomContact:
+    """The contact (``role`` ``user`` or ``lead``) a conversation is with; ``id`` is Intercom's
+    24-hex id, ``external_id`` the customer's own id (generated worlds: the Zendesk user id)."""
+
+    id: str
+    role: str = "user"
+    name: str | None = None
+    email: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(slots=True)
+class IntercomPart:
+    """One conversation part, in time order.
+
+    ``author`` is ``"contact"`` (the conversation's contact, served as ``user`` / ``lead``),
+    ``"admin"`` or ``"bot"`` (both with ``admin_id``). ``part_type`` uses Intercom's names
+    (``comment``, ``note``, ``assignment``, ``default_assignment``,
+    ``away_mode_assignment``, ``open``, ``close``, ``snoozed``, ``unsnoozed``,
+    ``timer_unsnooze``...); a contact writing into a closed conversation is an ``open``
+    part with a body, as Intercom records it. ``assigned_to`` is ``("admin", id)``,
+    ``("team", id)`` or ``("nobody_admin", None)`` on assignment parts; ``snoozed_until``
+    is the end of a ``snoozed`` part's snooze. ``id=None`` derives
+    ``conversation_id * 100000 + position + 1``.
+    """
+
+    at: datetime
+    part_type: str
+    author: str = "admin"
+    admin_id: int | None = None
+    body: str | None = None
+    assigned_to: tuple[str, int | None] | None = None
+    snoozed_until: datetime | None = None
+    id: int | None = None
+    redacted: bool = False
+
+
+@dataclass(slots=True)
+class IntercomRating:
+    """A conversation rating (1-5) by the contact: requested when the conversation was closed
+    (served as ``created_at``, as Intercom does), answered at ``replied_at`` (which bumps the
+    conversation's ``updated_at``), for the teammate ``admin_id``."""
+
+    rating: int
+    requested_at: datetime
+    replied_at: datetime
+    admin_id: int
+    remark: str | None = None
+
+
+@dataclass(slots=True)
+class IntercomConversation:
+    """An Intercom conversation: its opening message (the ``source``) and its parts.
+
+    ``delivered_as`` ``customer_initiated`` (the contact wrote ``body``) or
+    ``admin_initiated`` (``source_admin_id`` wrote it; the conversation starts closed until
+    the contact answers). Everything Intercom derives (``state``, ``open``,
+    ``waiting_since``, ``snoozed_until``, assignees, ``statistics``, ``updated_at``) is
+    derived from the parts by :mod:`sandbox.intercom_api`.
+    """
+
+    id: int
+    created_at: datetime
+    contact: IntercomContact
+    source_type: str = "conversation"
+    delivered_as: str = "customer_initiated"
+    source_admin_id: int | None = None
+    subject: str = ""
+    body: str = "<p>Hi</p>"
+    url: str | None = None
+    parts: list[IntercomPart] = field(default_factory=list)
+    title: str | None = None
+    priority: str = "not_priority"
+    tags: list[str] = field(default_factory=list)
+    rating: IntercomRating | None = None
+    custom_attributes: dict[str, str | int | float | bool | None] = field(default_factory=dict)
+    ai_agent_participated: bool = False
+    read: bool | None = None
+
+
 @dataclass(slots=True)
 class World:
     """Everything the sandbox serves."""
@@ -318,6 +428,9 @@ class World:
     deals: list[Deal] = field(default_factory=list)
     survey_responses: list[SurveyResponse] = field(default_factory=list)
     crm_contacts: list[CrmContact] = field(default_factory=list)
+    intercom_admins: list[IntercomAdmin] = field(default_factory=list)
+    intercom_teams: list[IntercomTeam] = field(default_factory=list)
+    intercom_conversations: list[IntercomConversation] = field(default_factory=list)
 
     def user(self, user_id: int) -> User | None:
         """Return the user with ``user_id`` or ``None`` (linear scan; fine for tests)."""

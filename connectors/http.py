@@ -2,8 +2,9 @@
 
 Every vendor connector talks to its API through an `ApiClient`: one `requests` session,
 bounded retries with backoff for 429, 5xx, dropped connections and truncated bodies
-(honouring `Retry-After`), and errors that name the source, the endpoint and the cause but
-never a secret (no Authorization header, no token, no credentials in any message).
+(honouring `Retry-After`, or a vendor's rate-limit reset header), and errors that name the
+source, the endpoint and the cause but never a secret (no Authorization header, no token, no
+credentials in any message).
 """
 
 from __future__ import annotations
@@ -177,6 +178,21 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def parse_reset_time(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait until a rate-limit reset header's time (Unix seconds, e.g. Intercom's
+    `X-RateLimit-Reset`), or None if the header is absent or not a number. A time already
+    past waits 0 s."""
+    if not value:
+        return None
+    try:
+        reset = float(value.strip())
+    except PARSE_ERRORS:
+        return None
+    if reset != reset or reset in (float("inf"), float("-inf")):  # NaN, infinities
+        return None
+    return max(0.0, reset - (time.time() if now is None else now))
+
+
 class _Retryable(Exception):
     """Internal: one attempt failed in a way worth retrying."""
 
@@ -195,6 +211,11 @@ class ApiClient:
     `retryable_error`, if given, sees every error response (HTTP 4xx/5xx) first and returns a
     short cause when the vendor means "try again later" with a status that usually means
     something else (Salesforce's 403 `REQUEST_LIMIT_EXCEEDED`), else None.
+    `rate_limit_reset_header`, if given, names the header in which the vendor's 429 says when
+    its rate-limit window resets, as Unix seconds (Intercom's `X-RateLimit-Reset`): without a
+    `Retry-After`, the retry waits until then (capped like `Retry-After`) instead of for
+    `rate_limit_wait_seconds` or a backoff. It is a fact of the API, so it lives here, not in
+    the caller's `RetryPolicy`.
     """
 
     def __init__(
@@ -209,6 +230,7 @@ class ApiClient:
         timeout: tuple[float, float] = (CONNECT_TIMEOUT_SECONDS, DEFAULT_READ_TIMEOUT_SECONDS),
         headers: Mapping[str, str] | None = None,
         retryable_error: Callable[[requests.Response], str | None] | None = None,
+        rate_limit_reset_header: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.source = source
@@ -219,6 +241,7 @@ class ApiClient:
         self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
         self._sleep = sleep
         self._retryable_error = retryable_error
+        self._reset_header = rate_limit_reset_header
         self._origin = _origin(self.base_url)
         self._session = requests.Session()
         self._session.auth = auth
@@ -322,6 +345,8 @@ class ApiClient:
             vendor_cause = self._retryable_error(response)
         if status in RETRYABLE_STATUSES or vendor_cause:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if retry_after is None and status == 429 and self._reset_header:
+                retry_after = parse_reset_time(response.headers.get(self._reset_header))
             if retry_after is None and status == 429:
                 retry_after = self.retry.rate_limit_wait_seconds
             response.close()

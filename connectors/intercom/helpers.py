@@ -1,0 +1,638 @@
+"""Intercom API plumbing: client construction, conversation search paging, the detail
+requests, and row shaping."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from connectors.http import (
+    CONNECT_TIMEOUT_SECONDS,
+    DEFAULT_READ_TIMEOUT_SECONDS,
+    ApiAuthError,
+    ApiClient,
+    ApiError,
+    ApiResponseError,
+    BearerAuth,
+    RetryPolicy,
+    validate_base_url,
+)
+from connectors.intercom import settings
+from connectors.typed_rows import (
+    PARSE_ERRORS,
+    NewFields,
+    Quarantine,
+    Rejected,
+    TypedTable,
+    bad_value,
+    describe,
+    json_text,
+    parse_bool,
+    parse_integer,
+)
+
+logger = logging.getLogger(__name__)
+
+Record = dict[str, Any]
+
+#: The range of a bigint column (Arrow int64).
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+# --- client ---------------------------------------------------------------------------------
+
+
+def build_client(
+    access_token: str,
+    base_url: str | None,
+    retry: RetryPolicy | None,
+    timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS,
+) -> ApiClient:
+    """An `ApiClient` for one Intercom workspace; raises ValueError naming a missing or bad
+    setting. Every request asks for API version `settings.API_VERSION`, and a 429 waits
+    until Intercom's `X-RateLimit-Reset`."""
+    if not access_token:
+        raise ValueError("Intercom needs INTERCOM_ACCESS_TOKEN (an Intercom access token)")
+    url = (
+        validate_base_url(base_url, "INTERCOM_BASE_URL") if base_url else settings.DEFAULT_BASE_URL
+    )
+    return ApiClient(
+        source=settings.SOURCE_NAME,
+        base_url=url,
+        auth=BearerAuth(access_token),
+        secrets=[access_token],
+        credentials_hint=settings.CREDENTIALS_HINT,
+        retry=retry or RetryPolicy(rate_limit_wait_seconds=settings.RATE_LIMIT_WINDOW_SECONDS),
+        timeout=(CONNECT_TIMEOUT_SECONDS, timeout_seconds),
+        headers={
+            "Intercom-Version": settings.API_VERSION,
+            "User-Agent": "helpdesk-etl (dlt intercom source)",
+        },
+        rate_limit_reset_header=settings.RATE_LIMIT_RESET_HEADER,
+    )
+
+
+# --- conversation search --------------------------------------------------------------------
+
+
+def search_body(start: datetime, end: datetime | None, page_size: int,
+                starting_after: str | None = None) -> Record:
+    """The `POST /conversations/search` body for conversations updated in [start, end).
+
+    The reference calls `>` "Greater (or equal) than" and `<` "Lower (or equal) than"
+    without saying which: asking for `updated_at > start - 1 AND updated_at < end` (whole
+    seconds, the window widened to whole seconds) finds the window's conversations either
+    way, and the caller keeps those really inside it."""
+    low = math.floor(start.timestamp()) - 1
+    filters: list[Record] = [{"field": "updated_at", "operator": ">", "value": low}]
+    if end is not None:
+        high = math.ceil(end.timestamp())
+        filters.append({"field": "updated_at", "operator": "<", "value": high})
+    pagination: Record = {"per_page": page_size}
+    if starting_after is not None:
+        pagination["starting_after"] = starting_after
+    return {"query": {"operator": "AND", "value": filters}, "pagination": pagination}
+
+
+def search_pages(
+    client: ApiClient, start: datetime, end: datetime | None, page_size: int
+) -> Iterator[list[Any]]:
+    """The pages of conversations (search results, without parts) updated in the window,
+    following `pages.next.starting_after` until there is no `next`; an empty page ends the
+    search too. A cursor that comes back twice is an error rather than an endless loop."""
+    path = settings.SEARCH_CONVERSATIONS_PATH
+    seen: set[str] = set()
+    cursor: str | None = None
+    while True:
+        body = client.post_json(path, search_body(start, end, page_size, cursor))
+        if not isinstance(body, dict) or not isinstance(body.get("conversations"), list):
+            keys = sorted(body) if isinstance(body, dict) else type(body).__name__
+            raise ApiResponseError(
+                f"{settings.SOURCE_NAME}: POST {path} returned no 'conversations' list (got "
+                f"{keys}); does the workspace answer with API version {settings.API_VERSION}?",
+                source=settings.SOURCE_NAME,
+                endpoint=path,
+            )
+        records = body["conversations"]
+        if records:
+            yield records
+        cursor = next_cursor(body, path)
+        if cursor is None or not records:
+            return
+        if cursor in seen:
+            raise ApiResponseError(
+                f"{settings.SOURCE_NAME}: POST {path} pagination does not advance (cursor "
+                f"{cursor!r} came back twice); stopping instead of looping",
+                source=settings.SOURCE_NAME,
+                endpoint=path,
+            )
+        seen.add(cursor)
+
+
+def next_cursor(body: Mapping[str, Any], path: str) -> str | None:
+    """`pages.next.starting_after` of a search answer, None on the last page."""
+    pages = body.get("pages")
+    following = pages.get("next") if isinstance(pages, dict) else None
+    if not following:
+        return None
+    cursor = following.get("starting_after") if isinstance(following, dict) else None
+    if not isinstance(cursor, str) or not cursor:
+        raise ApiResponseError(
+            f"{settings.SOURCE_NAME}: POST {path} returned a next page without a "
+            f"'starting_after' cursor (pages.next = {describe(following)})",
+            source=settings.SOURCE_NAME,
+            endpoint=path,
+        )
+    return cursor
+
+
+@dataclass
+class SearchSelection:
+    """The conversations of one search page to fetch (in page order), and the search
+    results that cannot be used (no id, no or an unreadable `updated_at`)."""
+
+    ids: list[str] = field(default_factory=list)
+    rejected: list[tuple[Any, Rejected]] = field(default_factory=list)
+
+
+class WindowSelector:
+    """Picks, page by page, the search results updated in [start, end) (`end` None: no end)
+    whose conversation this extraction has not fetched yet: a conversation updated while
+    the search pages are read can come back on a later page."""
+
+    def __init__(self, start: datetime, end: datetime | None) -> None:
+        self.start = start
+        self.end = end
+        self.seen: set[str] = set()
+
+    def inside(self, moment: datetime) -> bool:
+        """Whether a time lies in the window."""
+        return self.start <= moment and (self.end is None or moment < self.end)
+
+    def select(self, records: Iterable[Any]) -> SearchSelection:
+        """The ids to fetch from one search page, and the unusable results."""
+        selection = SearchSelection()
+        for record in records:
+            try:
+                conversation_id, updated_at = _search_key(record)
+            except Rejected as rejected:
+                selection.rejected.append((record, rejected))
+                continue
+            if not self.inside(updated_at) or conversation_id in self.seen:
+                continue
+            self.seen.add(conversation_id)
+            selection.ids.append(conversation_id)
+        return selection
+
+
+def _search_key(record: Any) -> tuple[str, datetime]:
+    """A search result's conversation id and `updated_at`; `Rejected` if it has none."""
+    if not isinstance(record, dict):
+        raise Rejected("the record is not a JSON object")
+    conversation_id = _parse("id", record.get("id"), id_text, "text", "id")
+    if conversation_id is None:
+        raise Rejected("id is missing (its primary key)", "id")
+    updated_at = _parse("updated_at", record.get("updated_at"), epoch_time, "timestamp",
+                        "updated_at")
+    if updated_at is None:
+        raise Rejected("updated_at is missing (the window cursor)", "updated_at")
+    return conversation_id, updated_at
+
+
+# --- conversation details -------------------------------------------------------------------
+
+
+class DetailFetcher:
+    """`GET /conversations/{id}` for the conversations of a search page, `workers` at a
+    time, answers in the order asked. A conversation deleted since the search (404) is
+    counted in `missing` and skipped: its absence is not the run's failure."""
+
+    def __init__(self, client: ApiClient, workers: int = settings.DETAIL_WORKERS) -> None:
+        self.client = client
+        self.workers = workers
+        self.missing = 0
+
+    def details(self, pages: Iterable[SearchSelection]) -> Iterator[tuple[SearchSelection, list]]:
+        """Each selection with the detail records of its ids, in order (404s left out)."""
+        with ThreadPoolExecutor(max_workers=self.workers,
+                                thread_name_prefix="intercom-detail") as pool:
+            for selection in pages:
+                answers = list(pool.map(self._fetch, selection.ids))
+                found = [d for d in answers if d is not _DELETED]
+                self.missing += len(answers) - len(found)
+                yield selection, found
+
+    def _fetch(self, conversation_id: str) -> Any:
+        path = settings.CONVERSATION_PATH.format(id=conversation_id)
+        try:
+            return self.client.get_json(path)
+        except ApiAuthError:
+            raise
+        except ApiError as error:
+            if error.status != 404:
+                raise
+            logger.debug("%s: GET %s answered 404 (deleted since the search); skipped",
+                         settings.SOURCE_NAME, path)
+            return _DELETED
+
+
+#: What `DetailFetcher._fetch` answers for a conversation that is gone (HTTP 404).
+_DELETED = object()
+
+
+# --- value parsing --------------------------------------------------------------------------
+
+
+def epoch_time(value: Any) -> datetime | None:
+    """A Unix time in seconds (Intercom's times: integers; digits as text are read too) as
+    an aware UTC datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a time")
+    if isinstance(value, str):
+        value = float(value.strip())
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError("not a number of seconds")
+    return datetime.fromtimestamp(value, UTC)
+
+
+def id_text(value: Any) -> str | None:
+    """An Intercom id as text: ids are strings, but some (assignees, team ids, admin ids
+    in lists) are sent as integers. Objects, lists and booleans are refused."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("not an id")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("not a whole number")
+        value = int(value)
+    return str(value)
+
+
+def text(value: Any) -> str | None:
+    """Text as it is; another scalar as its JSON text; objects and lists are refused."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json_text(value)
+    raise ValueError("not text")
+
+
+def integer(value: Any) -> int | None:
+    """A whole number that fits a bigint (`12`, `12.0`, `"12"`)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("not a whole number")
+        number = int(value)
+    elif isinstance(value, str):
+        number = parse_integer(value)
+    else:
+        raise ValueError("not a number")
+    if not _INT64[0] <= number <= _INT64[1]:
+        raise ValueError("out of the bigint range")
+    return number
+
+
+def boolean(value: Any) -> bool | None:
+    """`true` / `false` (JSON booleans, or the words as text)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return parse_bool(value)
+    raise ValueError("not true or false")
+
+
+def id_list(values: Any) -> str | None:
+    """A list of ids as JSON text of strings (`["1","2"]`), so its elements compare with the
+    landed id columns; None stays NULL."""
+    if values is None:
+        return None
+    if not isinstance(values, list):
+        raise ValueError("not a list")
+    return json_text([id_text(v) for v in values])
+
+
+def _parse(field_name: str, value: Any, parse: Callable[[Any], Any], data_type: str,
+           column: str | None) -> Any:
+    """`parse(value)`; a value that does not parse raises `Rejected` naming the API field
+    and the landed column."""
+    try:
+        return parse(value)
+    except PARSE_ERRORS as exc:
+        rejected = bad_value(field_name, value, data_type, exc)
+        rejected.column = column
+        raise rejected from None
+
+
+def _object(record: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """A nested object of a record ({} when absent or null); `Rejected` if it is something
+    else."""
+    value = record.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Rejected(f"{name} = {describe(value)} is not a JSON object", None)
+    return value
+
+
+def _listed(container: Any, key: str, name: str) -> list[Any]:
+    """The list of a `*.list` object (`{"type": "tag.list", "tags": [...]}`), or the list
+    itself; [] when absent."""
+    if container is None:
+        return []
+    if isinstance(container, dict):
+        container = container.get(key)
+        if container is None:
+            return []
+    if not isinstance(container, list):
+        raise Rejected(f"{name} is not a list", None)
+    return container
+
+
+# --- conversations ---------------------------------------------------------------------------
+
+
+_TIMES = ("created_at", "updated_at", "waiting_since", "snoozed_until")
+
+
+def shape_conversation(record: Any, land_free_text: bool) -> Record:
+    """The `conversations` row of one conversation (as `GET /conversations/{id}` answers
+    it), without `parts_landed` (the parts decide it); `Rejected` if it cannot land."""
+    if not isinstance(record, dict):
+        raise Rejected("the record is not a JSON object")
+    row: Record = {"id": _parse("id", record.get("id"), id_text, "text", "id")}
+    for name in _TIMES:
+        row[name] = _parse(name, record.get(name), epoch_time, "timestamp", name)
+    row["title"] = (_parse("title", record.get("title"), text, "text", "title")
+                    if land_free_text else None)
+    for name in ("state", "priority"):
+        row[name] = _parse(name, record.get(name), text, "text", name)
+    for name in ("open", "read"):
+        row[name] = _parse(name, record.get(name), boolean, "bool", name)
+    for name in ("admin_assignee_id", "team_assignee_id"):
+        row[name] = _parse(name, record.get(name), id_text, "text", name)
+
+    source = _object(record, "source")
+    author = _object(source, "author") if source else {}
+    row["source_type"] = _parse("source.type", source.get("type"), text, "text", "source_type")
+    row["source_id"] = _parse("source.id", source.get("id"), id_text, "text", "source_id")
+    row["source_delivered_as"] = _parse("source.delivered_as", source.get("delivered_as"),
+                                        text, "text", "source_delivered_as")
+    row["source_author_type"] = _parse("source.author.type", author.get("type"), text, "text",
+                                       "source_author_type")
+    row["source_author_id"] = _parse("source.author.id", author.get("id"), id_text, "text",
+                                     "source_author_id")
+
+    contacts = _listed(record.get("contacts"), "contacts", "contacts")
+    contact_ids = [
+        _parse("contacts.contacts[].id", c.get("id") if isinstance(c, dict) else c, id_text,
+               "text", "contact_ids")
+        for c in contacts
+    ]
+    row["contact_id"] = contact_ids[0] if contact_ids else None
+    row["contact_ids"] = json_text(contact_ids)
+    tags = _listed(record.get("tags"), "tags", "tags")
+    row["tags"] = json_text([
+        _parse("tags.tags[].name", t.get("name") if isinstance(t, dict) else t, text, "text",
+               "tags")
+        for t in tags
+    ])
+
+    first_reply = _object(record, "first_contact_reply")
+    row["first_contact_reply_at"] = _parse("first_contact_reply.created_at",
+                                           first_reply.get("created_at"), epoch_time,
+                                           "timestamp", "first_contact_reply_at")
+    statistics = _object(record, "statistics")
+    for name in settings.STATISTICS_TIMES:
+        row[f"stat_{name}"] = _parse(f"statistics.{name}", statistics.get(name), epoch_time,
+                                     "timestamp", f"stat_{name}")
+    row["stat_last_closed_by_id"] = _parse("statistics.last_closed_by_id",
+                                           statistics.get("last_closed_by_id"), id_text,
+                                           "text", "stat_last_closed_by_id")
+    for name in settings.STATISTICS_COUNTS:
+        row[f"stat_{name}"] = _parse(f"statistics.{name}", statistics.get(name), integer,
+                                     "bigint", f"stat_{name}")
+    row.update(_rating(record, land_free_text))
+    parts = _object(record, "conversation_parts")
+    row["parts_total_count"] = _parse("conversation_parts.total_count",
+                                      parts.get("total_count"), integer, "bigint",
+                                      "parts_total_count")
+    row["parts_landed"] = 0
+    return row
+
+
+def _rating(record: Mapping[str, Any], land_free_text: bool) -> Record:
+    """The `rating*` columns of a conversation's `conversation_rating` (NULL while
+    unrated); a rating off the 1-5 scale is `Rejected`."""
+    rating = _object(record, "conversation_rating")
+    value = _parse("conversation_rating.rating", rating.get("rating"), integer, "bigint",
+                   "rating")
+    low, high = settings.RATING_RANGE
+    if value is not None and not low <= value <= high:
+        raise Rejected(
+            f"conversation_rating.rating = {describe(value)} is outside the scale "
+            f"{low}-{high}",
+            "rating",
+        )
+    contact = _object(rating, "contact") if rating else {}
+    teammate = _object(rating, "teammate") if rating else {}
+    remark = (_parse("conversation_rating.remark", rating.get("remark"), text, "text",
+                     "rating_remark") if land_free_text else None)
+    return {
+        "rating": value,
+        "rating_created_at": _parse("conversation_rating.created_at", rating.get("created_at"),
+                                    epoch_time, "timestamp", "rating_created_at"),
+        "rating_contact_id": _parse("conversation_rating.contact.id", contact.get("id"),
+                                    id_text, "text", "rating_contact_id"),
+        "rating_teammate_id": _parse("conversation_rating.teammate.id", teammate.get("id"),
+                                     id_text, "text", "rating_teammate_id"),
+        "rating_remark": remark,
+    }
+
+
+@dataclass
+class ShapedParts:
+    """The `conversation_parts` rows of one conversation (its source row first), the
+    records they come from (same order), its parts that cannot land, and how many parts the
+    answer held (`returned`) of how many the conversation has (`total`)."""
+
+    rows: list[Record]
+    records: list[Any]
+    rejected: list[tuple[Any, Rejected]]
+    returned: int
+    total: int | None
+
+
+def conversation_parts(record: Mapping[str, Any]) -> list[Any]:
+    """The parts list of a conversation's detail answer ([] if it has none); `Rejected`
+    (the whole conversation) if it is not a list."""
+    parts = record.get("conversation_parts")
+    if parts is None:
+        return []
+    return _listed(parts, "conversation_parts", "conversation_parts.conversation_parts")
+
+
+def shape_parts(record: Mapping[str, Any], conversation: Mapping[str, Any],
+                land_free_text: bool) -> ShapedParts:
+    """The part rows of one conversation whose row is `conversation`: its opening message
+    (`source`, position 0) and each part of the answer (positions 1.. in answer order). A
+    part that cannot land is rejected alone; the others land."""
+    conversation_id = conversation["id"]
+    updated_at = conversation["updated_at"]
+    parts = conversation_parts(record)
+    shaped = ShapedParts([], [], [], len(parts), conversation.get("parts_total_count"))
+    source = record.get("source")
+    if isinstance(source, dict):
+        shaped.rows.append({
+            "id": f"{settings.SOURCE_PART_ID_PREFIX}{conversation_id}",
+            "conversation_id": conversation_id,
+            "position": 0,
+            "part_type": settings.SOURCE_PART_TYPE,
+            "created_at": conversation["created_at"],
+            "updated_at": None,
+            "notified_at": None,
+            "author_type": conversation["source_author_type"],
+            "author_id": conversation["source_author_id"],
+            "assigned_to_type": None,
+            "assigned_to_id": None,
+            **_body_columns(source, land_free_text, "source"),
+            "conversation_updated_at": updated_at,
+        })
+        shaped.records.append(source)
+    for position, part in enumerate(parts, start=1):
+        try:
+            row = _part_row(part, land_free_text)
+        except Rejected as rejected:
+            rejected.reason += f" (part {position} of conversation {conversation_id})"
+            shaped.rejected.append((part, rejected))
+            continue
+        row.update(conversation_id=conversation_id, position=position,
+                   conversation_updated_at=updated_at)
+        shaped.rows.append(row)
+        shaped.records.append(part)
+    return shaped
+
+
+def _part_row(part: Any, land_free_text: bool) -> Record:
+    """The landed columns of one conversation part (without its conversation's)."""
+    if not isinstance(part, dict):
+        raise Rejected("the part is not a JSON object")
+    part_id = _parse("id", part.get("id"), id_text, "text", "id")
+    if part_id is None:
+        raise Rejected("id is missing (its primary key)", "id")
+    author = _object(part, "author")
+    assigned = _object(part, "assigned_to")
+    row: Record = {
+        "id": part_id,
+        "part_type": _parse("part_type", part.get("part_type"), text, "text", "part_type"),
+    }
+    for name in ("created_at", "updated_at", "notified_at"):
+        row[name] = _parse(name, part.get(name), epoch_time, "timestamp", name)
+    row["author_type"] = _parse("author.type", author.get("type"), text, "text", "author_type")
+    row["author_id"] = _parse("author.id", author.get("id"), id_text, "text", "author_id")
+    row["assigned_to_type"] = _parse("assigned_to.type", assigned.get("type"), text, "text",
+                                     "assigned_to_type")
+    row["assigned_to_id"] = _parse("assigned_to.id", assigned.get("id"), id_text, "text",
+                                   "assigned_to_id")
+    row.update(_body_columns(part, land_free_text, "part"))
+    return row
+
+
+def _body_columns(message: Mapping[str, Any], land_free_text: bool, what: str) -> Record:
+    """`redacted`, `has_body` and (free text) `body` of a part or source message."""
+    body = message.get("body")
+    if body is not None and not isinstance(body, str):
+        raise Rejected(f"the {what}'s body is not text", "body")
+    return {
+        "redacted": _parse("redacted", message.get("redacted"), boolean, "bool", "redacted"),
+        "has_body": bool(body and body.strip()),
+        "body": body if land_free_text else None,
+    }
+
+
+# --- admins and teams -----------------------------------------------------------------------
+
+
+def shape_admin(record: Any, land_free_text: bool) -> Record:
+    """The `admins` row of one admin (teammate); e-mail and job title only as free text."""
+    if not isinstance(record, dict):
+        raise Rejected("the record is not a JSON object")
+    row: Record = {
+        "id": _parse("id", record.get("id"), id_text, "text", "id"),
+        "type": _parse("type", record.get("type"), text, "text", "type"),
+        "name": _parse("name", record.get("name"), text, "text", "name"),
+        "email": None,
+        "job_title": None,
+    }
+    if land_free_text:
+        for name in ("email", "job_title"):
+            row[name] = _parse(name, record.get(name), text, "text", name)
+    for name in ("away_mode_enabled", "away_mode_reassign", "has_inbox_seat"):
+        row[name] = _parse(name, record.get(name), boolean, "bool", name)
+    row["team_ids"] = _parse("team_ids", record.get("team_ids"), id_list, "json", "team_ids")
+    return row
+
+
+def shape_team(record: Any, land_free_text: bool) -> Record:
+    """The `teams` row of one team."""
+    if not isinstance(record, dict):
+        raise Rejected("the record is not a JSON object")
+    return {
+        "id": _parse("id", record.get("id"), id_text, "text", "id"),
+        "name": _parse("name", record.get("name"), text, "text", "name"),
+        "admin_ids": _parse("admin_ids", record.get("admin_ids"), id_list, "json", "admin_ids"),
+    }
+
+
+def list_records(client: ApiClient, path: str, data_key: str) -> list[Any]:
+    """The records of a list endpoint that answers in one page (`/admins`, `/teams`)."""
+    body = client.get_json(path)
+    if not isinstance(body, dict) or not isinstance(body.get(data_key), list):
+        keys = sorted(body) if isinstance(body, dict) else type(body).__name__
+        raise ApiResponseError(
+            f"{settings.SOURCE_NAME}: GET {path} returned no '{data_key}' list (got {keys}); "
+            f"does the workspace answer with API version {settings.API_VERSION}?",
+            source=settings.SOURCE_NAME,
+            endpoint=path,
+        )
+    return body[data_key]
+
+
+# --- landing pieces -------------------------------------------------------------------------
+
+
+def landed_table(columns: Mapping[str, str], required: tuple[str, ...] = ("id",)) -> TypedTable:
+    """The typed landed columns of one table (rows arrive converted by the shapers)."""
+    return TypedTable(columns, required=required)
+
+
+def new_fields(table_name: str, land_free_text: bool) -> NewFields:
+    """Which top-level fields of a table's records are new (land as new columns)."""
+    return NewFields(settings.KNOWN_FIELDS[table_name], settings.PRIVATE_FIELDS[table_name],
+                     land_free_text)
+
+
+def new_quarantine(land_free_text: bool) -> Quarantine:
+    """The Intercom quarantine: stored records lose their free text and personal data
+    unless asked for."""
+    return Quarantine(settings.SOURCE_NAME, private_fields=settings.QUARANTINE_PRIVATE_KEYS,
+                      land_free_text=land_free_text)

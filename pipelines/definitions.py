@@ -13,7 +13,12 @@ import dagster as dg
 from pipelines.checks import build_checks
 from pipelines.executor import writer_locked
 from pipelines.partitions import daily_partitions, monthly_partitions
-from pipelines.raw import build_hubspot_assets, build_salesforce_assets, build_zendesk_assets
+from pipelines.raw import (
+    build_hubspot_assets,
+    build_intercom_assets,
+    build_salesforce_assets,
+    build_zendesk_assets,
+)
 from pipelines.resources import build_resources
 from pipelines.schedules import monthly_job, monthly_schedule, nightly_job, nightly_schedule
 from pipelines.settings import Settings
@@ -25,6 +30,7 @@ log = logging.getLogger("helpdesk_etl")
 
 RAW_BUILDERS = {
     "zendesk": build_zendesk_assets,
+    "intercom": build_intercom_assets,
     "hubspot": build_hubspot_assets,
     "salesforce": build_salesforce_assets,
 }

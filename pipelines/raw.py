@@ -19,6 +19,7 @@ from connectors.typed_rows import QUARANTINE_TABLE
 from pipelines.partitions import BEGINNING_OF_HISTORY, extraction_window
 from pipelines.resources import (
     HubSpotResource,
+    IntercomResource,
     SalesforceResource,
     WarehouseResource,
     ZendeskResource,
@@ -35,7 +36,8 @@ LOAD_WINDOWS_TABLE = "_load_windows"
 
 #: Tables a resource lands besides its own (dlt's `__` nested tables are folded generically).
 EXTRA_TABLES = {
-    "zendesk": {"ticket_child_events": "ticket_events", "ticket_metric_sets": "tickets"}
+    "zendesk": {"ticket_child_events": "ticket_events", "ticket_metric_sets": "tickets"},
+    "intercom": {"conversation_parts": "conversations"},
 }
 
 
@@ -254,6 +256,28 @@ def build_zendesk_assets(
         yield from _load_window(context, dlt, warehouse, settings, "zendesk", zendesk.source)
 
     return zendesk_raw
+
+
+def build_intercom_assets(
+    settings: Settings, partitions_def: dg.PartitionsDefinition, warehouse_kind: str
+) -> dg.AssetsDefinition:
+    """The Intercom raw tables (conversations and their parts, admins, teams), daily-
+    partitioned like Zendesk's."""
+    from connectors.intercom import intercom_source
+
+    template = intercom_source("x", start=BEGINNING_OF_HISTORY)
+
+    @_raw_dlt_assets("intercom", template, partitions_def, warehouse_kind)
+    def intercom_raw(
+        context: dg.AssetExecutionContext,
+        dlt: DagsterDltResource,
+        warehouse: WarehouseResource,
+        intercom: IntercomResource,
+    ):
+        """Extract the window of the run's partitions from Intercom and land it."""
+        yield from _load_window(context, dlt, warehouse, settings, "intercom", intercom.source)
+
+    return intercom_raw
 
 
 def build_hubspot_assets(

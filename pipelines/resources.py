@@ -96,6 +96,29 @@ class ZendeskResource(dg.ConfigurableResource):
         )
 
 
+class IntercomResource(dg.ConfigurableResource):
+    """An Intercom access token (and the base URL of an EU / Australian workspace)."""
+
+    access_token: str
+    base_url: str | None = None
+    land_free_text: bool = False
+    timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS
+
+    def source(self, start: datetime, end: datetime | None) -> DltSource:
+        """The Intercom dlt source (conversations and their parts, admins, teams) for the
+        window [start, end)."""
+        from connectors.intercom import intercom_source
+
+        return intercom_source(
+            self.access_token,
+            self.base_url,
+            start=start,
+            end=end,
+            land_free_text=self.land_free_text,
+            timeout_seconds=self.timeout_seconds,
+        )
+
+
 class HubSpotResource(dg.ConfigurableResource):
     """A HubSpot private-app token, and the properties staging reads (each lands under the
     default property's column; `won_stages` set the deals' `is_won`)."""
@@ -170,6 +193,14 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             api_token=_from_env("ZENDESK_API_TOKEN", zendesk.api_token),
             oauth_token=_from_env("ZENDESK_OAUTH_TOKEN", zendesk.oauth_token),
             base_url=_from_env("ZENDESK_BASE_URL", zendesk.base_url),
+            land_free_text=settings.land_free_text,
+            timeout_seconds=settings.http_timeout_seconds,
+        )
+    intercom = settings.intercom
+    if intercom is not None:
+        resources["intercom"] = IntercomResource(
+            access_token=_from_env("INTERCOM_ACCESS_TOKEN", intercom.access_token),
+            base_url=_from_env("INTERCOM_BASE_URL", intercom.base_url),
             land_free_text=settings.land_free_text,
             timeout_seconds=settings.http_timeout_seconds,
         )

@@ -156,6 +156,23 @@ class SalesforceSettings:
         )
 
 
+@dataclass(frozen=True)
+class IntercomSettings:
+    """An Intercom access token (Bearer) and an optional base URL: EU and Australian
+    workspaces are served from `https://api.eu.intercom.io` / `https://api.au.intercom.io`."""
+
+    access_token: str = field(repr=False)
+    base_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> IntercomSettings | None:
+        """The Intercom settings, or None when no token is configured."""
+        token = env.get("INTERCOM_ACCESS_TOKEN") or None
+        if not token:
+            return None
+        return cls(token, env.get("INTERCOM_BASE_URL") or None)
+
+
 def _parse_number(
     env: Mapping[str, str], name: str, default: float, high: float, what: str
 ) -> float:
@@ -228,6 +245,7 @@ class Settings:
     #: (`FULL_REBUILD`; `helpdesk-etl run --full-rebuild`).
     full_rebuild: bool = False
     zendesk: ZendeskSettings | None = None
+    intercom: IntercomSettings | None = None
     hubspot: HubSpotSettings | None = None
     salesforce: SalesforceSettings | None = None
 
@@ -260,6 +278,7 @@ class Settings:
             ),
             full_rebuild=_parse_bool(env, "FULL_REBUILD"),
             zendesk=ZendeskSettings.from_env(env),
+            intercom=IntercomSettings.from_env(env),
             hubspot=HubSpotSettings.from_env(env),
             salesforce=SalesforceSettings.from_env(env),
         )
@@ -271,7 +290,7 @@ class Settings:
 
 
 #: Every source the pipeline knows, helpdesks first.
-ALL_SOURCES = ("zendesk", "hubspot", "salesforce")
+ALL_SOURCES = ("zendesk", "intercom", "hubspot", "salesforce")
 #: The prefix of every variable of a source (credentials, base URLs, CRM property names).
 SOURCE_VARIABLE_PREFIXES = tuple(f"{name.upper()}_" for name in ALL_SOURCES)
 #: The secrets whose presence means a source is meant to be configured (the `from_env`
@@ -279,6 +298,7 @@ SOURCE_VARIABLE_PREFIXES = tuple(f"{name.upper()}_" for name in ALL_SOURCES)
 CREDENTIAL_VARIABLES = (
     "ZENDESK_API_TOKEN",
     "ZENDESK_OAUTH_TOKEN",
+    "INTERCOM_ACCESS_TOKEN",
     "HUBSPOT_ACCESS_TOKEN",
     "SALESFORCE_ACCESS_TOKEN",
 )

@@ -1,0 +1,186 @@
+"""Intercom end to end, on DuckDB and PostgreSQL: conversations served by the sandbox's
+Intercom API, landed by the connector, staged as tickets, messages and status history, and
+measured by the same marts as Zendesk's tickets, beside Zendesk's in one warehouse.
+
+Every expected figure below is worked out by hand from the conversations' parts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from sandbox import World
+from sandbox.world import (
+    IntercomAdmin,
+    IntercomContact,
+    IntercomConversation,
+    IntercomPart,
+    IntercomRating,
+    IntercomTeam,
+)
+from tests.integration.pipeline_runner import run_world
+from tests.sandbox.sandbox_world import build_small_world
+
+START, END = date(2024, 3, 1), date(2024, 3, 10)  # as-of time: 2024-03-10 00:00 UTC
+T0 = datetime(2024, 3, 5, 9, tzinfo=UTC)
+BOT, ANN, BEN, TEAM = 1, 11, 12, 21
+ALICE = IntercomContact("6650000000000000000000a1", "user", "Alice", "alice@acme.example")
+LEAD = IntercomContact("6650000000000000000000b2", "lead", None, "lead@globex.example")
+STORY, OPEN_EMAIL, OUTBOUND, ANSWERED = 301, 302, 303, 304
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def intercom_world() -> World:
+    """Zendesk's small hand-built world plus four Intercom conversations: one with every
+    kind of part (bot greeting, routing, a note, replies, a snooze, a close, a customer's
+    reopen, a second close, a rating), an email still open, an outbound message nobody
+    answered and one the customer answered."""
+    world = build_small_world()
+    world.intercom_admins = [
+        IntercomAdmin(BOT, "Operator", "operator+app@intercom.io", is_bot=True,
+                      has_inbox_seat=False),
+        IntercomAdmin(ANN, "Ann Agent", "ann@sandbox.example", team_ids=[TEAM]),
+        IntercomAdmin(BEN, "Ben Agent", "ben@sandbox.example", team_ids=[TEAM]),
+    ]
+    world.intercom_teams = [IntercomTeam(TEAM, "Support", [ANN, BEN])]
+    story = [
+        IntercomPart(at(1), "comment", "bot", BOT, "<p>Hi! A teammate will be with you.</p>"),
+        IntercomPart(at(2), "default_assignment", "bot", BOT, assigned_to=("team", TEAM)),
+        IntercomPart(at(10), "assignment", "admin", ANN, assigned_to=("admin", ANN)),
+        IntercomPart(at(12), "note", "admin", ANN, "<p>VIP</p>"),
+        IntercomPart(at(15), "comment", "admin", ANN, "<p>Hello Alice</p>"),
+        IntercomPart(at(20), "comment", "contact", body="<p>Still broken</p>"),
+        IntercomPart(at(40), "comment", "admin", ANN, "<p>Fixed now</p>"),
+        IntercomPart(at(41), "snoozed", "admin", ANN, snoozed_until=at(100)),
+        IntercomPart(at(100), "timer_unsnooze", "bot", BOT),
+        IntercomPart(at(110), "close", "admin", ANN),
+        IntercomPart(at(200), "open", "contact", body="<p>Broken again</p>"),
+        IntercomPart(at(230), "comment", "admin", BEN, "<p>On it</p>"),
+        IntercomPart(at(240), "close", "admin", BEN),
+    ]
+    world.intercom_conversations = [
+        IntercomConversation(STORY, at(0), ALICE, body="<p>The export is broken</p>",
+                             parts=story, priority="priority",
+                             rating=IntercomRating(5, at(240), at(300), BEN)),
+        IntercomConversation(OPEN_EMAIL, at(600), LEAD, source_type="email",
+                             subject="Refund", parts=[
+                                 IntercomPart(at(610), "comment", "admin", ANN, "<p>Sure</p>")]),
+        IntercomConversation(OUTBOUND, at(300), LEAD, delivered_as="admin_initiated",
+                             source_admin_id=ANN, body="<p>How are we doing?</p>"),
+        IntercomConversation(ANSWERED, at(320), ALICE, delivered_as="admin_initiated",
+                             source_admin_id=BEN, body="<p>Any questions?</p>", parts=[
+                                 IntercomPart(at(400), "open", "contact", body="<p>One</p>"),
+                                 IntercomPart(at(420), "comment", "admin", BEN, "<p>Yes</p>"),
+                                 IntercomPart(at(430), "close", "admin", BEN)]),
+    ]
+    return world
+
+
+@pytest.fixture
+def loaded(monkeypatch, tmp_path, warehouse_url):
+    """The world loaded for [START, END), Zendesk and Intercom configured."""
+    return run_world(monkeypatch, tmp_path, intercom_world(), warehouse_url, START, END,
+                     intercom=True)
+
+
+def by_ticket(warehouse, sql: str) -> dict[str, dict]:
+    return {row["ticket_id"]: row for row in warehouse.query(sql)}
+
+
+def test_conversations_are_tickets_beside_zendesk(loaded):
+    tickets = by_ticket(loaded, "SELECT * FROM staging.tickets WHERE source = 'intercom'")
+    assert set(tickets) == {str(STORY), str(OPEN_EMAIL), str(OUTBOUND), str(ANSWERED)}
+    story = tickets[str(STORY)]
+    assert (story["channel"], story["status"], story["priority"]) == ("chat", "solved", "high")
+    assert (story["assignee_id"], story["group_id"]) == (str(ANN), str(TEAM))  # assigned at 10
+    email = tickets[str(OPEN_EMAIL)]
+    assert (email["channel"], email["status"]) == ("email", "open")
+    zendesk = loaded.query("SELECT count(*) AS n FROM staging.tickets WHERE source = 'zendesk'")
+    assert zendesk[0]["n"] == 5
+
+
+def test_status_history_comes_from_the_parts(loaded):
+    rows = loaded.query(
+        "SELECT ticket_id, changed_at, from_status, to_status FROM staging.status_changes "
+        "WHERE source = 'intercom' ORDER BY ticket_id, changed_at")
+    history: dict[str, list[tuple]] = {}
+    for row in rows:
+        history.setdefault(row["ticket_id"], []).append(
+            (row["changed_at"].astimezone(UTC), row["from_status"], row["to_status"]))
+    assert history[str(STORY)] == [
+        (at(0), None, "open"), (at(41), "open", "pending"), (at(100), "pending", "open"),
+        (at(110), "open", "solved"), (at(200), "solved", "open"), (at(240), "open", "solved"),
+    ]
+    assert history[str(OPEN_EMAIL)] == [(at(600), None, "open")]
+    # An outbound message has no status until the customer answers it.
+    assert str(OUTBOUND) not in history
+    assert history[str(ANSWERED)] == [(at(400), None, "open"), (at(430), "open", "solved")]
+
+
+def test_messages_roles_and_first_message(loaded):
+    rows = loaded.query(
+        "SELECT author_role, is_public, is_first_message, count(*) AS n FROM staging.messages "
+        f"WHERE source = 'intercom' AND ticket_id = '{STORY}' "
+        "GROUP BY author_role, is_public, is_first_message")
+    counts = {(r["author_role"], r["is_public"], r["is_first_message"]): r["n"] for r in rows}
+    # Alice's opening message and two replies; the bot's greeting; Ann's note; three replies.
+    assert counts == {("end_user", True, True): 1, ("end_user", True, False): 2,
+                      ("system", True, False): 1, ("agent", False, False): 1,
+                      ("agent", True, False): 3}
+
+
+def test_ticket_metrics_worked_out_by_hand(loaded):
+    metrics = by_ticket(loaded, "SELECT * FROM marts.ticket_metrics WHERE source = 'intercom'")
+    story = metrics[str(STORY)]
+    # The bot's greeting is no reply: Ann's at minute 15 is the first.
+    assert story["first_response_minutes"] == pytest.approx(15)
+    assert story["first_resolution_minutes"] == pytest.approx(110)
+    assert story["full_resolution_minutes"] == pytest.approx(240)
+    assert (story["agent_replies"], story["replies_to_resolution"], story["reopens"]) == (3, 3, 1)
+    assert story["is_one_touch"] is False
+    assert story["agent_wait_minutes"] == pytest.approx(59)  # snoozed 41 -> 100
+    assert story["requester_wait_minutes"] == pytest.approx(41 + 10 + 40)
+    assert story["csat_score"] == pytest.approx(1.0)
+    assert story["first_response_business_minutes"] is None  # no office hours in the API
+    email = metrics[str(OPEN_EMAIL)]
+    assert email["first_response_minutes"] == pytest.approx(10)
+    assert email["final_resolved_at"] is None
+    outbound = metrics[str(OUTBOUND)]
+    assert outbound["first_response_minutes"] is None  # Ann's message opened it: no reply
+    assert outbound["first_resolved_at"] is None
+    answered = metrics[str(ANSWERED)]
+    assert answered["first_response_minutes"] == pytest.approx(100)  # 320 -> Ben at 420
+    assert answered["full_resolution_minutes"] == pytest.approx(110)
+    assert answered["is_one_touch"] is True
+
+
+def test_daily_marts_count_the_conversations(loaded):
+    day = loaded.query(
+        "SELECT channel, tickets_created, tickets_solved, tickets_reopened, first_responses, "
+        "csat_responses, csat_rate, backlog_end_of_day FROM marts.support_daily "
+        "WHERE source = 'intercom' AND date = '2024-03-05' ORDER BY channel")
+    assert [(r["channel"], r["tickets_created"], r["tickets_solved"], r["tickets_reopened"],
+             r["first_responses"], r["csat_responses"], r["backlog_end_of_day"])
+            for r in day] == [("chat", 3, 3, 1, 2, 1, 0), ("email", 1, 0, 0, 1, 0, 1)]
+    backlog = loaded.query(
+        "SELECT date, channel, status, open_tickets FROM marts.backlog_daily "
+        "WHERE source = 'intercom' AND open_tickets > 0 ORDER BY date, channel")
+    assert {(str(r["date"]), r["channel"], r["status"], r["open_tickets"]) for r in backlog} \
+        == {(f"2024-03-0{d}", "email", "open", 1) for d in range(5, 10)}
+
+
+def test_reconciliation_compares_what_intercom_reports(loaded):
+    rows = {r["metric"]: r for r in loaded.query(
+        "SELECT * FROM marts.metric_reconciliation WHERE source = 'intercom'")}
+    # Intercom reports no reply count, waits or business minutes: no row for them.
+    assert set(rows) == {"first_response_minutes", "first_resolution_minutes",
+                         "full_resolution_minutes", "reopens"}
+    for metric, row in rows.items():
+        assert (row["tickets_compared"], row["tickets_differ"]) == (4, 0), metric
+    zendesk = loaded.query(
+        "SELECT count(*) AS n FROM marts.metric_reconciliation WHERE source = 'zendesk'")
+    assert zendesk[0]["n"] == 11

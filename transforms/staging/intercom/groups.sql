@@ -1,0 +1,9 @@
+-- Intercom teams as agent groups. Grain: (source, group_id).
+SELECT
+    'intercom' AS source,
+    CAST(id AS text) AS group_id,
+    name,
+    false AS is_deleted,
+    CAST(NULL AS timestamptz) AS created_at,
+    CAST(NULL AS timestamptz) AS updated_at
+FROM raw_intercom.teams

@@ -193,6 +193,20 @@ def parse_reset_time(value: str | None, now: float | None = None) -> float | Non
     return max(0.0, reset - (time.time() if now is None else now))
 
 
+@dataclass(frozen=True)
+class RateLimitHeaders:
+    """Where a vendor's answers say how much of its rate-limit window is left: `remaining`
+    (requests left) and `reset` (when the window resets, Unix seconds), as Intercom's
+    `X-RateLimit-Remaining` / `X-RateLimit-Reset`. The client then paces itself: once an
+    answer says `reserve` or fewer requests are left, every request waits for the reset
+    instead of being refused (`reserve` covers the requests already on their way from other
+    threads), and a 429 without `Retry-After` is retried at the reset."""
+
+    remaining: str
+    reset: str
+    reserve: int = 0
+
+
 class _Retryable(Exception):
     """Internal: one attempt failed in a way worth retrying."""
 
@@ -211,11 +225,11 @@ class ApiClient:
     `retryable_error`, if given, sees every error response (HTTP 4xx/5xx) first and returns a
     short cause when the vendor means "try again later" with a status that usually means
     something else (Salesforce's 403 `REQUEST_LIMIT_EXCEEDED`), else None.
-    `rate_limit_reset_header`, if given, names the header in which the vendor's 429 says when
-    its rate-limit window resets, as Unix seconds (Intercom's `X-RateLimit-Reset`): without a
-    `Retry-After`, the retry waits until then (capped like `Retry-After`) instead of for
-    `rate_limit_wait_seconds` or a backoff. It is a fact of the API, so it lives here, not in
-    the caller's `RetryPolicy`.
+    `rate_limit_headers`, if given, are the headers in which the vendor says how much of its
+    rate-limit window is left (`RateLimitHeaders`): the client waits for the window's reset
+    before it runs out, and a 429 without `Retry-After` is retried at the reset (capped like
+    `Retry-After`) instead of after `rate_limit_wait_seconds` or a backoff. They are facts
+    of the API, so they live here, not in the caller's `RetryPolicy`.
     """
 
     def __init__(
@@ -230,7 +244,7 @@ class ApiClient:
         timeout: tuple[float, float] = (CONNECT_TIMEOUT_SECONDS, DEFAULT_READ_TIMEOUT_SECONDS),
         headers: Mapping[str, str] | None = None,
         retryable_error: Callable[[requests.Response], str | None] | None = None,
-        rate_limit_reset_header: str | None = None,
+        rate_limit_headers: RateLimitHeaders | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.source = source
@@ -241,7 +255,11 @@ class ApiClient:
         self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
         self._sleep = sleep
         self._retryable_error = retryable_error
-        self._reset_header = rate_limit_reset_header
+        self._rate_limit = rate_limit_headers
+        #: Unix time before which no request is sent (the window ran out); shared by the
+        #: threads that use this client.
+        self._paused_until = 0.0
+        self._pause_lock = threading.Lock()
         self._origin = _origin(self.base_url)
         self._session = requests.Session()
         self._session.auth = auth
@@ -326,8 +344,33 @@ class ApiClient:
             endpoint=endpoint,
         )
 
+    def _pace(self, response: requests.Response) -> None:
+        """Note when the vendor's window runs out (`RateLimitHeaders`)."""
+        limits = self._rate_limit
+        if limits is None:
+            return
+        try:
+            remaining = int(response.headers.get(limits.remaining, ""))
+        except ValueError:
+            return
+        wait = parse_reset_time(response.headers.get(limits.reset))
+        if remaining <= limits.reserve and wait:
+            until = time.time() + min(wait, self.retry.max_retry_after_seconds)
+            with self._pause_lock:
+                self._paused_until = max(self._paused_until, until)
+
+    def _wait_for_window(self) -> None:
+        """Sleep until the vendor's window resets, if an answer said it had run out."""
+        if self._rate_limit is None:
+            return
+        with self._pause_lock:
+            wait = self._paused_until - time.time()
+        if wait > 0:
+            self._sleep(wait)
+
     def _attempt(self, method: str, url: str, query: Mapping[str, Any], endpoint: str,
                  body: Any) -> Any:
+        self._wait_for_window()
         try:
             response = self._session.request(
                 method, url, params=query, timeout=self.timeout,
@@ -340,13 +383,14 @@ class ApiClient:
             raise _Retryable(self._redact(f"{type(exc).__name__}: {exc}")) from None
         status = response.status_code
         reason = response.reason or ""
+        self._pace(response)
         vendor_cause = None
         if status >= 400 and self._retryable_error is not None:
             vendor_cause = self._retryable_error(response)
         if status in RETRYABLE_STATUSES or vendor_cause:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if retry_after is None and status == 429 and self._reset_header:
-                retry_after = parse_reset_time(response.headers.get(self._reset_header))
+            if retry_after is None and status == 429 and self._rate_limit:
+                retry_after = parse_reset_time(response.headers.get(self._rate_limit.reset))
             if retry_after is None and status == 429:
                 retry_after = self.retry.rate_limit_wait_seconds
             response.close()

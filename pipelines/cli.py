@@ -180,7 +180,7 @@ def kpi_summary(warehouse_url: str) -> dict[str, object]:
     in_unsolved = ", ".join(f":{name}" for name in unsolved)
     rows = warehouse.query(
         f"""
-        SELECT count(*) AS tickets,
+        SELECT source, count(*) AS tickets,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY first_response_minutes)
                    AS median_first_response_minutes,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY full_resolution_minutes)
@@ -189,10 +189,11 @@ def kpi_summary(warehouse_url: str) -> dict[str, object]:
                count(*) FILTER (WHERE status IN ({in_unsolved})) AS open_backlog
         FROM marts.ticket_metrics
         WHERE status <> 'deleted'
+        GROUP BY source
+        ORDER BY source DESC
         """,
         unsolved,
     )
-    summary = rows[0]
     revenue = warehouse.query(
         """
         SELECT month, accounts_end, mrr_end, logo_churn_rate, nrr
@@ -232,7 +233,7 @@ def kpi_summary(warehouse_url: str) -> dict[str, object]:
         {"days": SURVEY_DAYS},
     )
     warehouse.dispose()
-    return {**summary, "last_full_month": revenue[0] if revenue else None,
+    return {"helpdesks": rows, "last_full_month": revenue[0] if revenue else None,
             "health_bands": {row["risk_band"]: row for row in bands}, "surveys": surveys}
 
 
@@ -245,15 +246,17 @@ def print_summary(summary: dict[str, object]) -> None:
     def fmt_rate(value: object) -> str:
         return "n/a" if value is None else f"{float(value):.1%}"
 
+    helpdesks = summary["helpdesks"]
     print("\nCustomer-experience KPIs (marts.ticket_metrics):")
-    print(f"  tickets                          {summary['tickets']:>10,}")
-    frt = fmt(summary["median_first_response_minutes"])
-    resolution = fmt(summary["median_full_resolution_minutes"])
-    replies = fmt(summary["avg_replies_to_resolution"])
-    print(f"  median first response (minutes)  {frt:>10}")
-    print(f"  median full resolution (minutes) {resolution:>10}")
-    print(f"  replies to resolution (average)  {replies:>10}")
-    print(f"  open backlog (unsolved tickets)  {summary['open_backlog']:>10,}")
+    print(f"  {'':<32} " + " ".join(f"{row['source']:>10}" for row in helpdesks))
+    for label, key, shown in (
+        ("tickets", "tickets", lambda v: f"{v:,}"),
+        ("median first response (minutes)", "median_first_response_minutes", fmt),
+        ("median full resolution (minutes)", "median_full_resolution_minutes", fmt),
+        ("replies to resolution (average)", "avg_replies_to_resolution", fmt),
+        ("open backlog (unsolved tickets)", "open_backlog", lambda v: f"{v:,}"),
+    ):
+        print(f"  {label:<32} " + " ".join(f"{shown(row[key]):>10}" for row in helpdesks))
     month = summary.get("last_full_month")
     if month:
         print(f"\nRevenue (marts.churn_monthly, {month['month']:%B %Y}, all segments):")
@@ -291,6 +294,8 @@ def sandbox_environment(sandbox, first_day: date) -> dict[str, str]:
         "ZENDESK_SUBDOMAIN": creds["subdomain"],
         "ZENDESK_EMAIL": creds["email"],
         "ZENDESK_API_TOKEN": creds["api_token"],
+        "INTERCOM_ACCESS_TOKEN": creds["intercom_access_token"],
+        "INTERCOM_BASE_URL": sandbox.url,
         "HUBSPOT_ACCESS_TOKEN": creds["hubspot_access_token"],
         "HUBSPOT_BASE_URL": sandbox.url,
         "PIPELINE_START_DATE": first_day.isoformat(),
@@ -383,7 +388,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     try:
         os.environ.update({**demo, **sandbox_environment(sandbox, first_day)})
         settings = Settings.from_env()
-        print(f"Sandbox serving the Zendesk API at {sandbox.url}")
+        print(f"Sandbox serving the Zendesk, Intercom and HubSpot APIs at {sandbox.url}")
         print(f"Loading {first_day} .. {last_day} into {settings.warehouse_url} ...")
         run_partitions(first_day, last_day + timedelta(days=1), log_level="WARNING")
     finally:
@@ -429,7 +434,7 @@ def cmd_ui(args: argparse.Namespace) -> None:
         env.update(demo_environment(env, Path.cwd()))
         sandbox, first_day, _ = _start_demo_sandbox(args)
         env.update(sandbox_environment(sandbox, first_day))
-        print(f"Sandbox serving the Zendesk API at {sandbox.url}")
+        print(f"Sandbox serving the Zendesk, Intercom and HubSpot APIs at {sandbox.url}")
     try:
         subprocess.run(
             [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions",

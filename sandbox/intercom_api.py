@@ -36,6 +36,7 @@ import base64
 import binascii
 import html
 import json
+import math
 import re
 import statistics
 import time
@@ -163,10 +164,17 @@ def part_id(conversation: IntercomConversation, position: int, part: IntercomPar
     return part.id if part.id is not None else conversation.id * 100_000 + position + 1
 
 
+#: Part types whose body the customer sees: a reply, or one sent with a close. A body on an
+#: assignment (or a snooze) shows as a note in the inbox ("appears as note", Intercom's
+#: reference on assigning a conversation), like the notes themselves.
+VISIBLE_PART_TYPES = frozenset({"comment", "open", "close"})
+
+
 def is_admin_reply(part: IntercomPart) -> bool:
-    """A visible human admin part: written by a teammate (not the bot), not a note, with a
-    body (what Intercom's ``first_admin_reply_at`` and reply times count)."""
-    return part.author == "admin" and part.part_type != "note" and bool(part.body)
+    """A visible human admin part: written by a teammate (not the bot), a part type the
+    customer sees, with a body (what Intercom's ``first_admin_reply_at`` and reply times
+    count)."""
+    return part.author == "admin" and part.part_type in VISIBLE_PART_TYPES and bool(part.body)
 
 
 def is_contact_text(part: IntercomPart) -> bool:
@@ -395,7 +403,8 @@ class IntercomApi:
         if limit is None:
             return None, {}
         headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining),
-                   "X-RateLimit-Reset": str(int(self.wall_clock()) + wait)}
+                   # Rounded up: a reset a client waits for must not come before the slot.
+                   "X-RateLimit-Reset": str(math.ceil(self.wall_clock()) + wait)}
         if not ok:
             return VendorResponse(429, error_list(
                 "rate_limit_exceeded", f"Exceeded rate limit of {limit} in 10_seconds"),

@@ -259,6 +259,26 @@ CONTACTS_UPDATED_IN_WINDOW = updated_in_window("staging.handle_time_records", "s
 #: A survey response counts on the day it was submitted, but an answer edited or archived
 #: later lands in a later window.
 SURVEYS_UPDATED_IN_WINDOW = updated_in_window("staging.survey_responses", "submitted_at")
+#: An Intercom rating counts on the day it was requested (the API gives no time of the
+#: answer: docs/staging.md), but lands when its conversation is next read, after the
+#: customer answered: the request days of the ratings of the conversations the window read
+#: (every conversation updated since the window's start: pipelines.resources).
+INTERCOM_RATINGS_IN_WINDOW = """
+SELECT min(CAST(r.updated_at AT TIME ZONE :reporting_timezone AS date))
+FROM staging.satisfaction_ratings AS r
+INNER JOIN staging.tickets AS t
+    ON t.source = r.source AND t.ticket_id = r.ticket_id
+WHERE r.source = 'intercom' AND t.updated_at >= (
+    SELECT min(day_start) FROM staging.reporting_days
+    WHERE date >= :range_start AND date < :range_end
+)
+"""
+
+
+def earliest_of(*queries: str) -> str:
+    """`Model.changed_before_sql` from several: the earliest of their days."""
+    parts = "\n    UNION ALL\n".join(f"    SELECT ({query.strip()}) AS day" for query in queries)
+    return f"SELECT min(day) FROM (\n{parts}\n) AS earliest"
 
 STAGING_MODELS: tuple[Model, ...] = (
     Model("users", "staging", ("source", "user_id")),
@@ -305,9 +325,11 @@ MART_MODELS: tuple[Model, ...] = (
     Model("handle_time_daily", "marts", ("date", "source", "channel", "agent_id"),
           date_column="date", changed_before_sql=CONTACTS_UPDATED_IN_WINDOW),
     Model("support_daily", "marts", ("date", "source", "channel"), date_column="date",
-          changed_before_sql=CONTACTS_UPDATED_IN_WINDOW),
+          changed_before_sql=earliest_of(CONTACTS_UPDATED_IN_WINDOW,
+                                         INTERCOM_RATINGS_IN_WINDOW)),
     Model("survey_scores_daily", "marts", ("date", "source", "survey_id"), date_column="date",
-          changed_before_sql=SURVEYS_UPDATED_IN_WINDOW),
+          changed_before_sql=earliest_of(SURVEYS_UPDATED_IN_WINDOW,
+                                         INTERCOM_RATINGS_IN_WINDOW)),
     Model("account_mrr_monthly", "marts", ("month", "source", "account_id"),
           date_column="month", period="month"),
     Model("churn_monthly", "marts", ("month", "segment"), date_column="month", period="month"),

@@ -54,8 +54,8 @@ def build_client(
     timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS,
 ) -> ApiClient:
     """An `ApiClient` for one Intercom workspace; raises ValueError naming a missing or bad
-    setting. Every request asks for API version `settings.API_VERSION`, and a 429 waits
-    until Intercom's `X-RateLimit-Reset`."""
+    setting. Every request asks for API version `settings.API_VERSION`; the client waits for
+    Intercom's `X-RateLimit-Reset` before the window runs out, and after a 429."""
     if not access_token:
         raise ValueError("Intercom needs INTERCOM_ACCESS_TOKEN (an Intercom access token)")
     url = (
@@ -73,7 +73,7 @@ def build_client(
             "Intercom-Version": settings.API_VERSION,
             "User-Agent": "helpdesk-etl (dlt intercom source)",
         },
-        rate_limit_reset_header=settings.RATE_LIMIT_RESET_HEADER,
+        rate_limit_headers=settings.RATE_LIMIT_HEADERS,
     )
 
 

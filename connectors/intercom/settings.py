@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from connectors.http import RateLimitHeaders
+
 SOURCE_NAME = "intercom"
 #: US-hosted workspaces; EU and Australian ones are served from `https://api.eu.intercom.io`
 #: and `https://api.au.intercom.io` (the source's `base_url`).
@@ -36,7 +38,10 @@ DETAIL_WORKERS = 8
 #: Intercom counts its rate limit over 10-second windows: a 429 that carries neither
 #: `Retry-After` nor `X-RateLimit-Reset` is waited out for that long.
 RATE_LIMIT_WINDOW_SECONDS = 10.0
-RATE_LIMIT_RESET_HEADER = "X-RateLimit-Reset"
+#: Every answer says how many requests the window has left and when it resets: the client
+#: waits for the reset once no more than the detail requests in flight are left.
+RATE_LIMIT_HEADERS = RateLimitHeaders("X-RateLimit-Remaining", "X-RateLimit-Reset",
+                                      reserve=DETAIL_WORKERS)
 
 CONVERSATIONS_TABLE = "conversations"
 PARTS_TABLE = "conversation_parts"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import time
 import traceback
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -15,7 +16,7 @@ import requests
 
 from connectors.http import ApiAuthError, ApiError, RetryPolicy, parse_reset_time
 from connectors.intercom import intercom_source, settings
-from connectors.intercom.helpers import epoch_time, id_text, search_body
+from connectors.intercom.helpers import build_client, epoch_time, id_text, search_body
 from sandbox import Sandbox, World, generate_world
 from sandbox.intercom_api import derive_conversation
 from sandbox.world import IntercomConversation, IntercomPart
@@ -301,20 +302,43 @@ def test_a_conversation_beyond_500_parts_lands_what_came_with_one_warning(
     assert others == [(1,)]
 
 
-def test_429_is_waited_out_until_the_rate_limit_resets(world, tmp_path, caplog):
+def test_the_rate_limit_window_is_waited_out_not_exhausted(world, tmp_path, caplog):
     start, end = FIRST_DAY + timedelta(days=2), FIRST_DAY + timedelta(days=3)
     requests_needed = len(updated_in(world, start, end)) + 3  # search, admins, teams
     limit = max(2, requests_needed - 2)  # the last requests wait for one window's reset
     with Sandbox(world, port=0, intercom_rate_limit_per_10s=limit) as sb:
         pipeline = new_pipeline(tmp_path, DATASET)
+        began = time.monotonic()
         with caplog.at_level(logging.WARNING, logger="connectors.http"):
             # Quick backoffs alone (4 attempts, < 0.2 s) could never outlast a 10-second
             # window: only waiting for X-RateLimit-Reset gets the run through.
             pipeline.run(source_for(sb, start=start, end=end))
+        took = time.monotonic() - began
     assert counts(pipeline)["conversations"] == len(updated_in(world, start, end))
+    assert took > 5  # a window's reset was waited for
+    # The client paces itself on X-RateLimit-Remaining: few requests, if any, are refused,
+    # and a refused one waits for the reset, not a quick backoff.
     waits = [r.getMessage() for r in caplog.records if "HTTP 429" in r.getMessage()]
-    assert waits
+    assert len(waits) <= settings.DETAIL_WORKERS
     assert all(float(m.split("retrying in ")[1].split(" s")[0]) > 0.5 for m in waits), waits
+
+
+def test_a_429_without_retry_after_is_retried_at_the_reset(world, caplog):
+    # Another client of the same app has used the window: this one's first request is
+    # refused, with the reset time and no Retry-After, as Intercom answers.
+    with Sandbox(world, port=0, intercom_rate_limit_per_10s=1) as sb:
+        token = sb.credentials["intercom_access_token"]
+        other = build_client(token, sb.url, None)
+        began = time.monotonic()
+        other.get_json("/teams")
+        client = build_client(token, sb.url, None)
+        with caplog.at_level(logging.WARNING, logger="connectors.http"):
+            teams = client.get_json("/teams")
+        took = time.monotonic() - began
+    assert teams["type"] == "team.list"
+    waits = [r.getMessage() for r in caplog.records if "HTTP 429" in r.getMessage()]
+    assert len(waits) == 1 and float(waits[0].split("retrying in ")[1].split(" s")[0]) > 5
+    assert took > 5
 
 
 def test_401_names_intercom_and_the_endpoint_but_never_the_token(sandbox, tmp_path):

@@ -66,13 +66,13 @@ def scratch_root() -> Path:
 
 def pipeline_environment(sandbox: Sandbox, warehouse_url: str, first_day: date,
                          dagster_home: Path) -> dict[str, str]:
-    """The environment of a CLI run over `sandbox` into `warehouse_url` (Zendesk + HubSpot)."""
+    """The environment of a CLI run over `sandbox` into `warehouse_url` (the demo's sources)."""
     env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("ZENDESK_", "HUBSPOT_", "SALESFORCE_", "DAGSTER_"))
+           if not name.startswith(("ZENDESK_", "INTERCOM_", "HUBSPOT_", "SALESFORCE_", "DAGSTER_"))
            and name not in ("WAREHOUSE_URL", "HISTORY_START_DATE", "LAND_FREE_TEXT",
                             "GROSS_MARGIN", "CLV_MIN_CHURN_RATE", "REPORTING_TIMEZONE")}
     env.update({
-        **sandbox_environment(sandbox, first_day),  # the demo's: Zendesk + HubSpot
+        **sandbox_environment(sandbox, first_day),  # the demo's: Zendesk, Intercom, HubSpot
         "PYTHONPATH": str(REPO_ROOT),
         "WAREHOUSE_URL": warehouse_url,
         "REPORTING_TIMEZONE": "UTC",

@@ -184,3 +184,75 @@ def test_reconciliation_compares_what_intercom_reports(loaded):
     zendesk = loaded.query(
         "SELECT count(*) AS n FROM marts.metric_reconciliation WHERE source = 'zendesk'")
     assert zendesk[0]["n"] == 11
+
+
+
+def two_nights(monkeypatch, tmp_path, warehouse_url, change, queries) -> tuple[list, list]:
+    """Two nights as the schedule runs them (03-05, then 03-06), each over the world as
+    Intercom shows it at 01:30 the next morning after `change(world)`, and a single run
+    over both days on the final world (into its own DuckDB file): what `queries` read from
+    each."""
+
+    def world(cutoff: datetime) -> World:
+        w = intercom_world()
+        change(w)
+        for c in w.intercom_conversations:
+            c.parts = [p for p in c.parts if p.at < cutoff]
+            if c.rating is not None and c.rating.replied_at >= cutoff:
+                c.rating = None
+        return w
+
+    night_1, night_2 = (datetime(2024, 3, d, 1, 30, tzinfo=UTC) for d in (6, 7))
+    run_world(monkeypatch, tmp_path / "nights", world(night_1), warehouse_url, START,
+              date(2024, 3, 6), intercom=True)
+    nights = run_world(monkeypatch, tmp_path / "nights", world(night_2), warehouse_url,
+                       date(2024, 3, 6), date(2024, 3, 7), intercom=True,
+                       first_partition=START)
+    after_nights = [nights.query(query) for query in queries]
+    once = run_world(monkeypatch, tmp_path / "once", world(night_2),
+                     f"duckdb:///{tmp_path / 'once.duckdb'}", START, date(2024, 3, 7),
+                     intercom=True)
+    return after_nights, [once.query(query) for query in queries]
+
+
+DAY_5 = ("SELECT channel, tickets_created, tickets_solved, tickets_reopened, first_responses, "
+         "csat_responses, csat_rate, backlog_end_of_day FROM marts.support_daily "
+         "WHERE source = 'intercom' AND date = '2024-03-05' ORDER BY channel")
+
+
+def test_parts_of_a_day_count_though_their_conversation_changed_after_it(
+        monkeypatch, tmp_path, warehouse_url):
+    """The email conversation gets a reply and a close on 03-05 at 23:50, and the
+    customer's "thanks" on 03-06 at 00:20: after the day ended, before its night ran.
+    Intercom gives the 23:50 parts only with the conversation as it is at 00:20."""
+
+    def change(world: World) -> None:
+        email = next(c for c in world.intercom_conversations if c.id == OPEN_EMAIL)
+        email.parts += [IntercomPart(at(890), "comment", "admin", ANN, "<p>Refunded</p>"),
+                        IntercomPart(at(890), "close", "admin", ANN),
+                        IntercomPart(at(920), "comment", "contact", body="<p>Thanks</p>")]
+
+    (nights,), (once,) = two_nights(monkeypatch, tmp_path, warehouse_url, change, [DAY_5])
+    email = nights[1]
+    assert (email["channel"], email["tickets_solved"], email["backlog_end_of_day"]) \
+        == ("email", 1, 0)
+    assert nights == once
+
+
+def test_a_rating_answered_the_next_day_counts_on_the_day_it_was_requested(
+        monkeypatch, tmp_path, warehouse_url):
+    """The story's rating, requested at its close on 03-05, is answered on 03-06 at 09:00
+    (Intercom's API gives only the request time): the second night recomputes 03-05."""
+
+    def change(world: World) -> None:
+        story = next(c for c in world.intercom_conversations if c.id == STORY)
+        story.rating = IntercomRating(2, at(240), at(1440), BEN)
+
+    scores = ("SELECT date, responses FROM marts.survey_scores_daily "
+              "WHERE source = 'intercom' ORDER BY date")
+    nights, once = two_nights(monkeypatch, tmp_path, warehouse_url, change, [DAY_5, scores])
+    chat = nights[0][0]
+    assert (chat["csat_responses"], chat["csat_rate"]) == (1, 0.0)  # 2 stars
+    assert [(str(r["date"]), r["responses"]) for r in nights[1]] \
+        == [("2024-03-05", 1), ("2024-03-06", 0)]
+    assert nights == once

@@ -13,6 +13,7 @@ from warehouse import DEFAULT_WAREHOUSE_URL
 REAL = {
     "ZENDESK_SUBDOMAIN": "acme",
     "ZENDESK_OAUTH_TOKEN": "real-oauth-token",
+    "INTERCOM_BASE_URL": "https://api.eu.intercom.io",
     "SALESFORCE_INSTANCE_URL": "https://acme.my.salesforce.com",
     "SALESFORCE_ACCESS_TOKEN": "real-sf-token",
     "HUBSPOT_MRR_PROPERTY": "custom_mrr",
@@ -25,6 +26,8 @@ SANDBOX = {  # what `sandbox_environment` adds after it
     "ZENDESK_SUBDOMAIN": "sandbox",
     "ZENDESK_EMAIL": "demo@example.com",
     "ZENDESK_API_TOKEN": "sandbox-token",
+    "INTERCOM_ACCESS_TOKEN": "sandbox-intercom",
+    "INTERCOM_BASE_URL": "http://127.0.0.1:1",
     "HUBSPOT_ACCESS_TOKEN": "sandbox-hubspot",
     "HUBSPOT_BASE_URL": "http://127.0.0.1:1",
     "PIPELINE_START_DATE": "2026-01-01",
@@ -40,7 +43,8 @@ def test_the_users_sources_and_warehouse_are_left_out(tmp_path):
     env = {**REAL, "WAREHOUSE_URL": "postgresql://etl:hunter2@db.example/analytics"}
     settings = demo_settings(env, tmp_path)
     assert settings.warehouse_url == DEFAULT_WAREHOUSE_URL
-    assert settings.configured_sources == ["zendesk", "hubspot"]
+    assert settings.configured_sources == ["zendesk", "intercom", "hubspot"]
+    assert settings.intercom.base_url == "http://127.0.0.1:1"  # never the user's region
     assert settings.zendesk.oauth_token is None  # it would win over the sandbox's token
     assert settings.zendesk.api_token == "sandbox-token"
     assert settings.salesforce is None

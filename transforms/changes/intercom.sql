@@ -1,10 +1,11 @@
 -- Intercom conversations with a row landed by a load window recorded after :since: the change
 -- log of the incremental builds (transforms/incremental.py). One row per conversation
--- (source, ticket_id) with the newest `loaded_at` of those windows. Conversations are
--- windowed on `updated_at`, which every new part and a rating move on, and their parts land
--- with them, so the conversations alone say which tickets changed.
+-- (source, ticket_id) with the newest `loaded_at` of those windows. A window lands every
+-- conversation updated since its start, its end or later (pipelines.resources
+-- .IntercomResource), with its parts; every new part and a rating move `updated_at`, so the
+-- conversations alone say which tickets changed.
 WITH windows AS (
-    SELECT window_start, window_end, loaded_at
+    SELECT window_start, loaded_at
     FROM raw_intercom._load_windows
     WHERE loaded_at > :since
 )
@@ -12,6 +13,6 @@ WITH windows AS (
 SELECT 'intercom' AS source, CAST(c.id AS text) AS ticket_id, max(w.loaded_at) AS loaded_at
 FROM raw_intercom.conversations AS c
 INNER JOIN windows AS w
-    ON c.updated_at >= w.window_start AND c.updated_at < w.window_end
+    ON c.updated_at >= w.window_start
 WHERE c.id IS NOT NULL
 GROUP BY c.id

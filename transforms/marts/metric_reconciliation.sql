@@ -2,8 +2,8 @@
 -- (staging.helpdesk_ticket_metrics: Zendesk's Ticket Metrics; paired per ticket in
 -- staging.ticket_metric_pairs), metric by metric, over the
 -- tickets both know that are not deleted. Grain: one row per (source, metric); a source
--- with no ticket in both has no rows, and a metric the helpdesk reports for none of them
--- has no row (Intercom gives no reply count, waits or business minutes).
+-- with no ticket in both has no rows, and a helpdesk has no row for a metric it does not
+-- report (`not_reported`: Intercom gives no reply count, waits or business minutes).
 -- metric: our column (paired with the helpdesk's column of the same name); unit:
 -- calendar_minutes, business_minutes or count; definitions_coincide: false where our
 -- definition deliberately differs (docs/reconciliation.md explains each residue).
@@ -29,6 +29,11 @@
     ("agent_replies", "count", true),
     ("reopens", "count", true),
 ] -%}
+{%- set not_reported = {
+    "intercom": ["agent_wait_minutes", "requester_wait_minutes", "on_hold_minutes",
+                 "first_response_business_minutes", "first_resolution_business_minutes",
+                 "full_resolution_business_minutes", "agent_replies"],
+} -%}
 {#- Wait times (false above): ours run to the as-of time; the helpdesk counts completed
     periods only. -#}
 {%- macro agrees(name, unit) -%}
@@ -57,7 +62,6 @@ counts AS (
         count(*) AS tickets_compared,
 {%- for name, unit, coincide in metrics %}
         count(*) FILTER (WHERE {{ agrees(name, unit) }}) AS agree_{{ name }},
-        count(h_{{ name }}) AS reported_{{ name }},
         max(abs(o_{{ name }} - h_{{ name }})) AS max_{{ name }}
         {{- "," if not loop.last }}
 {%- endfor %}
@@ -81,14 +85,15 @@ agreement AS (
 {%- for name, unit, coincide in metrics %}
             WHEN '{{ name }}' THEN c.max_{{ name }}
 {%- endfor %}
-        END AS max_abs_difference,
-        CASE m.metric
-{%- for name, unit, coincide in metrics %}
-            WHEN '{{ name }}' THEN c.reported_{{ name }}
-{%- endfor %}
-        END AS helpdesk_reported
+        END AS max_abs_difference
     FROM counts AS c
     CROSS JOIN metrics AS m
+    WHERE NOT (
+{%- for source, names in not_reported.items() %}
+        (c.source = '{{ source }}' AND m.metric IN ('{{ names | join("', '") }}'))
+        {{- " OR" if not loop.last }}
+{%- endfor %}
+    )
 ),
 
 differing AS (
@@ -184,4 +189,3 @@ SELECT
 FROM agreement AS a
 LEFT JOIN worst_tickets AS w
     ON w.source = a.source AND w.metric = a.metric
-WHERE a.helpdesk_reported > 0

@@ -1,10 +1,14 @@
 -- Messages of Intercom conversations (METRICS.md, "Who is who"): the opening message (the
 -- conversation's `source`, landed as part `source`, `is_first_message`) and every part that
--- carries a message: comments, notes, and a reply sent with an assignment, close or snooze
--- (a part of that type with a body). Notes are private. Author role: a `bot` author is
--- `system` (Intercom's Operator / Fin), an `admin` who is in the workspace's admin list is
--- `agent`, users and leads are `end_user`; a `team` author, or an admin id the list does not
--- hold, is `system` too (no person wrote it). Grain: (source, message_id).
+-- carries a message: comments, notes, and any other part with a body (a customer's reply
+-- that reopened the conversation, a reply sent with a close, a remark on an assignment or a
+-- snooze). Public are the parts the customer sees: the opening message, comments, and the
+-- bodies of `open` and `close` parts; notes, and a body on an assignment or a snooze (the
+-- inbox shows it as a note), are private. Author role: a `bot` author is `system`
+-- (Intercom's Operator / Fin), an `admin` who is an agent in staging.users (a teammate with
+-- an inbox seat) is `agent`, users and leads are `end_user`; a `team` author, or an admin the
+-- list does not hold as an agent (the bot writing as an admin), is `system` too.
+-- Grain: (source, message_id).
 WITH parts AS (
     SELECT
         id,
@@ -29,7 +33,7 @@ SELECT
         WHEN p.author_type = 'admin' AND u.user_id IS NOT NULL THEN 'agent'
         ELSE 'system'
     END AS author_role,
-    p.part_type NOT IN ('note', 'note_and_reopen') AS is_public,
+    p.part_type IN ('source', 'comment', 'open', 'close') AS is_public,
     p.part_type = 'source' AS is_first_message,
     p.part_type AS source_channel
 FROM parts AS p

@@ -31,13 +31,28 @@ WITH state_parts AS (
     WHERE {{ raw_ticket_scope('intercom', 'conversation_id', 'text') }}
 ),
 
+-- Parts in time order: a conversation of more than 500 parts is landed from answers that
+-- each number their (most recent) parts from 1, so positions order parts of one answer only.
+ordered AS (
+    SELECT
+        *,
+        sum(CASE WHEN to_status = 'open' THEN 1 ELSE 0 END) OVER (
+            PARTITION BY conversation_id ORDER BY created_at, position, id
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) AS opens_so_far
+    FROM state_parts
+    WHERE to_status IS NOT NULL
+),
+
+-- Before the customer first opens an outbound conversation, a close or snooze changes
+-- nothing (it was never open).
 sequenced AS (
     SELECT
         *,
-        lag(to_status) OVER (PARTITION BY conversation_id ORDER BY position, created_at, id)
+        lag(to_status) OVER (PARTITION BY conversation_id ORDER BY created_at, position, id)
             AS from_status
-    FROM state_parts
-    WHERE to_status IS NOT NULL
+    FROM ordered
+    WHERE opens_so_far > 0
 )
 
 SELECT

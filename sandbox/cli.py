@@ -1,8 +1,9 @@
 """Command line for the sandbox: build a seeded world and serve it until Ctrl-C.
 
 Every vendor's rate limits are switchable per run (``--rate-limit``,
-``--incremental-rate-limit``, ``--hubspot-rate-limit``, ``--hubspot-daily-limit``,
-``--hubspot-search-rate-limit``, ``--salesforce-daily-limit``; ``none`` disables one)
+``--incremental-rate-limit``, ``--intercom-rate-limit``, ``--hubspot-rate-limit``,
+``--hubspot-daily-limit``, ``--hubspot-search-rate-limit``, ``--salesforce-daily-limit``;
+``none`` disables one)
 and faults can be queued from the start (``--fault KIND:PATH_PREFIX[:key=value,...]``,
 repeatable); ``--salesforce-without-custom-fields`` serves an org that lacks the custom
 field ``Contract_Term_Months__c``. ``helpdesk-etl sandbox`` takes the same options
@@ -32,6 +33,7 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
           hubspot_search_rate_limit_per_second: int | None = 5,
           salesforce_daily_request_limit: int | None = 100_000,
           salesforce_batch_size: int = 2000, salesforce_custom_fields: bool = True,
+          intercom_rate_limit_per_10s: int | None = 1666,
           faults: Sequence[Fault] = ()) -> None:
     """Generate a world and serve it, printing the URL and (fake) credentials.
 
@@ -47,7 +49,8 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
                       hubspot_search_rate_limit_per_second=hubspot_search_rate_limit_per_second,
                       salesforce_daily_request_limit=salesforce_daily_request_limit,
                       salesforce_batch_size=salesforce_batch_size,
-                      salesforce_custom_fields=salesforce_custom_fields)
+                      salesforce_custom_fields=salesforce_custom_fields,
+                      intercom_rate_limit_per_10s=intercom_rate_limit_per_10s)
     for fault in faults:
         sandbox.faults.add(fault)
     if stop_event is None:
@@ -67,6 +70,11 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
         print(f"  ZENDESK_EMAIL={creds['email']}")
         print(f"  ZENDESK_API_TOKEN={creds['api_token']}")
         print(f"  ZENDESK_OAUTH_TOKEN={creds['oauth_token']}")
+        print(f"Intercom sandbox: {len(world.intercom_conversations)} conversations, "
+              f"{len(world.intercom_admins)} admins (API 2.11 under /conversations, /admins, "
+              "/teams)")
+        print(f"  INTERCOM_BASE_URL={sandbox.url}")
+        print(f"  INTERCOM_ACCESS_TOKEN={creds['intercom_access_token']}")
         print(f"CRM: {len(world.crm_companies)} companies, {len(world.deals)} deals, "
               f"{len(world.survey_responses)} survey responses (HubSpot CRM v3 under /crm/v3, "
               "Salesforce REST under /services/data)")
@@ -77,7 +85,8 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
         if not salesforce_custom_fields:
             print("  (Salesforce org without custom fields: no Contract_Term_Months__c)")
         print(f"Rate limits: Zendesk {_show(rate_limit_per_minute)}/min "
-              f"(incremental {_show(incremental_rate_limit_per_minute)}/min), HubSpot "
+              f"(incremental {_show(incremental_rate_limit_per_minute)}/min), Intercom "
+              f"{_show(intercom_rate_limit_per_10s)}/10 s, HubSpot "
               f"{_show(hubspot_rate_limit_per_10s)}/10 s (daily {_show(hubspot_daily_limit)}, "
               f"search {_show(hubspot_search_rate_limit_per_second)}/s), Salesforce "
               f"{_show(salesforce_daily_request_limit)}/24 h")
@@ -123,6 +132,9 @@ def add_service_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Zendesk requests per minute, account-wide (default 700)")
     limits.add_argument("--incremental-rate-limit", type=_limit, default=10,
                         help="Zendesk incremental-export requests per minute (default 10)")
+    limits.add_argument("--intercom-rate-limit", type=_limit, default=1666,
+                        help="Intercom requests per 10 seconds (default 1666: its 10,000 a "
+                             "minute per app, spread over 10-second windows)")
     limits.add_argument("--hubspot-rate-limit", type=_limit, default=100,
                         help="HubSpot requests per rolling 10 seconds (default 100; 190 on "
                              "Professional/Enterprise)")
@@ -152,6 +164,7 @@ def service_options(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "rate_limit_per_minute": args.rate_limit,
         "incremental_rate_limit_per_minute": args.incremental_rate_limit,
+        "intercom_rate_limit_per_10s": args.intercom_rate_limit,
         "hubspot_rate_limit_per_10s": args.hubspot_rate_limit,
         "hubspot_daily_limit": args.hubspot_daily_limit,
         "hubspot_search_rate_limit_per_second": args.hubspot_search_rate_limit,

@@ -370,6 +370,9 @@ def test_command_lines_take_limits_and_faults() -> None:
     defaults = service_options(build_parser().parse_args([]))
     assert defaults["rate_limit_per_minute"] == 700 and defaults["faults"] == []
     assert defaults["hubspot_rate_limit_per_10s"] == 100
+    assert defaults["intercom_rate_limit_per_10s"] == 1666  # 10,000 a minute per app
+    assert service_options(build_parser().parse_args(
+        ["--intercom-rate-limit", "none"]))["intercom_rate_limit_per_10s"] is None
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--fault", "status:/x"])
 

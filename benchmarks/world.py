@@ -93,8 +93,11 @@ class SandboxProcess:
             self.process.wait(timeout=30)
 
 
-def start_sandbox(tickets: int, days: int, seed: int = SEED) -> SandboxProcess:
-    """Generate a world of `tickets` over `days` ending on END_DATE and serve it.
+def start_sandbox(tickets: int, days: int, seed: int = SEED, intercom_conversations: int = 0,
+                  intercom_rate_limit: int | None = None) -> SandboxProcess:
+    """Generate a world of `tickets` (and `intercom_conversations`) over `days` ending on
+    END_DATE and serve it, Zendesk's rate limits off, Intercom's at `intercom_rate_limit`
+    requests per 10 s (None: off).
 
     A separate process, so its memory and the world it holds are not counted as the
     pipeline's, and its request handling does not share the pipeline's interpreter lock (as
@@ -104,7 +107,9 @@ def start_sandbox(tickets: int, days: int, seed: int = SEED) -> SandboxProcess:
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "--port", "0", "--tickets", str(tickets),
          "--days", str(days), "--seed", str(seed), "--end-date", END_DATE.isoformat(),
-         "--rate-limit", "none", "--incremental-rate-limit", "none"],
+         "--rate-limit", "none", "--incremental-rate-limit", "none",
+         "--intercom-conversations", str(intercom_conversations),
+         "--intercom-rate-limit", str(intercom_rate_limit or "none")],
         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
     )
     values: dict[str, str] = {}
@@ -123,7 +128,8 @@ def start_sandbox(tickets: int, days: int, seed: int = SEED) -> SandboxProcess:
         url=values["ZENDESK_BASE_URL"],
         credentials={"subdomain": values["ZENDESK_SUBDOMAIN"],
                      "email": values["ZENDESK_EMAIL"],
-                     "api_token": values["ZENDESK_API_TOKEN"]},
+                     "api_token": values["ZENDESK_API_TOKEN"],
+                     "intercom_access_token": values["INTERCOM_ACCESS_TOKEN"]},
         ready_seconds=time.perf_counter() - started,
     )
 
@@ -162,6 +168,35 @@ def extract_load(warehouse_url: str, tickets: int, days: int = SEED_DAYS,
     finally:
         server.stop()
     counts = landed_counts(warehouse)
+    warehouse.dispose()
+    return cost, counts, server.ready_seconds
+
+
+def intercom_extract_load(warehouse_url: str, conversations: int, rate_limit: int | None,
+                          days: int = SEED_DAYS, seed: int = SEED
+                          ) -> tuple[Measurement, dict[str, int], float]:
+    """Serve `conversations` Intercom conversations over `days` (Intercom's rate limit at
+    `rate_limit` requests per 10 s, None for none) and land all of them through the
+    Intercom connector into `warehouse_url` the way its raw asset does: one search, then one
+    request per conversation. The measurement of the extract + load alone, the landed row
+    counts (conversations, conversation_parts) and the sandbox's start time."""
+    from connectors.intercom import intercom_source
+    from pipelines.partitions import BEGINNING_OF_HISTORY
+    from pipelines.raw import dlt_pipeline_for
+    from warehouse import Warehouse
+
+    server = start_sandbox(0, days, seed, conversations, rate_limit)
+    warehouse = Warehouse(warehouse_url)
+    try:
+        source = intercom_source(server.credentials["intercom_access_token"], server.url,
+                                 start=BEGINNING_OF_HISTORY)
+        with measured(exclude={server.process.pid}) as cost:
+            with dlt_pipeline_for("intercom", warehouse) as pipeline:
+                pipeline.run(source)
+    finally:
+        server.stop()
+    counts = {table: int(warehouse.scalar(f"SELECT count(*) FROM raw_intercom.{table}"))
+              for table in ("conversations", "conversation_parts")}
     warehouse.dispose()
     return cost, counts, server.ready_seconds
 

@@ -26,7 +26,8 @@ from sandbox.server import Sandbox
 
 
 def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
-          end_date: date | str | None = None, rate_limit_per_minute: int | None = 700,
+          end_date: date | str | None = None, intercom_conversations: int | None = None,
+          rate_limit_per_minute: int | None = 700,
           incremental_rate_limit_per_minute: int | None = 10, host: str = "127.0.0.1",
           stop_event: threading.Event | None = None, *,
           hubspot_rate_limit_per_10s: int | None = 100, hubspot_daily_limit: int | None = None,
@@ -41,7 +42,8 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
     ``stop_event`` is set, for embedding and tests).
     """
     started = time.monotonic()
-    world = generate_world(seed=seed, tickets=tickets, days=days, end_date=end_date)
+    world = generate_world(seed=seed, tickets=tickets, days=days, end_date=end_date,
+                           intercom_conversations=intercom_conversations)
     sandbox = Sandbox(world, host=host, port=port, rate_limit_per_minute=rate_limit_per_minute,
                       incremental_rate_limit_per_minute=incremental_rate_limit_per_minute,
                       hubspot_rate_limit_per_10s=hubspot_rate_limit_per_10s,
@@ -178,12 +180,16 @@ def service_options(args: argparse.Namespace) -> dict[str, Any]:
 def build_parser() -> argparse.ArgumentParser:
     """Argument parser for ``python -m sandbox``."""
     parser = argparse.ArgumentParser(
-        prog="sandbox", description="Serve simulated Zendesk, HubSpot and Salesforce APIs.")
+        prog="sandbox",
+        description="Serve simulated Zendesk, Intercom, HubSpot and Salesforce APIs.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--tickets", type=int, default=5000)
     parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--intercom-conversations", type=int, default=None,
+                        help="Intercom conversations over the same days (default a third of "
+                             "--tickets; 0 for none)")
     parser.add_argument("--end-date", type=date.fromisoformat, default=None,
                         help="last day of data (YYYY-MM-DD); default yesterday (UTC)")
     add_service_arguments(parser)
@@ -194,5 +200,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and serve; returns the exit code."""
     args = build_parser().parse_args(argv)
     serve(port=args.port, seed=args.seed, tickets=args.tickets, days=args.days,
-          end_date=args.end_date, host=args.host, **service_options(args))
+          end_date=args.end_date, host=args.host,
+          intercom_conversations=args.intercom_conversations, **service_options(args))
     return 0

@@ -29,6 +29,7 @@ from dagster._serdes import serialize_value
 from pipelines.cli import CommandError, run_partitions
 from sandbox import Sandbox
 from tests.integration.pipeline_runner import configure
+from tests.integration.test_intercom_metrics import intercom_world
 from tests.integration.test_revenue_marts import crm_world
 from tests.integration.test_ticket_metrics import END, START
 from warehouse import Warehouse
@@ -38,6 +39,7 @@ API_TOKEN = "zd-SECRET-api-7f3c9e21a4b8"
 OAUTH_TOKEN = "zd-SECRET-oauth-52d1e0c97a36"
 WRONG_TOKEN = "zd-SECRET-wrong-c4e8a1f9b207"
 HUBSPOT_TOKEN = "hs-SECRET-pat-na1-9b3f6d2e7c10"
+INTERCOM_TOKEN = "ic-SECRET-dG9rOjE4Yjc5ZTI0XzE="
 SALESFORCE_TOKEN = "sf-SECRET-00D5g000004Xyz!AQ4A8b1c2d3e4"
 POSTGRES_PASSWORD = "pg-SECRET-pw-e61f0b7d93c2"
 
@@ -55,6 +57,7 @@ NEEDLES = {
     "wrong zendesk token": WRONG_TOKEN,
     "wrong zendesk token (Basic header)": basic_auth(WRONG_TOKEN),
     "hubspot token": HUBSPOT_TOKEN,
+    "intercom token": INTERCOM_TOKEN,
     "salesforce token": SALESFORCE_TOKEN,
     "postgres password": POSTGRES_PASSWORD,
 }
@@ -183,11 +186,18 @@ def test_no_secret_reaches_logs_errors_metadata_files_or_warehouse(
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_data_dir"))
     errors: list[BaseException] = []
     try:
-        with Sandbox(crm_world(), port=0, incremental_rate_limit_per_minute=None, email=EMAIL,
+        world = crm_world()
+        conversations = intercom_world()  # a few Intercom conversations, parts, a rating
+        world.intercom_admins = conversations.intercom_admins
+        world.intercom_teams = conversations.intercom_teams
+        world.intercom_conversations = conversations.intercom_conversations
+        with Sandbox(world, port=0, incremental_rate_limit_per_minute=None, email=EMAIL,
                      api_token=API_TOKEN, oauth_token=OAUTH_TOKEN,
-                     hubspot_access_token=HUBSPOT_TOKEN,
+                     hubspot_access_token=HUBSPOT_TOKEN, intercom_access_token=INTERCOM_TOKEN,
                      salesforce_access_token=SALESFORCE_TOKEN) as sandbox:
-            configure(monkeypatch, workdir, sandbox, secret_warehouse_url, START, crm=True)
+            configure(monkeypatch, workdir, sandbox, secret_warehouse_url, START, crm=True,
+                      intercom=True)
+            assert os.environ["INTERCOM_ACCESS_TOKEN"] == INTERCOM_TOKEN
             monkeypatch.setenv("SALESFORCE_INSTANCE_URL", sandbox.url)
             monkeypatch.setenv("SALESFORCE_ACCESS_TOKEN", SALESFORCE_TOKEN)
             assert os.environ["ZENDESK_API_TOKEN"] == API_TOKEN

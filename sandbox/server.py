@@ -85,17 +85,20 @@ def _zendesk_expired(path: str) -> tuple[int, Any]:
                        "start_time."}
 
 
+def _body_field(body: bytes, *path: str) -> Any:
+    """The value at `path` in a JSON request body (None when absent or not JSON)."""
+    try:
+        value = json.loads(body) if body else None
+    except ValueError:
+        return None
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
 def _hubspot_cursor(path: str, query: Mapping[str, list[str]], body: bytes) -> bool:
     """``after=`` on the list endpoints, ``"after"`` in a search request's JSON body."""
-    if _first(query, "after"):
-        return True
-    if not body:
-        return False
-    try:
-        spec = json.loads(body)
-    except ValueError:
-        return False
-    return isinstance(spec, dict) and bool(spec.get("after"))
+    return bool(_first(query, "after") or _body_field(body, "after"))
 
 
 def _hubspot_expired(path: str) -> tuple[int, Any]:
@@ -141,16 +144,8 @@ HUBSPOT_FAULTS = FaultProfile(
 
 def _intercom_cursor(path: str, query: Mapping[str, list[str]], body: bytes) -> bool:
     """``starting_after=`` on the list, ``pagination.starting_after`` in a search body."""
-    if _first(query, "starting_after"):
-        return True
-    if not body:
-        return False
-    try:
-        spec = json.loads(body)
-    except ValueError:
-        return False
-    pagination = spec.get("pagination") if isinstance(spec, dict) else None
-    return isinstance(pagination, dict) and bool(pagination.get("starting_after"))
+    return bool(_first(query, "starting_after")
+                or _body_field(body, "pagination", "starting_after"))
 
 
 def _intercom_expired(path: str) -> tuple[int, Any]:

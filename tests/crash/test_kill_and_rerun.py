@@ -166,9 +166,11 @@ def check_nothing_built(url: str, baseline: Snapshot) -> None:
 
 
 def check_partially_loaded(url: str, baseline: Snapshot) -> None:
-    """Killed during dlt's load: some raw tables hold their rows, others not yet."""
+    """Killed during dlt's load (of whichever helpdesk it reached): some raw tables hold
+    their rows, others not yet."""
     counts = _row_counts(url)
-    raw = {t: n for t, n in baseline.items() if t.startswith("raw_zendesk.")}
+    raw = {t: n for t, n in baseline.items()
+           if t.startswith(("raw_zendesk.", "raw_intercom."))}
     loaded = [t for t in raw if counts.get(t, 0) == len(raw[t]) and raw[t]]
     missing = [t for t in raw if counts.get(t, 0) < len(raw[t])]
     assert loaded and missing, f"expected a half-done load; row counts: {counts}"

@@ -256,3 +256,28 @@ def test_a_rating_answered_the_next_day_counts_on_the_day_it_was_requested(
     assert [(str(r["date"]), r["responses"]) for r in nights[1]] \
         == [("2024-03-05", 1), ("2024-03-06", 0)]
     assert nights == once
+
+
+def test_the_bot_writing_as_an_admin_and_a_remark_on_an_assignment_are_no_replies(
+        monkeypatch, tmp_path, warehouse_url):
+    """Intercom's bot sometimes writes as an `admin` (its reference's Operator example), and
+    a teammate's remark on an assignment shows as a note: neither is the first response."""
+    world = intercom_world()
+    story = next(c for c in world.intercom_conversations if c.id == STORY)
+    story.parts[2:2] = [
+        IntercomPart(at(5), "comment", "admin", BOT, "<p>Here is an article</p>"),
+        IntercomPart(at(8), "assignment", "admin", ANN, "<p>Over to Ann</p>",
+                     assigned_to=("admin", ANN)),
+    ]
+    loaded = run_world(monkeypatch, tmp_path, world, warehouse_url, START, END, intercom=True)
+    metrics = by_ticket(loaded, "SELECT * FROM marts.ticket_metrics WHERE source = 'intercom'")
+    assert metrics[str(STORY)]["first_response_minutes"] == pytest.approx(15)
+    assert metrics[str(STORY)]["agent_replies"] == 3
+    roles = {(r["author_role"], r["is_public"]) for r in loaded.query(
+        "SELECT author_role, is_public FROM staging.messages WHERE source = 'intercom' "
+        f"AND ticket_id = '{STORY}' AND created_at IN "
+        "(TIMESTAMPTZ '2024-03-05 09:05:00+00', TIMESTAMPTZ '2024-03-05 09:08:00+00')")}
+    assert roles == {("system", True), ("agent", False)}
+    agents = {r["user_id"] for r in loaded.query(
+        "SELECT user_id FROM staging.users WHERE source = 'intercom'")}
+    assert agents == {str(ANN), str(BEN)}  # the bot has no inbox seat

@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from sandbox.generate import generate_world
+from sandbox.intercom_api import DOCUMENTED_RATE_LIMIT_PER_10S
 from sandbox.limits import FAULT_KINDS, Fault, parse_fault_option
 from sandbox.server import Sandbox
 
@@ -34,7 +35,7 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
           hubspot_search_rate_limit_per_second: int | None = 5,
           salesforce_daily_request_limit: int | None = 100_000,
           salesforce_batch_size: int = 2000, salesforce_custom_fields: bool = True,
-          intercom_rate_limit_per_10s: int | None = 1666,
+          intercom_rate_limit_per_10s: int | None = DOCUMENTED_RATE_LIMIT_PER_10S,
           faults: Sequence[Fault] = ()) -> None:
     """Generate a world and serve it, printing the URL and (fake) credentials.
 
@@ -134,8 +135,10 @@ def add_service_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Zendesk requests per minute, account-wide (default 700)")
     limits.add_argument("--incremental-rate-limit", type=_limit, default=10,
                         help="Zendesk incremental-export requests per minute (default 10)")
-    limits.add_argument("--intercom-rate-limit", type=_limit, default=1666,
-                        help="Intercom requests per 10 seconds (default 1666: its 10,000 a "
+    limits.add_argument("--intercom-rate-limit", type=_limit,
+                        default=DOCUMENTED_RATE_LIMIT_PER_10S,
+                        help=f"Intercom requests per 10 seconds (default "
+                             f"{DOCUMENTED_RATE_LIMIT_PER_10S}: its 10,000 a "
                              "minute per app, spread over 10-second windows)")
     limits.add_argument("--hubspot-rate-limit", type=_limit, default=100,
                         help="HubSpot requests per rolling 10 seconds (default 100; 190 on "

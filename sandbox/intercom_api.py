@@ -56,6 +56,9 @@ from sandbox.world import (
     World,
 )
 
+#: Intercom's documented limit: 10,000 requests a minute per app, spread over 10-second
+#: windows (what `python -m sandbox` serves by default, and the benchmark measures against).
+DOCUMENTED_RATE_LIMIT_PER_10S = 1666
 DEFAULT_INTERCOM_TOKEN = "dG9rOnNhbmRib3gtaW50ZXJjb206MTo0Mg=="  # noqa: S105 - a fake credential
 #: The API version whose shapes are served, whatever ``Intercom-Version`` asks for.
 INTERCOM_VERSION = "2.11"

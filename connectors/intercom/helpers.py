@@ -14,7 +14,6 @@ from typing import Any
 from connectors.http import (
     CONNECT_TIMEOUT_SECONDS,
     DEFAULT_READ_TIMEOUT_SECONDS,
-    ApiAuthError,
     ApiClient,
     ApiError,
     ApiResponseError,
@@ -231,9 +230,7 @@ class DetailFetcher:
         path = settings.CONVERSATION_PATH.format(id=conversation_id)
         try:
             return self.client.get_json(path)
-        except ApiAuthError:
-            raise
-        except ApiError as error:
+        except ApiError as error:  # a refused token (401, 403) is raised like any other
             if error.status != 404:
                 raise
             logger.debug("%s: GET %s answered 404 (deleted since the search); skipped",

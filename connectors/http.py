@@ -200,11 +200,16 @@ class RateLimitHeaders:
     `X-RateLimit-Remaining` / `X-RateLimit-Reset`. The client then paces itself: once an
     answer says `reserve` or fewer requests are left, every request waits for the reset
     instead of being refused (`reserve` covers the requests already on their way from other
-    threads), and a 429 without `Retry-After` is retried at the reset."""
+    threads), and a 429 without `Retry-After` is retried at the reset.
+
+    A vendor that sends no reset header (`reset` None, e.g. Freshdesk's per-minute
+    `X-RateLimit-Remaining` alone) gives `window_seconds` instead: once `reserve` or fewer
+    requests are left, the client waits that long (at most one whole window)."""
 
     remaining: str
-    reset: str
+    reset: str | None = None
     reserve: int = 0
+    window_seconds: float | None = None
 
 
 class _Retryable(Exception):
@@ -294,16 +299,23 @@ class ApiClient:
         `params` are merged over the query string of `path_or_url` (a `next` link keeps its
         cursor, and the caller's fixed parameters, like page size, are never lost).
         """
+        return self._request_json("GET", path_or_url, params, None)[0]
+
+    def get_json_with_headers(
+        self, path_or_url: str, params: Mapping[str, Any] | None = None
+    ) -> tuple[Any, Mapping[str, str]]:
+        """`get_json`, with the answer's headers (case-insensitive): for APIs that page
+        with a `Link` header (Freshdesk)."""
         return self._request_json("GET", path_or_url, params, None)
 
     def post_json(self, path: str, body: Any) -> Any:
         """POST a JSON body to a read endpoint (a batch read or a search) and return the JSON
         answer, retrying transient failures like `get_json`: only for requests that change
         nothing, so a retry is safe."""
-        return self._request_json("POST", path, None, body)
+        return self._request_json("POST", path, None, body)[0]
 
     def _request_json(self, method: str, path_or_url: str, params: Mapping[str, Any] | None,
-                      body: Any) -> Any:
+                      body: Any) -> tuple[Any, Mapping[str, str]]:
         url = self.url_for(path_or_url)
         parts = urlsplit(url)
         endpoint = parts.path
@@ -353,7 +365,9 @@ class ApiClient:
             remaining = int(response.headers.get(limits.remaining, ""))
         except ValueError:
             return
-        wait = parse_reset_time(response.headers.get(limits.reset))
+        wait = parse_reset_time(response.headers.get(limits.reset)) if limits.reset else None
+        if wait is None:
+            wait = limits.window_seconds
         if remaining <= limits.reserve and wait:
             until = time.time() + min(wait, self.retry.max_retry_after_seconds)
             with self._pause_lock:
@@ -369,7 +383,7 @@ class ApiClient:
             self._sleep(wait)
 
     def _attempt(self, method: str, url: str, query: Mapping[str, Any], endpoint: str,
-                 body: Any) -> Any:
+                 body: Any) -> tuple[Any, Mapping[str, str]]:
         self._wait_for_window()
         try:
             response = self._session.request(
@@ -389,7 +403,8 @@ class ApiClient:
             vendor_cause = self._retryable_error(response)
         if status in RETRYABLE_STATUSES or vendor_cause:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            if retry_after is None and status == 429 and self._rate_limit:
+            if retry_after is None and status == 429 and self._rate_limit \
+                    and self._rate_limit.reset:
                 retry_after = parse_reset_time(response.headers.get(self._rate_limit.reset))
             if retry_after is None and status == 429:
                 retry_after = self.retry.rate_limit_wait_seconds
@@ -427,7 +442,7 @@ class ApiClient:
         except requests.exceptions.RequestException as exc:
             raise _Retryable(self._redact(f"body not received: {type(exc).__name__}")) from None
         try:
-            return orjson.loads(content)
+            return orjson.loads(content), response.headers
         except orjson.JSONDecodeError:
             # A truncated or garbled body: the next attempt usually gets a whole one.
             raise _Retryable(f"HTTP {status} with a body that is not valid JSON") from None

@@ -1,0 +1,396 @@
+"""Freshdesk (API v2) as a dlt source: tickets with their conversations, the ticket
+activities export (status history), satisfaction ratings, agents, groups and statuses.
+
+Tables (see docs/freshdesk-landed-tables.md for every column):
+- `tickets` + `conversations`: the tickets whose `updated_at` falls in the window
+  [start, end) (the ticket list, oldest update first, with `include=stats`; deleted tickets
+  from `filter=deleted`), and every conversation of each ticket that is not deleted.
+- `ticket_activities`: the daily ticket activities export of each UTC day of the window
+  that has ended, activities performed in the window.
+- `satisfaction_ratings`: ratings created in the window.
+- `agents`, `groups`, `ticket_statuses`: reference data, loaded whole on every run.
+Every table is merged on `id`.
+"""
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from functools import partial
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource, DltSource
+
+from connectors.freshdesk import settings
+from connectors.freshdesk.helpers import (
+    ConversationFetcher,
+    TicketSelector,
+    activity_ids,
+    build_client,
+    export_activities,
+    export_days,
+    file_downloader,
+    iso_seconds,
+    landed_table,
+    list_pages,
+    new_quarantine,
+    records_of,
+    rejections_of,
+    shape_activity,
+    shape_agent,
+    shape_conversation,
+    shape_group,
+    shape_rating,
+    shape_status,
+    status_choices,
+    ticket_pages,
+)
+from connectors.http import DEFAULT_READ_TIMEOUT_SECONDS, ApiClient, RetryPolicy, prefetch
+from connectors.typed_rows import (
+    SHAPE_ERRORS,
+    Landing,
+    Rejected,
+    Rejection,
+    coalesce_pages,
+    column_hints,
+    empty_page,
+    unshapeable,
+    with_quarantine,
+)
+
+__all__ = ["freshdesk_source"]
+
+logger = logging.getLogger(__name__)
+
+# No `from __future__ import annotations` here, as in the other connectors: dlt inspects
+# resource signatures. The window is kept by the connector (as Intercom's): `tickets` lands
+# the conversations too, whose own `updated_at` is not the ticket's.
+
+
+def freshdesk_source(
+    api_key: str,
+    base_url: str | None = None,
+    *,
+    domain: str | None = None,
+    start: datetime,
+    end: datetime | None = None,
+    land_free_text: bool = False,
+    page_size: int = settings.DEFAULT_PAGE_SIZE,
+    retry: RetryPolicy | None = None,
+    timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS,
+) -> DltSource:
+    """The Freshdesk dlt source for the extract window [start, end).
+
+    `api_key` is a Freshdesk API key (HTTP Basic auth with `X` as the password; the ticket
+    activities export needs an admin's key and the export turned on). `base_url` overrides
+    `https://{domain}.freshdesk.com`; it must be https:// unless it points at a loopback
+    host. `start` must be timezone-aware; `end` None means up to now. Subjects,
+    conversation bodies, rating feedback and the activities' raw JSON land only with
+    `land_free_text` (their columns are NULL otherwise); e-mail addresses never land.
+    `page_size` is the list pages' size (at most 100). The client paces itself on
+    `X-RateLimit-Remaining` and waits out a 429's `Retry-After`; `timeout_seconds` bounds
+    each read (a timeout is retried). A record that cannot land goes to `_quarantine` with
+    the reason (the rest of its page lands). Nothing is fetched until the source is
+    extracted.
+    """
+    if start.tzinfo is None or (end is not None and end.tzinfo is None):
+        raise ValueError("freshdesk_source: start and end must be timezone-aware datetimes")
+    if end is not None and end <= start:
+        raise ValueError(f"freshdesk_source: end ({end}) must be after start ({start})")
+    if not 1 <= page_size <= settings.MAX_PAGE_SIZE:
+        raise ValueError(f"freshdesk_source: page_size must be 1..{settings.MAX_PAGE_SIZE}")
+    client = build_client(api_key, base_url, domain, retry, timeout_seconds)
+    download = file_downloader(api_key, client.retry, client.timeout)
+    # Everything is passed explicitly, so dlt never fills an argument from the environment.
+    return _freshdesk(client, download, start, end, land_free_text, page_size)
+
+
+@dlt.source(name=settings.SOURCE_NAME)
+def _freshdesk(
+    client: ApiClient, download: Callable[[str], Any], start: datetime,
+    end: datetime | None, land_free_text: bool, page_size: int,
+) -> Sequence[DltResource]:
+    """The resources of one Freshdesk account for one window."""
+    ticket_resource = tickets(client, land_free_text, page_size, start, end)
+    # tickets lands the conversations too. A table variant starts as a copy of the
+    # resource's hints: drop the ticket columns before giving the conversations their own.
+    for columns in ({}, column_hints(settings.CONVERSATION_COLUMNS)):
+        ticket_resource.apply_hints(
+            table_name=settings.CONVERSATIONS_TABLE,
+            primary_key="id",
+            write_disposition="merge",
+            columns=columns,
+            create_table_variant=True,
+        )
+    resources = (
+        ticket_resource,
+        ticket_activities(client, download, land_free_text, start, end),
+        satisfaction_ratings(client, land_free_text, page_size, start, end),
+        agents(client, land_free_text, page_size),
+        groups(client, land_free_text, page_size),
+        ticket_statuses(client, land_free_text),
+    )
+    with_quarantine(resources)
+    return resources
+
+
+# --- tickets and conversations --------------------------------------------------------------
+
+
+@dlt.resource(
+    name=settings.TICKETS_TABLE,
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.TICKET_COLUMNS),
+    max_table_nesting=0,
+)
+def tickets(
+    client: ApiClient, land_free_text: bool, page_size: int, start: datetime,
+    end: datetime | None,
+) -> Iterator[Any]:
+    """Tickets updated in the window (the deleted ones too, `deleted = true`), and the
+    conversations of each ticket that is not deleted in `conversations` (a few tickets at
+    a time)."""
+    yield from coalesce_pages(_ticket_items(client, land_free_text, page_size, start, end))
+
+
+def _ticket_items(
+    client: ApiClient, land_free_text: bool, page_size: int, start: datetime,
+    end: datetime | None,
+) -> Iterator[Any]:
+    """The dlt items of `tickets`, one list page at a time: the live tickets' scan, then
+    the deleted tickets'."""
+    ticket_table = landed_table(settings.TICKET_COLUMNS, required=("id", "updated_at"))
+    conversation_table = landed_table(settings.CONVERSATION_COLUMNS,
+                                      required=("id", "ticket_id"))
+    quarantine = new_quarantine(land_free_text)
+    ticket_landing = Landing(quarantine, settings.TICKETS_PATH, settings.TICKETS_TABLE,
+                             ticket_table)
+    conversation_landing = Landing(quarantine, settings.CONVERSATIONS_PATH,
+                                   settings.CONVERSATIONS_TABLE, conversation_table)
+    selector = TicketSelector(start, end, land_free_text)
+    fetcher = ConversationFetcher(client, page_size)
+    quarantined = 0
+
+    def selections() -> Iterator[Any]:
+        for deleted in (False, True):
+            for page in ticket_pages(client, start, end, page_size, deleted):
+                yield selector.select(page, deleted)
+
+    for selection, conversations in prefetch(fetcher.conversations(selections())):
+        rejections = rejections_of(settings.TICKETS_PATH, settings.TICKETS_TABLE,
+                                   selection.rejected)
+        ticket_page, _ = ticket_landing.build(list(selection.records), list(selection.rows),
+                                              rejections)
+        kept: list[Any] = []
+        rows: list[dict[str, Any]] = []
+        for ticket_id, records in conversations:
+            split_kept, split_rows, split_rejections = conversation_landing.split(
+                records, partial(_conversation_row, ticket_id=ticket_id,
+                                 land_free_text=land_free_text))
+            kept += split_kept
+            rows += split_rows
+            rejections += split_rejections
+        conversation_page, _ = conversation_landing.build(kept, rows, rejections)
+        if ticket_page.num_rows:
+            yield dlt.mark.with_table_name(ticket_page, settings.TICKETS_TABLE)
+        if conversation_page.num_rows:
+            yield dlt.mark.with_table_name(conversation_page, settings.CONVERSATIONS_TABLE)
+        if rejections:
+            quarantined += len(rejections)
+            yield quarantine.item(rejections)
+    if quarantined:
+        logger.warning("%s: %d ticket / conversation record(s) could not land and were "
+                       "quarantined (see _quarantine)", settings.SOURCE_NAME, quarantined)
+    if fetcher.missing:
+        logger.warning(
+            "%s: %d ticket(s) of the window were deleted between the ticket list and their "
+            "conversations request (GET %s answered 404); their conversations were skipped",
+            settings.SOURCE_NAME, fetcher.missing, settings.CONVERSATIONS_PATH,
+        )
+    # An empty window still leaves both tables in place.
+    yield empty_page(ticket_table, settings.TICKETS_TABLE)
+    yield empty_page(conversation_table, settings.CONVERSATIONS_TABLE)
+
+
+def _conversation_row(record: Any, ticket_id: int, land_free_text: bool) -> dict[str, Any]:
+    """A conversation's row; one that names another ticket cannot land under this one."""
+    row = shape_conversation(record, land_free_text)
+    if row["ticket_id"] is None:
+        row["ticket_id"] = ticket_id
+    elif row["ticket_id"] != ticket_id:
+        raise Rejected(f"ticket_id = {row['ticket_id']} is not the ticket it was listed "
+                       f"under ({ticket_id})", "ticket_id")
+    return row
+
+
+# --- ticket activities ----------------------------------------------------------------------
+
+
+@dlt.resource(
+    name=settings.ACTIVITIES_TABLE,
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.ACTIVITY_COLUMNS),
+    max_table_nesting=0,
+)
+def ticket_activities(
+    client: ApiClient, download: Callable[[str], Any], land_free_text: bool,
+    start: datetime, end: datetime | None,
+) -> Iterator[Any]:
+    """The activities performed in the window, from the daily ticket activities export of
+    each UTC day that overlaps the window and has ended (two requests a day: the export,
+    then its file). A day not yet ended is left to a later window."""
+    table = landed_table(settings.ACTIVITY_COLUMNS, required=("id", "ticket_id",
+                                                              "performed_at"))
+    landing = Landing(new_quarantine(land_free_text), settings.ACTIVITIES_FILE_ENDPOINT,
+                      settings.ACTIVITIES_TABLE, table)
+    ended, pending = export_days(start, end, datetime.now(UTC))
+    if pending:
+        logger.info(
+            "%s: the ticket activities export of %s (UTC) is skipped: the day has not ended "
+            "(its activities come with the next window)",
+            settings.SOURCE_NAME, ", ".join(d.isoformat() for d in pending),
+        )
+
+    def pages() -> Iterator[Any]:
+        for day in ended:
+            yield day, export_activities(client, day, download)
+
+    def items() -> Iterator[Any]:
+        for day, records in prefetch(pages()):
+            kept, rows, rejections = _activities_in_window(records, day, start, end,
+                                                           land_free_text, landing)
+            page, _ = landing.build(kept, rows, rejections)
+            if page.num_rows:
+                yield dlt.mark.with_table_name(page, settings.ACTIVITIES_TABLE)
+            if rejections:
+                logger.warning("%s: %d activity record(s) of the export of %s quarantined",
+                               settings.SOURCE_NAME, len(rejections), day.isoformat())
+                yield landing.quarantine.item(rejections)
+
+    yield from coalesce_pages(items())
+    yield empty_page(table, settings.ACTIVITIES_TABLE)
+
+
+def _activities_in_window(
+    records: list[Any], day: date, start: datetime, end: datetime | None,
+    land_free_text: bool, landing: Landing,
+) -> tuple[list[Any], list[dict[str, Any]], list[Rejection]]:
+    """The activities of one day's export performed in [start, end): (records, rows,
+    rejections). Ids are numbered over the whole export before the window is applied, so
+    a record's id does not depend on the window."""
+    kept: list[Any] = []
+    rows: list[dict[str, Any]] = []
+    rejections: list[Rejection] = []
+    for record, activity_id in zip(records, activity_ids(records), strict=True):
+        try:
+            row = shape_activity(record, activity_id, day, land_free_text)
+            landing.table.check_required(row)
+        except Rejected as why:
+            rejections.append(landing.reject(record, why))
+            continue
+        except SHAPE_ERRORS as exc:
+            rejections.append(landing.reject(record, unshapeable(exc)))
+            continue
+        if start <= row["performed_at"] and (end is None or row["performed_at"] < end):
+            kept.append(record)
+            rows.append(row)
+    return kept, rows, rejections
+
+
+# --- satisfaction ratings -------------------------------------------------------------------
+
+
+@dlt.resource(
+    name=settings.RATINGS_TABLE,
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.RATING_COLUMNS),
+    max_table_nesting=0,
+)
+def satisfaction_ratings(
+    client: ApiClient, land_free_text: bool, page_size: int, start: datetime,
+    end: datetime | None,
+) -> Iterator[Any]:
+    """Satisfaction ratings created in the window (`created_since` = start; those created
+    at or after `end` are left to their own window)."""
+    path = settings.SATISFACTION_RATINGS_PATH
+    table = landed_table(settings.RATING_COLUMNS, required=("id", "created_at"))
+    landing = Landing(new_quarantine(land_free_text), path, settings.RATINGS_TABLE, table,
+                      shape=lambda record: shape_rating(record, land_free_text))
+
+    def in_window(records: list[Any]) -> list[Any]:
+        kept, rows, rejections = landing.split(records)
+        inside = [r for r, row in zip(kept, rows, strict=True)
+                  if start <= row["created_at"] and (end is None or row["created_at"] < end)]
+        # Records that cannot land are kept, so `Landing.items` quarantines them.
+        return inside + [rejection.record for rejection in rejections]
+
+    params = {"created_since": iso_seconds(start), "per_page": page_size}
+    yield from landing.pages(in_window(page) for page in list_pages(client, path, params))
+
+
+# --- reference tables -----------------------------------------------------------------------
+
+
+@dlt.resource(
+    name=settings.AGENTS_TABLE,
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.AGENT_COLUMNS),
+    max_table_nesting=0,
+)
+def agents(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[Any]:
+    """Every agent of the account, loaded whole each run (`GET /api/v2/agents`)."""
+    yield from _reference_pages(
+        list_pages(client, settings.AGENTS_PATH, {"per_page": page_size}),
+        settings.AGENTS_PATH, settings.AGENTS_TABLE, settings.AGENT_COLUMNS, shape_agent,
+        land_free_text)
+
+
+@dlt.resource(
+    name=settings.GROUPS_TABLE,
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.GROUP_COLUMNS),
+    max_table_nesting=0,
+)
+def groups(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[Any]:
+    """Every group of the account, loaded whole each run (`GET /api/v2/groups`)."""
+    yield from _reference_pages(
+        list_pages(client, settings.GROUPS_PATH, {"per_page": page_size}),
+        settings.GROUPS_PATH, settings.GROUPS_TABLE, settings.GROUP_COLUMNS, shape_group,
+        land_free_text)
+
+
+@dlt.resource(
+    name=settings.STATUSES_TABLE,
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.STATUS_COLUMNS),
+    max_table_nesting=0,
+)
+def ticket_statuses(client: ApiClient, land_free_text: bool) -> Iterator[Any]:
+    """The ticket statuses (the default `status` ticket field's choices: value, agent
+    label, customer label), loaded whole each run (`GET /api/v2/ticket_fields`)."""
+    path = settings.TICKET_FIELDS_PATH
+    fields = records_of(client.get_json(path), path)
+    yield from _reference_pages([status_choices(fields)], path, settings.STATUSES_TABLE,
+                                settings.STATUS_COLUMNS, shape_status, land_free_text)
+
+
+def _reference_pages(
+    pages: Any,
+    path: str,
+    table_name: str,
+    columns: dict[str, str],
+    shape: Callable[[Any, bool], dict[str, Any]],
+    land_free_text: bool,
+) -> Iterator[Any]:
+    """The dlt items of a reference table."""
+    landing = Landing(
+        new_quarantine(land_free_text), path, table_name, landed_table(columns),
+        shape=lambda record: shape(record, land_free_text),
+    )
+    yield from landing.pages(pages)

@@ -158,8 +158,8 @@ def _ticket_items(
     client: ApiClient, land_free_text: bool, page_size: int, start: datetime,
     end: datetime | None,
 ) -> Iterator[Any]:
-    """The dlt items of `tickets`, one list page at a time: the live tickets' scan, then
-    the deleted tickets'."""
+    """The dlt items of `tickets`, one list page at a time: the live tickets' scan, the
+    spam tickets', then the deleted tickets'."""
     ticket_table = landed_table(settings.TICKET_COLUMNS, required=("id", "updated_at"))
     conversation_table = landed_table(settings.CONVERSATION_COLUMNS,
                                       required=("id", "ticket_id"))
@@ -173,8 +173,9 @@ def _ticket_items(
     quarantined = 0
 
     def selections() -> Iterator[Any]:
-        for deleted in (False, True):
-            for page in ticket_pages(client, start, end, page_size, deleted):
+        for list_filter in settings.TICKET_SCANS:
+            deleted = list_filter == settings.DELETED_FILTER
+            for page in ticket_pages(client, start, end, page_size, list_filter):
                 yield selector.select(page, deleted)
 
     for selection, conversations in prefetch(fetcher.conversations(selections())):

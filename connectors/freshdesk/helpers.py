@@ -162,10 +162,12 @@ def iso_seconds(moment: datetime) -> str:
 
 
 def ticket_pages(
-    client: ApiClient, start: datetime, end: datetime | None, page_size: int, deleted: bool
+    client: ApiClient, start: datetime, end: datetime | None, page_size: int,
+    list_filter: str | None,
 ) -> Iterator[list[Any]]:
     """The pages of tickets updated since `start` (oldest update first, with their
-    `stats`), `filter=deleted` for the deleted ones. Paging stops after the page that
+    `stats`); `list_filter` `deleted` / `spam` for the deleted / spam ones (the plain list
+    leaves both out). Paging stops after the page that
     reaches `end`. Freshdesk refuses deep page numbers on this list: before asking for a
     page beyond `settings.MAX_TICKET_LIST_PAGE`, the query starts again from the last
     `updated_at` seen (the caller drops the tickets seen twice)."""
@@ -179,8 +181,8 @@ def ticket_pages(
             "include": "stats",
             "per_page": page_size,
         }
-        if deleted:
-            params["filter"] = settings.DELETED_FILTER
+        if list_filter:
+            params["filter"] = list_filter
         url: str = path
         query: dict[str, Any] | None = params
         last_seen: datetime | None = None
@@ -328,6 +330,8 @@ class TicketSelector:
         self.start = start
         self.end = end
         self.land_free_text = land_free_text
+        #: Per scan kind (deleted or not): the tickets landed. The live scans (plain and
+        #: spam) share theirs: a ticket unmarked as spam while they run shows up in both.
         self.seen: dict[bool, set[int]] = {False: set(), True: set()}
 
     def inside(self, moment: datetime) -> bool:

@@ -44,6 +44,9 @@ RATE_LIMIT_HEADERS = RateLimitHeaders("X-RateLimit-Remaining", reserve=CONVERSAT
                                       window_seconds=RATE_LIMIT_WINDOW_SECONDS)
 #: The ticket list's filter for deleted tickets (`filter=deleted`).
 DELETED_FILTER = "deleted"
+#: The ticket list leaves out spam and deleted tickets unless asked for with `filter`:
+#: the window's tickets are read in three scans.
+TICKET_SCANS = (None, "spam", DELETED_FILTER)
 #: The export's time format (`"21-03-2024 09:33:38 +0000"`); ISO 8601 is read too.
 EXPORT_TIME_FORMAT = "%d-%m-%Y %H:%M:%S %z"
 #: Hex digits of the activity's content hash in a `ticket_activities.id`.

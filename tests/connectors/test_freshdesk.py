@@ -1,0 +1,234 @@
+"""The Freshdesk dlt source against the sandbox, over real HTTP, into a temporary DuckDB."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from connectors.freshdesk import freshdesk_source, settings
+from connectors.freshdesk.helpers import ExportNotReadyError, export_days, export_time
+from connectors.http import ApiAuthError, ApiError, RetryPolicy
+from sandbox import Sandbox, World, generate_world
+from sandbox.world import FRESHDESK_STATUSES
+from tests.connectors.landing import columns, counts, new_pipeline, quarantined, query
+
+DATASET = "raw_freshdesk"
+LAST_DAY = date(2024, 3, 10)
+FIRST_DAY = datetime(2024, 3, 5, tzinfo=UTC)
+WINDOW = (FIRST_DAY, FIRST_DAY + timedelta(days=3))
+QUICK_RETRY = RetryPolicy(max_attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05)
+TABLES = ("tickets", "conversations", "ticket_activities", "satisfaction_ratings", "agents",
+          "groups", "ticket_statuses")
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    """A small Freshdesk account over six days."""
+    return generate_world(seed=7, tickets=60, days=6, end_date=LAST_DAY, freshdesk_tickets=60)
+
+
+@pytest.fixture
+def sandbox(world: World):
+    with Sandbox(world, port=0) as sb:
+        yield sb
+
+
+def source_for(sb: Sandbox, **overrides: Any) -> Any:
+    arguments: dict[str, Any] = {
+        "api_key": sb.credentials["freshdesk_api_key"],
+        "base_url": sb.credentials["freshdesk_base_url"],
+        "start": WINDOW[0],
+        "end": WINDOW[1],
+        "retry": QUICK_RETRY,
+    }
+    arguments.update(overrides)
+    return freshdesk_source(**arguments)
+
+
+def updated_in(sb: Sandbox, start: datetime, end: datetime) -> set[int]:
+    low, high = start.timestamp(), end.timestamp()
+    return {tid for tid, st in sb.freshdesk.states.items() if low <= st.updated_at < high}
+
+
+def api_error_in(exc: BaseException) -> ApiError:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ApiError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    raise AssertionError(f"no ApiError behind {exc!r}")
+
+
+def test_a_window_lands_every_table_with_its_columns_and_types(sandbox, tmp_path):
+    pipeline = new_pipeline(tmp_path, DATASET)
+    pipeline.run(source_for(sandbox, page_size=7))
+
+    expected = updated_in(sandbox, *WINDOW)
+    assert expected
+    landed = dict(query(pipeline, "SELECT id, deleted FROM tickets"))
+    assert set(landed) == expected
+    deleted = {tid for tid in expected if sandbox.freshdesk.states[tid].deleted}
+    assert {tid for tid, flag in landed.items() if flag} == deleted
+    for table, wanted in ((settings.TICKETS_TABLE, settings.TICKET_COLUMNS),
+                          (settings.CONVERSATIONS_TABLE, settings.CONVERSATION_COLUMNS),
+                          (settings.ACTIVITIES_TABLE, settings.ACTIVITY_COLUMNS),
+                          (settings.RATINGS_TABLE, settings.RATING_COLUMNS),
+                          (settings.AGENTS_TABLE, settings.AGENT_COLUMNS),
+                          (settings.GROUPS_TABLE, settings.GROUP_COLUMNS),
+                          (settings.STATUSES_TABLE, settings.STATUS_COLUMNS)):
+        found = columns(pipeline, table)
+        assert list(found) == list(wanted), table
+    assert columns(pipeline, "tickets")["id"] == "BIGINT"
+    assert columns(pipeline, "tickets")["updated_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert columns(pipeline, "ticket_activities")["id"] == "VARCHAR"
+    assert columns(pipeline, "ticket_activities")["export_date"] == "DATE"
+    # Conversations of every live ticket, none of the deleted ones.
+    conversation_tickets = {r[0] for r in query(pipeline,
+                                                "SELECT DISTINCT ticket_id FROM conversations")}
+    with_conversations = {tid for tid in expected - deleted
+                          if sandbox.freshdesk.states[tid].conversations}
+    assert conversation_tickets == with_conversations
+    assert counts(pipeline)["conversations"] == sum(
+        len(sandbox.freshdesk.states[t].conversations) for t in with_conversations)
+    assert counts(pipeline)["agents"] == len(sandbox.freshdesk.agents) \
+        if hasattr(sandbox.freshdesk, "agents") else True
+    assert query(pipeline, "SELECT count(*) FROM ticket_statuses WHERE name = 'Open'") == [(1,)]
+    assert quarantined(pipeline) == []
+
+
+def test_activities_land_with_ids_stable_across_reruns(sandbox, tmp_path):
+    pipeline = new_pipeline(tmp_path, DATASET)
+    snapshots = []
+    for _ in range(2):
+        pipeline.run(source_for(sandbox).with_resources("ticket_activities"))
+        snapshots.append(sorted(query(pipeline, "SELECT * FROM ticket_activities")))
+    assert snapshots[0] == snapshots[1] and snapshots[0]
+    low, high = WINDOW
+    expected = [a for day in ("2024-03-05", "2024-03-06", "2024-03-07")
+                for a in sandbox.freshdesk.activities(day)]
+    assert len(snapshots[0]) == len(expected)
+    rows = query(pipeline, "SELECT min(performed_at), max(performed_at), count(DISTINCT id), "
+                 "count(*) FROM ticket_activities")
+    assert low <= rows[0][0] and rows[0][1] < high and rows[0][2] == rows[0][3]
+    statuses = {r[0] for r in query(pipeline, "SELECT DISTINCT status FROM ticket_activities "
+                                    "WHERE status IS NOT NULL")}
+    assert "Open" in statuses and statuses <= set(FRESHDESK_STATUSES.values())
+    # The pre-signed download carries no credentials.
+    downloads = [r for r in sandbox.requests if "/exports/" in r.path]
+    assert len(downloads) == 6
+
+
+def test_free_text_lands_only_when_asked(sandbox, tmp_path):
+    private = new_pipeline(tmp_path / "private", DATASET)
+    private.run(source_for(sandbox))
+    for table, column in (("tickets", "subject"), ("conversations", "body_text"),
+                          ("ticket_activities", "activity"), ("satisfaction_ratings",
+                                                              "feedback")):
+        assert query(private, f"SELECT count(*) FROM {table} WHERE {column} IS NOT NULL") \
+            == [(0,)], table
+    free = new_pipeline(tmp_path / "free", DATASET)
+    free.run(source_for(sandbox, land_free_text=True))
+    assert query(free, "SELECT count(*) FROM tickets WHERE subject IS NULL") == [(0,)]
+    assert query(free, "SELECT count(*) FROM ticket_activities WHERE activity IS NULL") \
+        == [(0,)]
+
+
+def test_days_not_ended_are_skipped_with_an_info_line(sandbox, tmp_path, caplog):
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    ended, pending = export_days(today - timedelta(days=1), None, datetime.now(UTC))
+    assert ended == [(today - timedelta(days=1)).date()] and pending == [today.date()]
+    pipeline = new_pipeline(tmp_path, DATASET)
+    with caplog.at_level(logging.INFO, logger="connectors.freshdesk"):
+        pipeline.run(source_for(sandbox, start=today, end=None)
+                     .with_resources("ticket_activities"))
+    assert any("has not ended" in r.getMessage() for r in caplog.records)
+    assert counts(pipeline)["ticket_activities"] == 0
+
+
+def test_an_export_not_ready_names_the_day(sandbox, tmp_path):
+    sandbox.inject_fault(path_prefix="/freshdesk/api/v2/export/ticket_activities", status=404)
+    with pytest.raises(Exception) as failure:
+        new_pipeline(tmp_path, DATASET).run(
+            source_for(sandbox).with_resources("ticket_activities"))
+    error = api_error_in(failure.value)
+    assert isinstance(error, ExportNotReadyError)
+    assert "2024-03-05" in str(error) and "again later" in str(error)
+
+
+def test_an_export_not_enabled_says_an_admin_must_enable_it(world, tmp_path):
+    with Sandbox(world, port=0, freshdesk_activity_export=False) as sb:
+        with pytest.raises(Exception) as failure:
+            new_pipeline(tmp_path, DATASET).run(
+                source_for(sb).with_resources("ticket_activities"))
+    error = api_error_in(failure.value)
+    assert isinstance(error, ApiAuthError) and error.status == 403
+    assert "admin" in str(error) and "Ticket activity export" in str(error)
+
+
+def test_a_bad_record_is_quarantined_and_the_rest_lands(sandbox, tmp_path):
+    sandbox.inject_fault(path_prefix="/freshdesk/api/v2/tickets", kind="bad_record",
+                         mode="bad_timestamp", record_index=1)
+    pipeline = new_pipeline(tmp_path, DATASET)
+    pipeline.run(source_for(sandbox).with_resources("tickets"))
+    rows = quarantined(pipeline)
+    assert len(rows) == 1 and rows[0]["table_name"] == "tickets"
+    assert counts(pipeline)["tickets"] == len(updated_in(sandbox, *WINDOW)) - 1
+
+
+def test_429_is_waited_out(sandbox, tmp_path, caplog):
+    sandbox.inject_fault(path_prefix="/freshdesk/api/v2/groups", status=429, retry_after=1)
+    pipeline = new_pipeline(tmp_path, DATASET)
+    with caplog.at_level(logging.WARNING, logger="connectors.http"):
+        pipeline.run(source_for(sandbox).with_resources("groups"))
+    assert counts(pipeline)["groups"] > 0
+    waits = [r.getMessage() for r in caplog.records if "HTTP 429" in r.getMessage()]
+    assert len(waits) == 1 and "retrying in 1.0 s" in waits[0]
+
+
+def test_a_wrong_key_names_freshdesk_api_key_and_never_the_key(sandbox, tmp_path, caplog):
+    key = "wrong-freshdesk-key-77c2a9"
+    with caplog.at_level(logging.DEBUG), pytest.raises(Exception) as failure:
+        new_pipeline(tmp_path, DATASET).run(
+            source_for(sandbox, api_key=key).with_resources("agents"))
+    error = api_error_in(failure.value)
+    assert isinstance(error, ApiAuthError) and error.status == 401
+    assert "FRESHDESK_API_KEY" in str(error)
+    everything = "".join(traceback.format_exception(failure.value)) + caplog.text
+    assert key not in everything
+
+
+def test_the_secret_and_the_signature_never_reach_the_logs(sandbox, tmp_path, caplog):
+    key = sandbox.credentials["freshdesk_api_key"]
+    with caplog.at_level(logging.DEBUG):
+        new_pipeline(tmp_path, DATASET).run(source_for(sandbox))
+    # urllib3 (DEBUG) and the sandbox log request lines; the connector's records and
+    # everything at INFO or above never hold the key or the export's signature.
+    ours = "\n".join(r.getMessage() for r in caplog.records
+                     if r.name.startswith("connectors") or r.levelno >= logging.INFO)
+    assert key not in caplog.text
+    assert "X-Amz-Signature" not in ours
+
+
+def test_configuration_is_checked():
+    with pytest.raises(ValueError, match="FRESHDESK_API_KEY"):
+        freshdesk_source("", domain="acme", start=WINDOW[0])
+    with pytest.raises(ValueError, match="FRESHDESK_BASE_URL"):
+        freshdesk_source("k-123456", "http://acme.freshdesk.com", start=WINDOW[0])
+    with pytest.raises(ValueError, match="FRESHDESK_DOMAIN"):
+        freshdesk_source("k-123456", start=WINDOW[0])
+    with pytest.raises(ValueError, match="timezone-aware"):
+        freshdesk_source("k-123456", domain="acme", start=datetime(2024, 1, 1))
+    source = freshdesk_source("k-123456", domain="acme", start=WINDOW[0])
+    assert set(source.resources) == set(TABLES) - {"conversations"}
+
+
+def test_export_times_parse():
+    assert export_time("05-03-2024 09:33:38 +0000") == datetime(2024, 3, 5, 9, 33, 38,
+                                                               tzinfo=UTC)
+    assert export_time("2024-03-05T09:33:38Z") == datetime(2024, 3, 5, 9, 33, 38, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        export_time("yesterday")

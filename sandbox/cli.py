@@ -1,8 +1,9 @@
 """Command line for the sandbox: build a seeded world and serve it until Ctrl-C.
 
 Every vendor's rate limits are switchable per run (``--rate-limit``,
-``--incremental-rate-limit``, ``--intercom-rate-limit``, ``--hubspot-rate-limit``,
-``--hubspot-daily-limit``, ``--hubspot-search-rate-limit``, ``--salesforce-daily-limit``;
+``--incremental-rate-limit``, ``--intercom-rate-limit``, ``--freshdesk-rate-limit``,
+``--hubspot-rate-limit``, ``--hubspot-daily-limit``, ``--hubspot-search-rate-limit``,
+``--salesforce-daily-limit``;
 ``none`` disables one)
 and faults can be queued from the start (``--fault KIND:PATH_PREFIX[:key=value,...]``,
 repeatable); ``--salesforce-without-custom-fields`` serves an org that lacks the custom
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from sandbox.freshdesk_api import DOCUMENTED_RATE_LIMIT_PER_MINUTE as FRESHDESK_RATE_LIMIT
 from sandbox.generate import generate_world
 from sandbox.intercom_api import DOCUMENTED_RATE_LIMIT_PER_10S
 from sandbox.limits import FAULT_KINDS, Fault, parse_fault_option
@@ -28,6 +30,7 @@ from sandbox.server import Sandbox
 
 def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
           end_date: date | str | None = None, intercom_conversations: int | None = None,
+          freshdesk_tickets: int | None = None,
           rate_limit_per_minute: int | None = 700,
           incremental_rate_limit_per_minute: int | None = 10, host: str = "127.0.0.1",
           stop_event: threading.Event | None = None, *,
@@ -36,6 +39,7 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
           salesforce_daily_request_limit: int | None = 100_000,
           salesforce_batch_size: int = 2000, salesforce_custom_fields: bool = True,
           intercom_rate_limit_per_10s: int | None = DOCUMENTED_RATE_LIMIT_PER_10S,
+          freshdesk_rate_limit_per_minute: int | None = FRESHDESK_RATE_LIMIT,
           faults: Sequence[Fault] = ()) -> None:
     """Generate a world and serve it, printing the URL and (fake) credentials.
 
@@ -44,7 +48,8 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
     """
     started = time.monotonic()
     world = generate_world(seed=seed, tickets=tickets, days=days, end_date=end_date,
-                           intercom_conversations=intercom_conversations)
+                           intercom_conversations=intercom_conversations,
+                           freshdesk_tickets=freshdesk_tickets)
     sandbox = Sandbox(world, host=host, port=port, rate_limit_per_minute=rate_limit_per_minute,
                       incremental_rate_limit_per_minute=incremental_rate_limit_per_minute,
                       hubspot_rate_limit_per_10s=hubspot_rate_limit_per_10s,
@@ -53,7 +58,8 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
                       salesforce_daily_request_limit=salesforce_daily_request_limit,
                       salesforce_batch_size=salesforce_batch_size,
                       salesforce_custom_fields=salesforce_custom_fields,
-                      intercom_rate_limit_per_10s=intercom_rate_limit_per_10s)
+                      intercom_rate_limit_per_10s=intercom_rate_limit_per_10s,
+                      freshdesk_rate_limit_per_minute=freshdesk_rate_limit_per_minute)
     for fault in faults:
         sandbox.faults.add(fault)
     if stop_event is None:
@@ -78,6 +84,10 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
               "/teams)")
         print(f"  INTERCOM_BASE_URL={sandbox.url}")
         print(f"  INTERCOM_ACCESS_TOKEN={creds['intercom_access_token']}")
+        print(f"Freshdesk sandbox: {len(world.freshdesk_tickets)} tickets, "
+              f"{len(world.freshdesk_agents)} agents (API v2 under /freshdesk/api/v2)")
+        print(f"  FRESHDESK_BASE_URL={creds['freshdesk_base_url']}")
+        print(f"  FRESHDESK_API_KEY={creds['freshdesk_api_key']}")
         print(f"CRM: {len(world.crm_companies)} companies, {len(world.deals)} deals, "
               f"{len(world.survey_responses)} survey responses (HubSpot CRM v3 under /crm/v3, "
               "Salesforce REST under /services/data)")
@@ -89,7 +99,8 @@ def serve(port: int = 8765, seed: int = 42, tickets: int = 5000, days: int = 90,
             print("  (Salesforce org without custom fields: no Contract_Term_Months__c)")
         print(f"Rate limits: Zendesk {_show(rate_limit_per_minute)}/min "
               f"(incremental {_show(incremental_rate_limit_per_minute)}/min), Intercom "
-              f"{_show(intercom_rate_limit_per_10s)}/10 s, HubSpot "
+              f"{_show(intercom_rate_limit_per_10s)}/10 s, Freshdesk "
+              f"{_show(freshdesk_rate_limit_per_minute)} credits/min, HubSpot "
               f"{_show(hubspot_rate_limit_per_10s)}/10 s (daily {_show(hubspot_daily_limit)}, "
               f"search {_show(hubspot_search_rate_limit_per_second)}/s), Salesforce "
               f"{_show(salesforce_daily_request_limit)}/24 h")
@@ -140,6 +151,10 @@ def add_service_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"Intercom requests per 10 seconds (default "
                              f"{DOCUMENTED_RATE_LIMIT_PER_10S}: its 10,000 a "
                              "minute per app, spread over 10-second windows)")
+    limits.add_argument("--freshdesk-rate-limit", type=_limit, default=FRESHDESK_RATE_LIMIT,
+                        help=f"Freshdesk API credits per minute, account-wide (default "
+                             f"{FRESHDESK_RATE_LIMIT}: the Enterprise plan's figure; each "
+                             "include on tickets costs 2 more)")
     limits.add_argument("--hubspot-rate-limit", type=_limit, default=100,
                         help="HubSpot requests per rolling 10 seconds (default 100; 190 on "
                              "Professional/Enterprise)")
@@ -170,6 +185,7 @@ def service_options(args: argparse.Namespace) -> dict[str, Any]:
         "rate_limit_per_minute": args.rate_limit,
         "incremental_rate_limit_per_minute": args.incremental_rate_limit,
         "intercom_rate_limit_per_10s": args.intercom_rate_limit,
+        "freshdesk_rate_limit_per_minute": args.freshdesk_rate_limit,
         "hubspot_rate_limit_per_10s": args.hubspot_rate_limit,
         "hubspot_daily_limit": args.hubspot_daily_limit,
         "hubspot_search_rate_limit_per_second": args.hubspot_search_rate_limit,
@@ -184,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Argument parser for ``python -m sandbox``."""
     parser = argparse.ArgumentParser(
         prog="sandbox",
-        description="Serve simulated Zendesk, Intercom, HubSpot and Salesforce APIs.")
+        description="Serve simulated Zendesk, Intercom, Freshdesk, HubSpot and Salesforce APIs.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--seed", type=int, default=42)
@@ -192,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--intercom-conversations", type=int, default=None,
                         help="Intercom conversations over the same days (default a third of "
+                             "--tickets; 0 for none)")
+    parser.add_argument("--freshdesk-tickets", type=int, default=None,
+                        help="Freshdesk tickets over the same days (default a quarter of "
                              "--tickets; 0 for none)")
     parser.add_argument("--end-date", type=date.fromisoformat, default=None,
                         help="last day of data (YYYY-MM-DD); default yesterday (UTC)")
@@ -204,5 +223,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     serve(port=args.port, seed=args.seed, tickets=args.tickets, days=args.days,
           end_date=args.end_date, host=args.host,
-          intercom_conversations=args.intercom_conversations, **service_options(args))
+          intercom_conversations=args.intercom_conversations,
+          freshdesk_tickets=args.freshdesk_tickets, **service_options(args))
     return 0

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sandbox import texts
 from sandbox.business_time import BusinessCalendar
 from sandbox.crm_generate import generate_crm, generate_crm_contacts, generate_survey_responses
+from sandbox.freshdesk_generate import generate_freshdesk
 from sandbox.intercom_generate import generate_intercom
 from sandbox.world import (
     SYSTEM_AUTHOR_ID,
@@ -468,7 +469,8 @@ def _resolve_end_date(end_date: date | datetime | str | None) -> date:
 
 def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
                    end_date: date | datetime | str | None = None,
-                   crm_months: int = 24, intercom_conversations: int | None = None) -> World:
+                   crm_months: int = 24, intercom_conversations: int | None = None,
+                   freshdesk_tickets: int | None = None) -> World:
     """Generate a deterministic world of about ``tickets`` tickets over ``days`` days.
 
     ``end_date`` is the last day included (UTC); it defaults to yesterday. The
@@ -480,7 +482,10 @@ def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
     the HubSpot contacts who gave them (``crm_contacts``, with their primary company).
     The Intercom side (admins, teams and ``intercom_conversations`` conversations over the
     same days; default a third of ``tickets``, 0 for none) comes from its own stream too
-    (:mod:`sandbox.intercom_generate`) and changes nothing else.
+    (:mod:`sandbox.intercom_generate`) and changes nothing else. So does the Freshdesk side
+    (groups, agents, contacts, ``freshdesk_tickets`` tickets with their histories and
+    ratings over the same days; default a quarter of ``tickets``, 0 for none;
+    :mod:`sandbox.freshdesk_generate`).
     """
     if tickets < 0 or days < 1:
         raise ValueError("tickets must be >= 0 and days >= 1")
@@ -558,4 +563,8 @@ def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
     n_intercom = tickets // 3 if intercom_conversations is None else intercom_conversations
     world.intercom_admins, world.intercom_teams, world.intercom_conversations = \
         generate_intercom(world, seed, start_ts, end_ts, n_intercom)
+    n_freshdesk = tickets // 4 if freshdesk_tickets is None else freshdesk_tickets
+    (world.freshdesk_groups, world.freshdesk_agents, world.freshdesk_contacts,
+     world.freshdesk_tickets, world.freshdesk_ratings) = \
+        generate_freshdesk(world, seed, start_ts, end_ts, n_freshdesk)
     return world

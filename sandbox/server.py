@@ -2,9 +2,10 @@
 
 Zendesk is served under ``/api/v2/``; HubSpot CRM v3 under ``/crm/``
 (:mod:`sandbox.hubspot_api`), Salesforce REST under ``/services/data/``
-(:mod:`sandbox.salesforce_api`) and Intercom (2.11) under ``/conversations``,
-``/admins``, ``/teams`` and ``/me`` (:mod:`sandbox.intercom_api`), each with its own
-auth, limits and error bodies.
+(:mod:`sandbox.salesforce_api`), Intercom (2.11) under ``/conversations``,
+``/admins``, ``/teams`` and ``/me`` (:mod:`sandbox.intercom_api`) and Freshdesk (API v2)
+under ``/freshdesk/`` (:mod:`sandbox.freshdesk_api`: ``{url}/freshdesk`` stands in for
+``https://{domain}.freshdesk.com``), each with its own auth, limits and error bodies.
 
 Usage::
 
@@ -37,6 +38,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
@@ -44,6 +46,13 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 
 from sandbox.crm_common import CrmRequest, VendorApi, VendorResponse
+from sandbox.freshdesk_api import (
+    DEFAULT_FRESHDESK_API_KEY,
+    DOCUMENTED_RATE_LIMIT_PER_MINUTE,
+    S3_ACCESS_DENIED,
+    FreshdeskApi,
+)
+from sandbox.freshdesk_api import error as freshdesk_error
 from sandbox.hubspot_api import DEFAULT_HUBSPOT_TOKEN, HubSpotApi, error_body
 from sandbox.intercom_api import DEFAULT_INTERCOM_TOKEN, IntercomApi, error_list
 from sandbox.limits import (
@@ -167,6 +176,42 @@ INTERCOM_FAULTS = FaultProfile(
     carries_cursor=_intercom_cursor)
 
 
+def _freshdesk_cursor(path: str, query: Mapping[str, list[str]], body: bytes) -> bool:
+    """Freshdesk pages by number: a request for page 2 or later (or an export download,
+    whose pre-signed link can expire) is the closest thing to a cursor."""
+    if path.startswith("/freshdesk/exports/"):
+        return True
+    page = _first(query, "page")
+    return page.isdigit() and int(page) > 1
+
+
+def _freshdesk_expired(path: str) -> tuple[int, Any]:
+    """An expired export link answers as S3 does (403 XML); a page as a 400 on ``page``."""
+    if path.startswith("/freshdesk/exports/"):
+        return 403, S3_ACCESS_DENIED
+    return 400, freshdesk_error("page", "The page is no longer available; restart the "
+                                "listing from page 1")
+
+
+@dataclass(frozen=True)
+class _ArrayFaultProfile(FaultProfile):
+    """Freshdesk's lists are bare JSON arrays (the export download keeps its records under
+    ``activities_data``)."""
+
+    def record_list(self, body: Any) -> list[Any] | None:
+        if isinstance(body, list):
+            return body
+        return FaultProfile.record_list(self, body)
+
+
+FRESHDESK_FAULTS = _ArrayFaultProfile(
+    vendor="freshdesk", record_keys=("activities_data",), id_field="id",
+    timestamp_field="updated_at",
+    wrong_type_fields=("requester_id", "user_id", "group_ids", "agent_ids", "ticket_id"),
+    wrong_type_value="twelve", expired_cursor=_freshdesk_expired,
+    carries_cursor=_freshdesk_cursor)
+
+
 class RecordedRequest(NamedTuple):
     """One request the sandbox received: method, path and query (last value per name)."""
 
@@ -184,7 +229,11 @@ class Sandbox:
     whose read scope the private-app token lacks: their requests answer 403
     ``MISSING_SCOPES``, see :mod:`sandbox.hubspot_api`; Intercom: ``intercom_access_token``
     and ``intercom_rate_limit_per_10s``, requests per 10-second window, ``None`` for no
-    limit, see :mod:`sandbox.intercom_api`.)
+    limit, see :mod:`sandbox.intercom_api`; Freshdesk: ``freshdesk_api_key``,
+    ``freshdesk_rate_limit_per_minute`` (credits per minute, ``None`` for no limit),
+    ``freshdesk_activity_export=False`` for an account without the ticket activities export
+    (403) and ``freshdesk_export_retention_days`` (older daily exports are gone), see
+    :mod:`sandbox.freshdesk_api`.)
     ``zendesk_rating_time_field="created_at"``: the satisfaction ratings list's
     ``start_time`` / ``end_time`` compare the creation time instead of the last update.
     """
@@ -206,7 +255,12 @@ class Sandbox:
                  salesforce_custom_fields: bool = True,
                  zendesk_rating_time_field: str = "updated_at",
                  intercom_access_token: str = DEFAULT_INTERCOM_TOKEN,
-                 intercom_rate_limit_per_10s: int | None = 1000) -> None:
+                 intercom_rate_limit_per_10s: int | None = 1000,
+                 freshdesk_api_key: str = DEFAULT_FRESHDESK_API_KEY,
+                 freshdesk_rate_limit_per_minute: int | None =
+                 DOCUMENTED_RATE_LIMIT_PER_MINUTE,
+                 freshdesk_activity_export: bool = True,
+                 freshdesk_export_retention_days: int | None = None) -> None:
         self.world = world
         self.host = host
         self.port = port
@@ -224,11 +278,15 @@ class Sandbox:
                                         salesforce_daily_request_limit, salesforce_batch_size,
                                         custom_fields=salesforce_custom_fields)
         self.intercom = IntercomApi(world, intercom_access_token, intercom_rate_limit_per_10s)
-        self.vendors: list[VendorApi] = [self.hubspot, self.salesforce, self.intercom]
+        self.freshdesk = FreshdeskApi(world, freshdesk_api_key, freshdesk_rate_limit_per_minute,
+                                      clock=clock, activity_export=freshdesk_activity_export,
+                                      export_retention_days=freshdesk_export_retention_days)
+        self.vendors: list[VendorApi] = [self.hubspot, self.salesforce, self.intercom,
+                                         self.freshdesk]
         self.faults = FaultRegistry()
         self._fault_profiles: list[tuple[VendorApi, FaultProfile]] = [
             (self.hubspot, HUBSPOT_FAULTS), (self.salesforce, SALESFORCE_FAULTS),
-            (self.intercom, INTERCOM_FAULTS)]
+            (self.intercom, INTERCOM_FAULTS), (self.freshdesk, FRESHDESK_FAULTS)]
         self.requests: list[RecordedRequest] = []
         #: The last page (real records) served per stream, for ``repeat_page``.
         self._last_pages: dict[str, list[Any]] = {}
@@ -285,14 +343,17 @@ class Sandbox:
 
         Zendesk: ``subdomain``, ``email``, ``api_token``, ``oauth_token``; HubSpot:
         ``hubspot_access_token``; Salesforce: ``salesforce_access_token`` and
-        ``salesforce_instance_url`` (the sandbox URL); Intercom: ``intercom_access_token``.
+        ``salesforce_instance_url`` (the sandbox URL); Intercom: ``intercom_access_token``;
+        Freshdesk: ``freshdesk_api_key`` and ``freshdesk_base_url`` (``{url}/freshdesk``).
         """
         return {"subdomain": self.world.account_subdomain, "email": self.email,
                 "api_token": self.api_token, "oauth_token": self.oauth_token,
                 "hubspot_access_token": self.hubspot.token,
                 "salesforce_access_token": self.salesforce.token,
                 "salesforce_instance_url": self.url,
-                "intercom_access_token": self.intercom.token}
+                "intercom_access_token": self.intercom.token,
+                "freshdesk_api_key": self.freshdesk.api_key,
+                "freshdesk_base_url": f"{self.url}/freshdesk"}
 
     def inject_fault(self, path_prefix: str, status: int | None = None, times: int = 1,
                      retry_after: int | None = None, body: str | None = None, *,
@@ -526,8 +587,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _vendor(self, vendor: VendorApi, method: str, path: str,
                 query: dict[str, list[str]], body: bytes) -> VendorResponse:
-        """A CRM request: the vendor's auth, limits and routes."""
-        if not vendor.authenticate(self.headers.get("Authorization")):
+        """A CRM request: the vendor's auth, limits and routes (paths a vendor serves without
+        auth, such as Freshdesk's pre-signed export downloads, skip the auth)."""
+        public = getattr(vendor, "public_path", None)
+        if not (public is not None and public(path)) and \
+                not vendor.authenticate(self.headers.get("Authorization")):
             return vendor.unauthorized()
         sb = self.sandbox
         host = self.headers.get("Host") or f"{sb.host}:{sb.port}"
@@ -573,5 +637,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _encode(body: Any) -> bytes:
     """A response body as compact JSON. orjson: the sandbox stands in for a vendor's servers,
-    so its own encoding should cost a fraction of what the client spends decoding."""
+    so its own encoding should cost a fraction of what the client spends decoding. Bytes
+    are sent as they are (empty bodies, S3's XML)."""
+    if isinstance(body, bytes):
+        return body
     return orjson.dumps(body)

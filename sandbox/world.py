@@ -1,7 +1,8 @@
 """The sandbox's data model: a small, hand-buildable description of a helpdesk's history.
 
 A :class:`World` holds people, reference data and tickets (and, for the CRM
-APIs, companies and deals; for Intercom, admins, teams and conversations). A
+APIs, companies and deals; for Intercom, admins, teams and conversations; for Freshdesk,
+groups, agents, contacts, tickets with their histories and satisfaction ratings). A
 ticket is a list of :class:`Update` objects (one per Zendesk audit); everything
 else the API shows (current status, ``updated_at``, audit and event ids,
 metrics) is derived from those updates deterministically by
@@ -412,6 +413,124 @@ class IntercomConversation:
     read: bool | None = None
 
 
+#: Freshdesk's ticket statuses: the four built-in ones and the two custom statuses a new
+#: account ships with (served by ``/api/v2/ticket_fields`` as ``choices``).
+FRESHDESK_STATUSES = {2: "Open", 3: "Pending", 4: "Resolved", 5: "Closed",
+                      6: "Waiting on Customer", 7: "Waiting on Third Party"}
+
+
+@dataclass(slots=True)
+class FreshdeskGroup:
+    """A Freshdesk agent group."""
+
+    id: int
+    name: str
+    description: str = ""
+    agent_ids: list[int] = field(default_factory=list)
+    created_at: datetime = DEFAULT_CREATED_AT
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class FreshdeskAgent:
+    """A Freshdesk agent. ``occasional``: a day-pass agent; ``active=False``: deactivated
+    (served with ``contact.active: false``). ``ticket_scope``: 1 global, 2 group, 3 restricted."""
+
+    id: int
+    name: str
+    email: str
+    occasional: bool = False
+    active: bool = True
+    ticket_scope: int = 1
+    group_ids: list[int] = field(default_factory=list)
+    job_title: str | None = None
+    created_at: datetime = DEFAULT_CREATED_AT
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class FreshdeskContact:
+    """A Freshdesk contact (a ticket's requester)."""
+
+    id: int
+    name: str
+    email: str
+    company_id: int | None = None
+    phone: str | None = None
+
+
+@dataclass(slots=True)
+class FreshdeskEvent:
+    """One step of a Freshdesk ticket's history, in time order; it becomes one ticket activity.
+
+    ``actor``: ``"requester"`` (the ticket's contact), ``"agent"`` (``agent_id``) or
+    ``"system"`` (an automation: ``rule`` and ``rule_type``). The changes it makes: ``status``
+    (a status id), ``priority``, ``assign`` (the agent now responsible), ``group_id``;
+    ``message``: ``"reply"`` (an agent's public reply), ``"note"`` (an agent's private note)
+    or ``"incoming"`` (the requester's reply), with ``body`` (HTML): it becomes a
+    conversation. ``deleted`` / ``spam``: the agent deleted the ticket or marked it spam.
+    """
+
+    at: datetime
+    actor: str
+    agent_id: int | None = None
+    status: int | None = None
+    priority: int | None = None
+    assign: int | None = None
+    group_id: int | None = None
+    message: str | None = None
+    body: str | None = None
+    rule: str | None = None
+    rule_type: int | None = None
+    deleted: bool = False
+    spam: bool = False
+
+
+@dataclass(slots=True)
+class FreshdeskTicket:
+    """A Freshdesk ticket as created, plus its history (``events``).
+
+    ``status``, ``priority``, ``group_id`` and ``responder_id`` are the values at creation;
+    everything the API shows later (current values, ``updated_at``, ``stats``,
+    conversations, activities, ``deleted`` / ``spam``) is derived from the events by
+    :mod:`sandbox.freshdesk_api`. ``source``: 1 Email, 2 Portal, 3 Phone, 7 Chat,
+    9 Feedback Widget, 10 Outbound Email (``creator_id``, an agent, wrote ``description``).
+    """
+
+    id: int
+    created_at: datetime
+    requester_id: int
+    subject: str
+    description: str = "<div>Hi</div>"
+    source: int = 1
+    status: int = 2
+    priority: int = 1
+    type: str | None = None
+    tags: list[str] = field(default_factory=list)
+    group_id: int | None = None
+    responder_id: int | None = None
+    company_id: int | None = None
+    product_id: int | None = None
+    creator_id: int | None = None
+    events: list[FreshdeskEvent] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FreshdeskRating:
+    """A satisfaction rating of a ticket by its requester: ``rating`` on the survey's scale
+    (103 best ... -103 worst), served as ``ratings: {"default_question": rating}``."""
+
+    id: int
+    ticket_id: int
+    user_id: int
+    rating: int
+    created_at: datetime
+    agent_id: int | None = None
+    group_id: int | None = None
+    feedback: str | None = None
+    survey_id: int | None = None
+
+
 @dataclass(slots=True)
 class World:
     """Everything the sandbox serves."""
@@ -431,6 +550,11 @@ class World:
     intercom_admins: list[IntercomAdmin] = field(default_factory=list)
     intercom_teams: list[IntercomTeam] = field(default_factory=list)
     intercom_conversations: list[IntercomConversation] = field(default_factory=list)
+    freshdesk_groups: list[FreshdeskGroup] = field(default_factory=list)
+    freshdesk_agents: list[FreshdeskAgent] = field(default_factory=list)
+    freshdesk_contacts: list[FreshdeskContact] = field(default_factory=list)
+    freshdesk_tickets: list[FreshdeskTicket] = field(default_factory=list)
+    freshdesk_ratings: list[FreshdeskRating] = field(default_factory=list)
 
     def user(self, user_id: int) -> User | None:
         """Return the user with ``user_id`` or ``None`` (linear scan; fine for tests)."""

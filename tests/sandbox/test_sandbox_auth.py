@@ -56,7 +56,8 @@ def test_credentials_and_url(sb: Sandbox) -> None:
     assert int(sb.url.rsplit(":", 1)[1]) > 0
     assert set(sb.credentials) == {"subdomain", "email", "api_token", "oauth_token",
                                    "hubspot_access_token", "salesforce_access_token",
-                                   "salesforce_instance_url", "intercom_access_token"}
+                                   "salesforce_instance_url", "intercom_access_token",
+                                   "freshdesk_api_key", "freshdesk_base_url"}
     assert sb.credentials["salesforce_instance_url"] == sb.url
     assert sb.credentials["subdomain"] == "sandbox"
 

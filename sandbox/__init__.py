@@ -1,4 +1,5 @@
-"""Local, deterministic Zendesk Support / Talk, HubSpot CRM and Salesforce APIs for demos and tests.
+"""Local, deterministic Zendesk Support / Talk, Intercom, Freshdesk, HubSpot CRM and Salesforce APIs
+for demos and tests.
 
 >>> from sandbox import Sandbox, generate_world
 >>> world = generate_world(seed=42, tickets=500, days=30)
@@ -14,6 +15,12 @@ from sandbox.world import (
     CrmCompany,
     CrmContact,
     Deal,
+    FreshdeskAgent,
+    FreshdeskContact,
+    FreshdeskEvent,
+    FreshdeskGroup,
+    FreshdeskRating,
+    FreshdeskTicket,
     Group,
     Holiday,
     Organization,
@@ -32,6 +39,12 @@ __all__ = [
     "CrmCompany",
     "CrmContact",
     "Deal",
+    "FreshdeskAgent",
+    "FreshdeskContact",
+    "FreshdeskEvent",
+    "FreshdeskGroup",
+    "FreshdeskRating",
+    "FreshdeskTicket",
     "Group",
     "Holiday",
     "Organization",

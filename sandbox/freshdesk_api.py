@@ -401,6 +401,7 @@ class FreshdeskApi:
         #: The world's end: the latest moment any Freshdesk object knows (SLA escalations).
         self.as_of = max([st.updated_at for st in self.states.values()]
                          + [epoch(r.created_at) for r in self.ratings] + [0])
+        self._selections: dict[tuple[Any, ...], list[tuple[FreshdeskTicket, TicketState]]] = {}
         self._activities_by_day: dict[str, list[Activity]] = {}
         for st in self.states.values():
             for act in st.activities:
@@ -589,6 +590,29 @@ class FreshdeskApi:
                     raise invalid(name, "It should be a Positive Integer", "datatype_mismatch")
                 ints[name] = int(raw)
         email = (_one(query, "email") or "").lower() or None
+        cache_key = (flt, since, created_floor, tuple(sorted(ints.items())), email, order_by,
+                     order_type)
+        selected = self._selections.get(cache_key)
+        if selected is None:
+            selected = self._select(flt, since, created_floor, ints, email, order_by,
+                                    order_type)
+            if len(self._selections) >= 32:
+                self._selections.pop(next(iter(self._selections)))
+            self._selections[cache_key] = selected
+        per_page = _positive(query, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
+        page = _positive(query, "page", 1, MAX_TICKET_PAGES)
+        window = selected[(page - 1) * per_page: page * per_page]
+        rendered = [self._ticket(t, st, includes, listed=True) for t, st in window]
+        response = self._paged([None] * len(selected), request, base, "/api/v2/tickets",
+                               MAX_TICKET_PAGES)
+        response.body = rendered
+        return response
+
+    def _select(self, flt: str | None, since: int | None, created_floor: int | None,
+                ints: dict[str, int], email: str | None, order_by: str,
+                order_type: str) -> list[tuple[FreshdeskTicket, TicketState]]:
+        """The tickets a listing matches, in its order (cached per query by the caller: the
+        world never changes, and a client pages the same query many times)."""
         selected: list[tuple[FreshdeskTicket, TicketState]] = []
         for tid, ticket in self.tickets.items():
             st = self.states[tid]
@@ -625,14 +649,7 @@ class FreshdeskApi:
             return value, ticket.id
 
         selected.sort(key=key, reverse=order_type == "desc")
-        per_page = _positive(query, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
-        page = _positive(query, "page", 1, MAX_TICKET_PAGES)
-        window = selected[(page - 1) * per_page: page * per_page]
-        rendered = [self._ticket(t, st, includes, listed=True) for t, st in window]
-        response = self._paged([None] * len(selected), request, base, "/api/v2/tickets",
-                               MAX_TICKET_PAGES)
-        response.body = rendered
-        return response
+        return selected
 
     def view_ticket(self, ticket_id: int, request: CrmRequest) -> VendorResponse:
         includes = self._includes(request)

@@ -8,13 +8,14 @@ Tables (see docs/freshdesk-landed-tables.md for every column):
 - `ticket_activities`: the daily ticket activities export of each UTC day of the window
   that has ended, activities performed in the window.
 - `satisfaction_ratings`: ratings created in the window.
-- `agents`, `groups`, `ticket_statuses`: reference data, loaded whole on every run.
+- `agents`, `groups`, `ticket_statuses`, `survey_scale`: reference data, loaded whole on
+  every run.
 Every table is merged on `id`.
 """
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -24,12 +25,14 @@ from dlt.sources import DltResource, DltSource
 from connectors.freshdesk import settings
 from connectors.freshdesk.helpers import (
     ConversationFetcher,
+    ExportNotReadyError,
     TicketSelector,
     activity_ids,
     build_client,
     export_activities,
     export_days,
     file_downloader,
+    first_ticket_created,
     iso_seconds,
     landed_table,
     list_pages,
@@ -41,8 +44,10 @@ from connectors.freshdesk.helpers import (
     shape_conversation,
     shape_group,
     shape_rating,
+    shape_scale_point,
     shape_status,
     status_choices,
+    survey_scale,
     ticket_pages,
 )
 from connectors.http import DEFAULT_READ_TIMEOUT_SECONDS, ApiClient, RetryPolicy, prefetch
@@ -74,6 +79,7 @@ def freshdesk_source(
     domain: str | None = None,
     start: datetime,
     end: datetime | None = None,
+    tickets_to_now: bool = False,
     land_free_text: bool = False,
     page_size: int = settings.DEFAULT_PAGE_SIZE,
     retry: RetryPolicy | None = None,
@@ -84,7 +90,9 @@ def freshdesk_source(
     `api_key` is a Freshdesk API key (HTTP Basic auth with `X` as the password; the ticket
     activities export needs an admin's key and the export turned on). `base_url` overrides
     `https://{domain}.freshdesk.com`; it must be https:// unless it points at a loopback
-    host. `start` must be timezone-aware; `end` None means up to now. Subjects,
+    host. `start` must be timezone-aware; `end` None means up to now. `tickets_to_now`:
+    tickets (with their conversations) updated at or after `end` land too, every ticket
+    updated since `start` (the activities and ratings keep to [start, end)). Subjects,
     conversation bodies, rating feedback and the activities' raw JSON land only with
     `land_free_text` (their columns are NULL otherwise); e-mail addresses never land.
     `page_size` is the list pages' size (at most 100). The client paces itself on
@@ -102,16 +110,18 @@ def freshdesk_source(
     client = build_client(api_key, base_url, domain, retry, timeout_seconds)
     download = file_downloader(api_key, client.retry, client.timeout)
     # Everything is passed explicitly, so dlt never fills an argument from the environment.
-    return _freshdesk(client, download, start, end, land_free_text, page_size)
+    return _freshdesk(client, download, start, end, None if tickets_to_now else end,
+                      land_free_text, page_size)
 
 
 @dlt.source(name=settings.SOURCE_NAME)
 def _freshdesk(
     client: ApiClient, download: Callable[[str], Any], start: datetime,
-    end: datetime | None, land_free_text: bool, page_size: int,
+    end: datetime | None, tickets_end: datetime | None, land_free_text: bool, page_size: int,
 ) -> Sequence[DltResource]:
-    """The resources of one Freshdesk account for one window."""
-    ticket_resource = tickets(client, land_free_text, page_size, start, end)
+    """The resources of one Freshdesk account for one window (the tickets' ends at
+    `tickets_end`)."""
+    ticket_resource = tickets(client, land_free_text, page_size, start, tickets_end)
     # tickets lands the conversations too. A table variant starts as a copy of the
     # resource's hints: drop the ticket columns before giving the conversations their own.
     for columns in ({}, column_hints(settings.CONVERSATION_COLUMNS)):
@@ -129,6 +139,7 @@ def _freshdesk(
         agents(client, land_free_text, page_size),
         groups(client, land_free_text, page_size),
         ticket_statuses(client, land_free_text),
+        survey_scales(client, land_free_text, page_size),
     )
     with_quarantine(resources)
     return resources
@@ -246,7 +257,12 @@ def ticket_activities(
                                                               "performed_at"))
     landing = Landing(new_quarantine(land_free_text), settings.ACTIVITIES_FILE_ENDPOINT,
                       settings.ACTIVITIES_TABLE, table)
-    ended, pending = export_days(start, end, datetime.now(UTC))
+    now = datetime.now(UTC)
+    first_created = first_ticket_created(client, start)
+    if first_created is None:  # no ticket was updated since start: no activity either
+        ended, pending = [], []
+    else:
+        ended, pending = export_days(max(start, first_created), end, now)
     if pending:
         logger.info(
             "%s: the ticket activities export of %s (UTC) is skipped: the day has not ended "
@@ -254,9 +270,17 @@ def ticket_activities(
             settings.SOURCE_NAME, ", ".join(d.isoformat() for d in pending),
         )
 
+    missing: list[date] = []
+
     def pages() -> Iterator[Any]:
         for day in ended:
-            yield day, export_activities(client, day, download)
+            try:
+                yield day, export_activities(client, day, download)
+            except ExportNotReadyError:
+                ended_at = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+                if now - ended_at < settings.EXPORT_GRACE:
+                    raise
+                missing.append(day)
 
     def items() -> Iterator[Any]:
         for day, records in prefetch(pages()):
@@ -271,6 +295,13 @@ def ticket_activities(
                 yield landing.quarantine.item(rejections)
 
     yield from coalesce_pages(items())
+    if missing:
+        logger.warning(
+            "%s: no ticket activities export for %d day(s) from %s to %s (UTC): the account "
+            "had no export then, or Freshdesk no longer keeps it; the status history of "
+            "those days is missing (staging starts such tickets from their creation and "
+            "stats)", settings.SOURCE_NAME, len(missing), missing[0].isoformat(),
+            missing[-1].isoformat())
     yield empty_page(table, settings.ACTIVITIES_TABLE)
 
 
@@ -379,6 +410,23 @@ def ticket_statuses(client: ApiClient, land_free_text: bool) -> Iterator[Any]:
     fields = records_of(client.get_json(path), path)
     yield from _reference_pages([status_choices(fields)], path, settings.STATUSES_TABLE,
                                 settings.STATUS_COLUMNS, shape_status, land_free_text)
+
+
+@dlt.resource(
+    name=settings.SURVEY_SCALE_TABLE,
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.SURVEY_SCALE_COLUMNS),
+    max_table_nesting=0,
+)
+def survey_scales(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[Any]:
+    """The answers each satisfaction survey accepts, worst first, loaded whole each run
+    (`GET /api/v2/surveys`): where a rating lies on its survey's scale."""
+    pages = (survey_scale(page) for page in
+             list_pages(client, settings.SURVEYS_PATH, {"per_page": page_size}))
+    yield from _reference_pages(pages, settings.SURVEYS_PATH, settings.SURVEY_SCALE_TABLE,
+                                settings.SURVEY_SCALE_COLUMNS, shape_scale_point,
+                                land_free_text)
 
 
 def _reference_pages(

@@ -215,10 +215,15 @@ def ticket_pages(
 
 
 def _updated_at_or_none(record: Any) -> datetime | None:
+    return _time_or_none(record, "updated_at")
+
+
+def _time_or_none(record: Any, name: str) -> datetime | None:
+    """The time `record[name]`, or None when there is none or it does not parse."""
     if not isinstance(record, dict):
         return None
     try:
-        return parse_value(record.get("updated_at"), "timestamp")
+        return parse_value(record.get(name), "timestamp")
     except PARSE_ERRORS:
         return None
 
@@ -440,6 +445,20 @@ def export_days(start: datetime, end: datetime | None,
         (ended if following <= now else pending).append(day)
         day += timedelta(days=1)
     return ended, pending
+
+
+def first_ticket_created(client: ApiClient, start: datetime) -> datetime | None:
+    """When the oldest ticket updated since `start` was created (None: no ticket was
+    updated since then). No activity since `start` can be older: every activity updates
+    its ticket, so the activities export need not be read for earlier days (a first run,
+    whose window opens in 1970, reads the account's days only). One request: the ticket
+    list of tickets updated since `start`, oldest creation first, one ticket a page."""
+    params = {"updated_since": iso_seconds(start), "order_by": "created_at",
+              "order_type": "asc", "per_page": 1}
+    records = records_of(client.get_json(settings.TICKETS_PATH, params), settings.TICKETS_PATH)
+    if not records or not isinstance(records[0], dict):
+        return None
+    return _time_or_none(records[0], "created_at")
 
 
 class ExportNotReadyError(ApiError):
@@ -708,6 +727,47 @@ def shape_status(record: Any, land_free_text: bool) -> Record:
         "name": parse("name", record.get("name"), "text", "name"),
         "customer_label": parse("customer_label", record.get("customer_label"), "text",
                                 "customer_label"),
+    }
+
+
+def survey_scale(surveys: list[Any]) -> list[Any]:
+    """The scale of each survey's default question as records `{"id", "survey_id",
+    "rating", "position", "points"}`, one per accepted rating, worst first (Freshdesk's
+    ratings run from -103, extremely unhappy, to 103, extremely happy; a survey accepts
+    2, 3, 5 or 7 of them). A survey without a default question with accepted ratings has
+    no scale (its ratings are placed on the seven-point scale by staging)."""
+    records: list[Any] = []
+    for survey in surveys:
+        if not isinstance(survey, dict):
+            records.append(survey)  # quarantined by the landing
+            continue
+        questions = survey.get("questions")
+        default = next((q for q in questions if isinstance(q, dict) and (
+            q.get("default") or q.get("id") == settings.DEFAULT_QUESTION)), None) \
+            if isinstance(questions, list) else None
+        accepted = default.get("accepted_ratings") if default else None
+        if not isinstance(accepted, list) or not accepted:
+            continue
+        try:
+            ratings = sorted({int(r) for r in accepted})
+        except (TypeError, ValueError):
+            records.append(survey)
+            continue
+        records += [{"id": f"{survey.get('id')}:{rating}", "survey_id": survey.get("id"),
+                     "rating": rating, "position": position, "points": len(ratings)}
+                    for position, rating in enumerate(ratings, start=1)]
+    return records
+
+
+def shape_scale_point(record: Any, land_free_text: bool) -> Record:
+    """The `survey_scale` row of one accepted rating."""
+    record = _record(record)
+    return {
+        "id": parse("id", record.get("id"), "text", "id"),
+        "survey_id": parse("survey_id", record.get("survey_id"), "bigint", "survey_id"),
+        "rating": parse("rating", record.get("rating"), "bigint", "rating"),
+        "position": parse("position", record.get("position"), "bigint", "position"),
+        "points": parse("points", record.get("points"), "bigint", "points"),
     }
 
 

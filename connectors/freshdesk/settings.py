@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from connectors.http import RateLimitHeaders
 
 SOURCE_NAME = "freshdesk"
@@ -25,6 +27,7 @@ SATISFACTION_RATINGS_PATH = "/api/v2/surveys/satisfaction_ratings"
 AGENTS_PATH = "/api/v2/agents"
 GROUPS_PATH = "/api/v2/groups"
 TICKET_FIELDS_PATH = "/api/v2/ticket_fields"
+SURVEYS_PATH = "/api/v2/surveys"
 
 #: List endpoints return at most 100 records a page (`per_page`, default 30).
 MAX_PAGE_SIZE = 100
@@ -52,6 +55,10 @@ EXPORT_TIME_FORMAT = "%d-%m-%Y %H:%M:%S %z"
 #: Hex digits of the activity's content hash in a `ticket_activities.id`.
 ACTIVITY_HASH_CHARS = 12
 #: Where an admin turns the export on (Freshdesk's admin menu wording).
+#: A missing export of a day that ended longer ago than this is skipped with a warning (the
+#: account had no export then, or Freshdesk no longer keeps it); a more recent one is an
+#: export not built yet, and stops the run (ExportNotReadyError: run it again later).
+EXPORT_GRACE = timedelta(days=2)
 ACTIVITY_EXPORT_SETTING = "Admin > Account > Scheduled Export > Ticket activity export"
 
 TICKETS_TABLE = "tickets"
@@ -61,6 +68,7 @@ RATINGS_TABLE = "satisfaction_ratings"
 AGENTS_TABLE = "agents"
 GROUPS_TABLE = "groups"
 STATUSES_TABLE = "ticket_statuses"
+SURVEY_SCALE_TABLE = "survey_scale"
 
 # Landed columns: (name, landed type). Freshdesk's ids are integers and land as bigint;
 # times are ISO 8601 UTC. The free-text columns are always there, NULL unless
@@ -186,6 +194,16 @@ STATUS_COLUMNS = {
 #: The default ticket field whose `choices` are the statuses.
 STATUS_FIELD = "status"
 
+#: One row per answer a survey's default question accepts (`accepted_ratings`), worst first:
+#: `position` 1..`points` places a rating on its survey's scale.
+SURVEY_SCALE_COLUMNS = {
+    "id": "text",
+    "survey_id": "bigint",
+    "rating": "bigint",
+    "position": "bigint",
+    "points": "bigint",
+}
+
 #: Per table: the free-text columns (NULL unless land_free_text).
 FREE_TEXT_COLUMNS = {
     TICKETS_TABLE: frozenset({"subject"}),
@@ -195,6 +213,7 @@ FREE_TEXT_COLUMNS = {
     AGENTS_TABLE: frozenset(),
     GROUPS_TABLE: frozenset(),
     STATUSES_TABLE: frozenset(),
+    SURVEY_SCALE_TABLE: frozenset(),
 }
 
 #: Keys removed (at any depth) from a record stored in `_quarantine` unless land_free_text:

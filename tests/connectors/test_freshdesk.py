@@ -22,7 +22,7 @@ FIRST_DAY = datetime(2024, 3, 5, tzinfo=UTC)
 WINDOW = (FIRST_DAY, FIRST_DAY + timedelta(days=3))
 QUICK_RETRY = RetryPolicy(max_attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05)
 TABLES = ("tickets", "conversations", "ticket_activities", "satisfaction_ratings", "agents",
-          "groups", "ticket_statuses")
+          "groups", "ticket_statuses", "survey_scale")
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,8 @@ def test_a_window_lands_every_table_with_its_columns_and_types(sandbox, tmp_path
                           (settings.RATINGS_TABLE, settings.RATING_COLUMNS),
                           (settings.AGENTS_TABLE, settings.AGENT_COLUMNS),
                           (settings.GROUPS_TABLE, settings.GROUP_COLUMNS),
-                          (settings.STATUSES_TABLE, settings.STATUS_COLUMNS)):
+                          (settings.STATUSES_TABLE, settings.STATUS_COLUMNS),
+                          (settings.SURVEY_SCALE_TABLE, settings.SURVEY_SCALE_COLUMNS)):
         found = columns(pipeline, table)
         assert list(found) == list(wanted), table
     assert columns(pipeline, "tickets")["id"] == "BIGINT"
@@ -94,8 +95,11 @@ def test_a_window_lands_every_table_with_its_columns_and_types(sandbox, tmp_path
     assert conversation_tickets == with_conversations
     assert counts(pipeline)["conversations"] == sum(
         len(sandbox.freshdesk.states[t].conversations) for t in with_conversations)
-    assert counts(pipeline)["agents"] == len(sandbox.freshdesk.agents) \
-        if hasattr(sandbox.freshdesk, "agents") else True
+    assert counts(pipeline)["agents"] == len(sandbox.world.freshdesk_agents)
+    # The survey's five answers, worst first, each placed on its scale.
+    assert query(pipeline, "SELECT rating, position, points FROM survey_scale "
+                           "ORDER BY position") == [(-103, 1, 5), (-102, 2, 5), (100, 3, 5),
+                                                    (102, 4, 5), (103, 5, 5)]
     assert query(pipeline, "SELECT count(*) FROM ticket_statuses WHERE name = 'Open'") == [(1,)]
     assert quarantined(pipeline) == []
 
@@ -137,26 +141,67 @@ def test_free_text_lands_only_when_asked(sandbox, tmp_path):
         == [(0,)]
 
 
-def test_days_not_ended_are_skipped_with_an_info_line(sandbox, tmp_path, caplog):
+@pytest.fixture(scope="module")
+def recent_world() -> World:
+    """A small Freshdesk account whose last day was yesterday (the connector's `now` is the
+    real time: which days have ended, which missing export is recent)."""
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    return generate_world(seed=7, tickets=40, days=3, end_date=yesterday, freshdesk_tickets=40)
+
+
+def test_days_not_ended_are_skipped_with_an_info_line(recent_world, tmp_path, caplog):
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     ended, pending = export_days(today - timedelta(days=1), None, datetime.now(UTC))
     assert ended == [(today - timedelta(days=1)).date()] and pending == [today.date()]
     pipeline = new_pipeline(tmp_path, DATASET)
-    with caplog.at_level(logging.INFO, logger="connectors.freshdesk"):
-        pipeline.run(source_for(sandbox, start=today, end=None)
+    with Sandbox(recent_world, port=0) as sb, \
+            caplog.at_level(logging.INFO, logger="connectors.freshdesk"):
+        pipeline.run(source_for(sb, start=today - timedelta(days=1), end=None)
                      .with_resources("ticket_activities"))
+        exports = [r.path for r in sb.requests if "export/ticket_activities" in r.path]
     assert any("has not ended" in r.getMessage() for r in caplog.records)
-    assert counts(pipeline)["ticket_activities"] == 0
+    assert len(exports) == 1  # yesterday's only
+    assert counts(pipeline)["ticket_activities"] > 0
 
 
-def test_an_export_not_ready_names_the_day(sandbox, tmp_path):
-    sandbox.inject_fault(path_prefix="/freshdesk/api/v2/export/ticket_activities", status=404)
-    with pytest.raises(Exception) as failure:
-        new_pipeline(tmp_path, DATASET).run(
-            source_for(sandbox).with_resources("ticket_activities"))
+def test_a_recent_export_not_ready_names_the_day(recent_world, tmp_path):
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    start = datetime(yesterday.year, yesterday.month, yesterday.day, tzinfo=UTC)
+    with Sandbox(recent_world, port=0) as sb:
+        sb.inject_fault(path_prefix="/freshdesk/api/v2/export/ticket_activities", status=404)
+        with pytest.raises(Exception) as failure:
+            new_pipeline(tmp_path, DATASET).run(
+                source_for(sb, start=start, end=start + timedelta(days=1))
+                .with_resources("ticket_activities"))
     error = api_error_in(failure.value)
     assert isinstance(error, ExportNotReadyError)
-    assert "2024-03-05" in str(error) and "again later" in str(error)
+    assert yesterday.isoformat() in str(error) and "again later" in str(error)
+
+
+def test_an_old_missing_export_is_skipped_with_a_warning(sandbox, tmp_path, caplog):
+    """A day that ended long ago without an export (the account had none then, or it is no
+    longer kept) cannot become ready: its day is skipped, the others land."""
+    sandbox.inject_fault(path_prefix="/freshdesk/api/v2/export/ticket_activities", status=404)
+    pipeline = new_pipeline(tmp_path, DATASET)
+    with caplog.at_level(logging.WARNING, logger="connectors.freshdesk"):
+        pipeline.run(source_for(sandbox).with_resources("ticket_activities"))
+    warnings = [r.getMessage() for r in caplog.records if "no ticket activities export" in
+                r.getMessage()]
+    assert warnings and "1 day(s) from 2024-03-05 to 2024-03-05" in warnings[0]
+    days = {d for (d,) in query(pipeline, "SELECT DISTINCT export_date FROM ticket_activities")}
+    assert days == {date(2024, 3, 6), date(2024, 3, 7)}
+
+
+def test_activities_are_read_from_the_first_ticket_of_the_window_on(sandbox, tmp_path):
+    """A first run's window opens in 1970: the exports are asked for from the day the
+    oldest ticket updated since then was created, not for every day since 1970."""
+    pipeline = new_pipeline(tmp_path, DATASET)
+    pipeline.run(source_for(sandbox, start=datetime(1970, 1, 1, tzinfo=UTC))
+                 .with_resources("ticket_activities"))
+    asked = [r for r in sandbox.requests if "export/ticket_activities" in r.path]
+    first_created = min(t.created_at for t in sandbox.world.freshdesk_tickets)
+    assert len(asked) == (WINDOW[1].date() - first_created.date()).days
+    assert counts(pipeline)["ticket_activities"] > 0
 
 
 def test_an_export_not_enabled_says_an_admin_must_enable_it(world, tmp_path):

@@ -296,6 +296,8 @@ def sandbox_environment(sandbox, first_day: date) -> dict[str, str]:
         "ZENDESK_API_TOKEN": creds["api_token"],
         "INTERCOM_ACCESS_TOKEN": creds["intercom_access_token"],
         "INTERCOM_BASE_URL": sandbox.url,
+        "FRESHDESK_API_KEY": creds["freshdesk_api_key"],
+        "FRESHDESK_BASE_URL": creds["freshdesk_base_url"],
         "HUBSPOT_ACCESS_TOKEN": creds["hubspot_access_token"],
         "HUBSPOT_BASE_URL": sandbox.url,
         "PIPELINE_START_DATE": first_day.isoformat(),
@@ -388,7 +390,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     try:
         os.environ.update({**demo, **sandbox_environment(sandbox, first_day)})
         settings = Settings.from_env()
-        print(f"Sandbox serving the Zendesk, Intercom and HubSpot APIs at {sandbox.url}")
+        print(f"Sandbox serving the Zendesk, Intercom, Freshdesk and HubSpot APIs at {sandbox.url}")
         print(f"Loading {first_day} .. {last_day} into {settings.warehouse_url} ...")
         run_partitions(first_day, last_day + timedelta(days=1), log_level="WARNING")
     finally:
@@ -434,7 +436,7 @@ def cmd_ui(args: argparse.Namespace) -> None:
         env.update(demo_environment(env, Path.cwd()))
         sandbox, first_day, _ = _start_demo_sandbox(args)
         env.update(sandbox_environment(sandbox, first_day))
-        print(f"Sandbox serving the Zendesk, Intercom and HubSpot APIs at {sandbox.url}")
+        print(f"Sandbox serving the Zendesk, Intercom, Freshdesk and HubSpot APIs at {sandbox.url}")
     try:
         subprocess.run(
             [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions",

@@ -14,6 +14,7 @@ from pipelines.checks import build_checks
 from pipelines.executor import writer_locked
 from pipelines.partitions import daily_partitions, monthly_partitions
 from pipelines.raw import (
+    build_freshdesk_assets,
     build_hubspot_assets,
     build_intercom_assets,
     build_salesforce_assets,
@@ -31,6 +32,7 @@ log = logging.getLogger("helpdesk_etl")
 RAW_BUILDERS = {
     "zendesk": build_zendesk_assets,
     "intercom": build_intercom_assets,
+    "freshdesk": build_freshdesk_assets,
     "hubspot": build_hubspot_assets,
     "salesforce": build_salesforce_assets,
 }

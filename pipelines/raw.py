@@ -18,6 +18,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from connectors.typed_rows import QUARANTINE_TABLE
 from pipelines.partitions import BEGINNING_OF_HISTORY, extraction_window
 from pipelines.resources import (
+    FreshdeskResource,
     HubSpotResource,
     IntercomResource,
     SalesforceResource,
@@ -38,6 +39,7 @@ LOAD_WINDOWS_TABLE = "_load_windows"
 EXTRA_TABLES = {
     "zendesk": {"ticket_child_events": "ticket_events", "ticket_metric_sets": "tickets"},
     "intercom": {"conversation_parts": "conversations"},
+    "freshdesk": {"conversations": "tickets"},
 }
 
 
@@ -278,6 +280,28 @@ def build_intercom_assets(
         yield from _load_window(context, dlt, warehouse, settings, "intercom", intercom.source)
 
     return intercom_raw
+
+
+def build_freshdesk_assets(
+    settings: Settings, partitions_def: dg.PartitionsDefinition, warehouse_kind: str
+) -> dg.AssetsDefinition:
+    """The Freshdesk raw tables (tickets, conversations, activities, ratings, agents,
+    groups, statuses), daily-partitioned like Zendesk's."""
+    from connectors.freshdesk import freshdesk_source
+
+    template = freshdesk_source("x", domain="x", start=BEGINNING_OF_HISTORY)
+
+    @_raw_dlt_assets("freshdesk", template, partitions_def, warehouse_kind)
+    def freshdesk_raw(
+        context: dg.AssetExecutionContext,
+        dlt: DagsterDltResource,
+        warehouse: WarehouseResource,
+        freshdesk: FreshdeskResource,
+    ):
+        """Extract the window of the run's partitions from Freshdesk and land it."""
+        yield from _load_window(context, dlt, warehouse, settings, "freshdesk", freshdesk.source)
+
+    return freshdesk_raw
 
 
 def build_hubspot_assets(

@@ -123,6 +123,37 @@ class IntercomResource(dg.ConfigurableResource):
         )
 
 
+class FreshdeskResource(dg.ConfigurableResource):
+    """A Freshdesk API key and the account's domain (or a base URL)."""
+
+    api_key: str
+    domain: str | None = None
+    base_url: str | None = None
+    land_free_text: bool = False
+    timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS
+
+    def source(self, start: datetime, end: datetime | None) -> DltSource:
+        """The Freshdesk dlt source (tickets, their conversations and activities, ratings,
+        agents, groups, statuses) for the window [start, end), reading every ticket updated
+        since `start`, `end` or later: Freshdesk gives a ticket's conversations only with
+        the ticket as it is now, so one updated again after the window's end (before the
+        run) still brings the window's replies (as Intercom's, `IntercomResource`). The
+        activities (from the export of each day of the window that has ended) and the
+        ratings keep to the window."""
+        from connectors.freshdesk import freshdesk_source
+
+        return freshdesk_source(
+            self.api_key,
+            self.base_url,
+            domain=self.domain,
+            start=start,
+            end=end,
+            tickets_to_now=True,
+            land_free_text=self.land_free_text,
+            timeout_seconds=self.timeout_seconds,
+        )
+
+
 class HubSpotResource(dg.ConfigurableResource):
     """A HubSpot private-app token, and the properties staging reads (each lands under the
     default property's column; `won_stages` set the deals' `is_won`)."""
@@ -205,6 +236,15 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         resources["intercom"] = IntercomResource(
             access_token=_from_env("INTERCOM_ACCESS_TOKEN", intercom.access_token),
             base_url=_from_env("INTERCOM_BASE_URL", intercom.base_url),
+            land_free_text=settings.land_free_text,
+            timeout_seconds=settings.http_timeout_seconds,
+        )
+    freshdesk = settings.freshdesk
+    if freshdesk is not None:
+        resources["freshdesk"] = FreshdeskResource(
+            api_key=_from_env("FRESHDESK_API_KEY", freshdesk.api_key),
+            domain=_from_env("FRESHDESK_DOMAIN", freshdesk.domain),
+            base_url=_from_env("FRESHDESK_BASE_URL", freshdesk.base_url),
             land_free_text=settings.land_free_text,
             timeout_seconds=settings.http_timeout_seconds,
         )

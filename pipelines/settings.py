@@ -173,6 +173,31 @@ class IntercomSettings:
         return cls(token, env.get("INTERCOM_BASE_URL") or None)
 
 
+@dataclass(frozen=True)
+class FreshdeskSettings:
+    """A Freshdesk API key and where the account is: its domain (`acme` for
+    `https://acme.freshdesk.com`) or a base URL (the sandbox's, or a full address)."""
+
+    api_key: str = field(repr=False)
+    domain: str | None = None
+    base_url: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> FreshdeskSettings | None:
+        """The Freshdesk settings, or None when no API key is configured."""
+        api_key = env.get("FRESHDESK_API_KEY") or None
+        if not api_key:
+            return None
+        domain = env.get("FRESHDESK_DOMAIN") or None
+        base_url = env.get("FRESHDESK_BASE_URL") or None
+        if domain is None and base_url is None:
+            raise ConfigurationError(
+                "FRESHDESK_API_KEY is set but neither FRESHDESK_DOMAIN (acme for "
+                "acme.freshdesk.com) nor FRESHDESK_BASE_URL is"
+            )
+        return cls(api_key, domain, base_url)
+
+
 def _parse_number(
     env: Mapping[str, str], name: str, default: float, high: float, what: str
 ) -> float:
@@ -246,6 +271,7 @@ class Settings:
     full_rebuild: bool = False
     zendesk: ZendeskSettings | None = None
     intercom: IntercomSettings | None = None
+    freshdesk: FreshdeskSettings | None = None
     hubspot: HubSpotSettings | None = None
     salesforce: SalesforceSettings | None = None
 
@@ -279,6 +305,7 @@ class Settings:
             full_rebuild=_parse_bool(env, "FULL_REBUILD"),
             zendesk=ZendeskSettings.from_env(env),
             intercom=IntercomSettings.from_env(env),
+            freshdesk=FreshdeskSettings.from_env(env),
             hubspot=HubSpotSettings.from_env(env),
             salesforce=SalesforceSettings.from_env(env),
         )
@@ -290,7 +317,7 @@ class Settings:
 
 
 #: Every source the pipeline knows, helpdesks first.
-ALL_SOURCES = ("zendesk", "intercom", "hubspot", "salesforce")
+ALL_SOURCES = ("zendesk", "intercom", "freshdesk", "hubspot", "salesforce")
 #: The prefix of every variable of a source (credentials, base URLs, CRM property names).
 SOURCE_VARIABLE_PREFIXES = tuple(f"{name.upper()}_" for name in ALL_SOURCES)
 #: The secrets whose presence means a source is meant to be configured (the `from_env`
@@ -299,6 +326,7 @@ CREDENTIAL_VARIABLES = (
     "ZENDESK_API_TOKEN",
     "ZENDESK_OAUTH_TOKEN",
     "INTERCOM_ACCESS_TOKEN",
+    "FRESHDESK_API_KEY",
     "HUBSPOT_ACCESS_TOKEN",
     "SALESFORCE_ACCESS_TOKEN",
 )

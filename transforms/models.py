@@ -167,8 +167,11 @@ class Model:
 
 #: The temporary table of (source, ticket_id) an incremental build recomputes.
 SCOPE_TABLE = "_ticket_scope"
+#: A model's SQL may import macros shared by one source's queries (`{% from
+#: "staging/freshdesk/macros.jinja" import ... %}`): paths are relative to this package.
 _SQL_TEMPLATES = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False,
-                                    keep_trailing_newline=True)
+                                    keep_trailing_newline=True,
+                                    loader=jinja2.FileSystemLoader(SQL_DIR))
 
 
 def _every_ticket(*_args: str) -> str:

@@ -17,9 +17,10 @@ from warehouse import Warehouse
 
 def configure(monkeypatch: pytest.MonkeyPatch, tmp_path, sandbox: Sandbox, warehouse_url: str,
               start: date, timezone: str = "UTC", crm: bool = False,
-              intercom: bool = False) -> None:
+              intercom: bool = False, freshdesk: bool = False) -> None:
     """Point the pipeline's environment at `sandbox` and `warehouse_url` (HubSpot too if
-    `crm`, Intercom too if `intercom`); the partitions start at `start`."""
+    `crm`, Intercom too if `intercom`, Freshdesk too if `freshdesk`); the partitions start
+    at `start`."""
     creds = sandbox.credentials
     tmp_path.mkdir(parents=True, exist_ok=True)
     monkeypatch.chdir(tmp_path)
@@ -35,7 +36,8 @@ def configure(monkeypatch: pytest.MonkeyPatch, tmp_path, sandbox: Sandbox, wareh
     }.items():
         monkeypatch.setenv(name, value)
     for name in ("ZENDESK_OAUTH_TOKEN", "HISTORY_START_DATE", "LAND_FREE_TEXT",
-                 "INTERCOM_ACCESS_TOKEN", "INTERCOM_BASE_URL",
+                 "INTERCOM_ACCESS_TOKEN", "INTERCOM_BASE_URL", "FRESHDESK_API_KEY",
+                 "FRESHDESK_DOMAIN", "FRESHDESK_BASE_URL",
                  "HUBSPOT_ACCESS_TOKEN", "HUBSPOT_BASE_URL", "SALESFORCE_INSTANCE_URL",
                  "SALESFORCE_ACCESS_TOKEN", "GROSS_MARGIN", "CLV_MIN_CHURN_RATE"):
         monkeypatch.delenv(name, raising=False)
@@ -45,12 +47,15 @@ def configure(monkeypatch: pytest.MonkeyPatch, tmp_path, sandbox: Sandbox, wareh
     if intercom:
         monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", creds["intercom_access_token"])
         monkeypatch.setenv("INTERCOM_BASE_URL", sandbox.url)
+    if freshdesk:
+        monkeypatch.setenv("FRESHDESK_API_KEY", creds["freshdesk_api_key"])
+        monkeypatch.setenv("FRESHDESK_BASE_URL", creds["freshdesk_base_url"])
 
 
 def run_world(monkeypatch: pytest.MonkeyPatch, tmp_path, world: World, warehouse_url: str,
               start: date, end: date, timezone: str = "UTC", crm: bool = False,
               first_partition: date | None = None, intercom: bool = False,
-              environment: Mapping[str, str] | None = None) -> Warehouse:
+              freshdesk: bool = False, environment: Mapping[str, str] | None = None) -> Warehouse:
     """Serve `world`, run the pipeline for [start, end), return the warehouse. The
     partitions start at `first_partition` (default `start`): a later night passes the
     first night's start, as the schedule's nights run (a run that includes the first
@@ -58,7 +63,7 @@ def run_world(monkeypatch: pytest.MonkeyPatch, tmp_path, world: World, warehouse
     `configure`, which clears the optional ones)."""
     with Sandbox(world, port=0, incremental_rate_limit_per_minute=None) as sandbox:
         configure(monkeypatch, tmp_path, sandbox, warehouse_url, first_partition or start,
-                  timezone, crm, intercom)
+                  timezone, crm, intercom, freshdesk)
         for name, value in (environment or {}).items():
             monkeypatch.setenv(name, value)
         # An in-memory Dagster instance: the run is the CLI's, without SQLite's fsyncs.

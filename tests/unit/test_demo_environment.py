@@ -14,6 +14,7 @@ REAL = {
     "ZENDESK_SUBDOMAIN": "acme",
     "ZENDESK_OAUTH_TOKEN": "real-oauth-token",
     "INTERCOM_BASE_URL": "https://api.eu.intercom.io",
+    "FRESHDESK_DOMAIN": "acme",
     "SALESFORCE_INSTANCE_URL": "https://acme.my.salesforce.com",
     "SALESFORCE_ACCESS_TOKEN": "real-sf-token",
     "HUBSPOT_MRR_PROPERTY": "custom_mrr",
@@ -28,6 +29,8 @@ SANDBOX = {  # what `sandbox_environment` adds after it
     "ZENDESK_API_TOKEN": "sandbox-token",
     "INTERCOM_ACCESS_TOKEN": "sandbox-intercom",
     "INTERCOM_BASE_URL": "http://127.0.0.1:1",
+    "FRESHDESK_API_KEY": "sandbox-freshdesk",
+    "FRESHDESK_BASE_URL": "http://127.0.0.1:1/freshdesk",
     "HUBSPOT_ACCESS_TOKEN": "sandbox-hubspot",
     "HUBSPOT_BASE_URL": "http://127.0.0.1:1",
     "PIPELINE_START_DATE": "2026-01-01",
@@ -43,8 +46,9 @@ def test_the_users_sources_and_warehouse_are_left_out(tmp_path):
     env = {**REAL, "WAREHOUSE_URL": "postgresql://etl:hunter2@db.example/analytics"}
     settings = demo_settings(env, tmp_path)
     assert settings.warehouse_url == DEFAULT_WAREHOUSE_URL
-    assert settings.configured_sources == ["zendesk", "intercom", "hubspot"]
+    assert settings.configured_sources == ["zendesk", "intercom", "freshdesk", "hubspot"]
     assert settings.intercom.base_url == "http://127.0.0.1:1"  # never the user's region
+    assert settings.freshdesk.domain is None  # never the user's account
     assert settings.zendesk.oauth_token is None  # it would win over the sandbox's token
     assert settings.zendesk.api_token == "sandbox-token"
     assert settings.salesforce is None

@@ -3,7 +3,8 @@
 -- staging.ticket_metric_pairs), metric by metric, over the
 -- tickets both know that are not deleted. Grain: one row per (source, metric); a source
 -- with no ticket in both has no rows, and a helpdesk has no row for a metric it does not
--- report (`not_reported`: Intercom gives no reply count, waits or business minutes).
+-- report (`not_reported`: Intercom gives no reply count, waits or business minutes;
+-- Freshdesk reports first response and resolution only).
 -- metric: our column (paired with the helpdesk's column of the same name); unit:
 -- calendar_minutes, business_minutes or count; definitions_coincide: false where our
 -- definition deliberately differs (docs/reconciliation.md explains each residue).
@@ -33,6 +34,10 @@
     "intercom": ["agent_wait_minutes", "requester_wait_minutes", "on_hold_minutes",
                  "first_response_business_minutes", "first_resolution_business_minutes",
                  "full_resolution_business_minutes", "agent_replies"],
+    "freshdesk": ["first_resolution_minutes", "agent_wait_minutes", "requester_wait_minutes",
+                  "on_hold_minutes", "first_response_business_minutes",
+                  "first_resolution_business_minutes", "full_resolution_business_minutes",
+                  "agent_replies", "reopens"],
 } -%}
 {#- Wait times (false above): ours run to the as-of time; the helpdesk counts completed
     periods only. -#}

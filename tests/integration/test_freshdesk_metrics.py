@@ -1,0 +1,198 @@
+"""Freshdesk end to end, on DuckDB and PostgreSQL: tickets served by the sandbox's Freshdesk
+API, landed by the connector (the status history from the ticket activities export),
+staged beside Zendesk's tickets and measured by the same marts.
+
+Every expected figure below is worked out by hand from the tickets' histories."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from sandbox import World
+from sandbox.world import (
+    FreshdeskAgent,
+    FreshdeskContact,
+    FreshdeskEvent,
+    FreshdeskGroup,
+    FreshdeskRating,
+    FreshdeskTicket,
+)
+from tests.integration.pipeline_runner import run_world
+from tests.sandbox.sandbox_world import build_small_world
+
+START, END = date(2024, 3, 1), date(2024, 3, 10)  # as-of time: 2024-03-10 00:00 UTC
+T0 = datetime(2024, 3, 5, 9, tzinfo=UTC)
+ANN, BEN, SUPPORT = 101, 102, 201
+ALICE = FreshdeskContact(501, "Alice", "alice@acme.example")
+BOB = FreshdeskContact(502, "Bob", "bob@globex.example")
+STORY, PHONE, OUTBOUND, DELETED = 1, 2, 3, 4
+OPEN, PENDING, RESOLVED, CLOSED, WAITING_ON_CUSTOMER, WAITING_ON_THIRD_PARTY = 2, 3, 4, 5, 6, 7
+TWO_DAYS = 2 * 24 * 60
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def freshdesk_world() -> World:
+    """Zendesk's small hand-built world plus four Freshdesk tickets: an e-mail with every
+    kind of step (assignment, a private note, replies, the two custom statuses, a
+    resolution, the customer's reopen, a second resolution, the automation's close, a
+    rating), a phone ticket still pending, an outbound e-mail the customer answered, and a
+    deleted ticket."""
+    world = build_small_world()
+    world.freshdesk_groups = [FreshdeskGroup(SUPPORT, "Support", agent_ids=[ANN, BEN])]
+    world.freshdesk_agents = [
+        FreshdeskAgent(ANN, "Ann Agent", "ann@sandbox.example", group_ids=[SUPPORT]),
+        FreshdeskAgent(BEN, "Ben Agent", "ben@sandbox.example", group_ids=[SUPPORT]),
+    ]
+    world.freshdesk_contacts = [ALICE, BOB]
+    story = [
+        FreshdeskEvent(at(5), "agent", ANN, assign=ANN),
+        FreshdeskEvent(at(12), "agent", ANN, message="note", body="<div>VIP</div>"),
+        FreshdeskEvent(at(15), "agent", ANN, message="reply", body="<div>Which file?</div>",
+                       status=WAITING_ON_CUSTOMER),
+        FreshdeskEvent(at(40), "requester", message="incoming", body="<div>This one</div>",
+                       status=OPEN),
+        FreshdeskEvent(at(60), "agent", ANN, status=WAITING_ON_THIRD_PARTY),
+        FreshdeskEvent(at(90), "agent", ANN, message="reply", body="<div>Fixed</div>",
+                       status=RESOLVED),
+        FreshdeskEvent(at(200), "requester", message="incoming", body="<div>Again</div>",
+                       status=OPEN),
+        FreshdeskEvent(at(230), "agent", BEN, message="reply", body="<div>Done</div>",
+                       status=RESOLVED),
+        FreshdeskEvent(at(230 + TWO_DAYS), "system", status=CLOSED,
+                       rule="Close resolved tickets after 48 hours", rule_type=3),
+    ]
+    world.freshdesk_tickets = [
+        FreshdeskTicket(STORY, at(0), ALICE.id, "Export broken", source=1, priority=3,
+                        group_id=SUPPORT, events=story),
+        FreshdeskTicket(PHONE, at(600), BOB.id, "Refund", source=3, events=[
+            FreshdeskEvent(at(610), "agent", ANN, message="reply", body="<div>Sure</div>",
+                           status=PENDING)]),
+        FreshdeskTicket(OUTBOUND, at(300), BOB.id, "Renewal", source=10, status=PENDING,
+                        responder_id=ANN, creator_id=ANN, group_id=SUPPORT, events=[
+                            FreshdeskEvent(at(400), "requester", message="incoming",
+                                           body="<div>A question</div>", status=OPEN),
+                            FreshdeskEvent(at(420), "agent", ANN, message="reply",
+                                           body="<div>An answer</div>", status=RESOLVED)]),
+        FreshdeskTicket(DELETED, at(700), ALICE.id, "Spam?", events=[
+            FreshdeskEvent(at(710), "agent", ANN, deleted=True)]),
+    ]
+    world.freshdesk_ratings = [FreshdeskRating(9001, STORY, ALICE.id, 103, at(300),
+                                               agent_id=BEN, group_id=SUPPORT)]
+    return world
+
+
+@pytest.fixture
+def loaded(monkeypatch, tmp_path, warehouse_url):
+    """The world loaded for [START, END), Zendesk and Freshdesk configured."""
+    return run_world(monkeypatch, tmp_path, freshdesk_world(), warehouse_url, START, END,
+                     freshdesk=True)
+
+
+def by_ticket(warehouse, sql: str) -> dict[str, dict]:
+    return {row["ticket_id"]: row for row in warehouse.query(sql)}
+
+
+def test_tickets_beside_zendesk(loaded):
+    tickets = by_ticket(loaded, "SELECT * FROM staging.tickets WHERE source = 'freshdesk'")
+    assert set(tickets) == {str(STORY), str(PHONE), str(OUTBOUND), str(DELETED)}
+    story = tickets[str(STORY)]
+    assert (story["channel"], story["status"], story["priority"]) == ("email", "closed", "high")
+    assert (story["assignee_id"], story["group_id"]) == (str(ANN), str(SUPPORT))
+    assert (tickets[str(PHONE)]["channel"], tickets[str(PHONE)]["status"]) == ("phone",
+                                                                               "pending")
+    assert tickets[str(DELETED)]["status"] == "deleted"
+    zendesk = loaded.query("SELECT count(*) AS n FROM staging.tickets WHERE source = 'zendesk'")
+    assert zendesk[0]["n"] == 5
+
+
+def test_status_history_comes_from_the_activities(loaded):
+    rows = loaded.query(
+        "SELECT ticket_id, changed_at, from_status, to_status FROM staging.status_changes "
+        "WHERE source = 'freshdesk' ORDER BY ticket_id, changed_at")
+    history: dict[str, list[tuple]] = {}
+    for row in rows:
+        history.setdefault(row["ticket_id"], []).append(
+            (row["changed_at"].astimezone(UTC), row["from_status"], row["to_status"]))
+    assert history[str(STORY)] == [
+        (at(0), None, "open"), (at(15), "open", "pending"), (at(40), "pending", "open"),
+        (at(60), "open", "hold"), (at(90), "hold", "solved"), (at(200), "solved", "open"),
+        (at(230), "open", "solved"), (at(230 + TWO_DAYS), "solved", "closed"),
+    ]
+    assert history[str(PHONE)] == [(at(600), None, "open"), (at(610), "open", "pending")]
+    assert history[str(OUTBOUND)] == [(at(300), None, "pending"), (at(400), "pending", "open"),
+                                      (at(420), "open", "solved")]
+    assert history[str(DELETED)] == [(at(700), None, "open"), (at(710), "open", "deleted")]
+
+
+def test_messages_roles_and_first_message(loaded):
+    rows = loaded.query(
+        "SELECT ticket_id, author_id, author_role, is_public, is_first_message "
+        "FROM staging.messages WHERE source = 'freshdesk' AND ticket_id IN "
+        f"('{STORY}', '{OUTBOUND}') ORDER BY ticket_id, created_at")
+    seen = [(r["ticket_id"], r["author_id"], r["author_role"], r["is_public"],
+             r["is_first_message"]) for r in rows]
+    s, o = str(STORY), str(OUTBOUND)
+    assert seen == [
+        (s, str(ALICE.id), "end_user", True, True),  # the description
+        (s, str(ANN), "agent", False, False),  # the private note
+        (s, str(ANN), "agent", True, False),
+        (s, str(ALICE.id), "end_user", True, False),
+        (s, str(ANN), "agent", True, False),
+        (s, str(ALICE.id), "end_user", True, False),
+        (s, str(BEN), "agent", True, False),
+        # An outbound e-mail: the agent wrote the description.
+        (o, str(ANN), "agent", True, True),
+        (o, str(BOB.id), "end_user", True, False),
+        (o, str(ANN), "agent", True, False),
+    ]
+
+
+def test_ticket_metrics_worked_out_by_hand(loaded):
+    metrics = by_ticket(loaded, "SELECT * FROM marts.ticket_metrics WHERE source = 'freshdesk'")
+    story = metrics[str(STORY)]
+    # The private note at minute 12 is no reply: Ann's at minute 15 is the first.
+    assert story["first_response_minutes"] == pytest.approx(15)
+    assert story["first_resolution_minutes"] == pytest.approx(90)
+    assert story["full_resolution_minutes"] == pytest.approx(230)  # closing is no resolution
+    assert (story["agent_replies"], story["replies_to_resolution"], story["reopens"]) == (3, 3, 1)
+    assert story["agent_wait_minutes"] == pytest.approx(25)  # waiting on customer 15 -> 40
+    assert story["on_hold_minutes"] == pytest.approx(30)  # waiting on third party 60 -> 90
+    assert story["requester_wait_minutes"] == pytest.approx(15 + 20 + 30 + 30)
+    assert story["csat_score"] == pytest.approx(1.0)
+    phone = metrics[str(PHONE)]
+    assert phone["first_response_minutes"] == pytest.approx(10)
+    assert phone["final_resolved_at"] is None
+    outbound = metrics[str(OUTBOUND)]
+    assert outbound["first_response_minutes"] == pytest.approx(120)  # Ann's reply at 420
+    assert outbound["full_resolution_minutes"] == pytest.approx(120)
+    assert outbound["is_one_touch"] is True
+    assert metrics[str(DELETED)]["status"] == "deleted"
+
+
+def test_daily_marts_count_the_tickets(loaded):
+    day = loaded.query(
+        "SELECT channel, tickets_created, tickets_solved, tickets_reopened, first_responses, "
+        "csat_responses, csat_rate, backlog_end_of_day FROM marts.support_daily "
+        "WHERE source = 'freshdesk' AND date = '2024-03-05' ORDER BY channel")
+    assert [(r["channel"], r["tickets_created"], r["tickets_solved"], r["tickets_reopened"],
+             r["first_responses"], r["csat_responses"], r["backlog_end_of_day"])
+            for r in day] == [("email", 2, 3, 1, 2, 1, 0), ("phone", 1, 0, 0, 1, 0, 1)]
+    backlog = loaded.query(
+        "SELECT date, channel, status, open_tickets FROM marts.backlog_daily "
+        "WHERE source = 'freshdesk' AND open_tickets > 0 ORDER BY date, channel")
+    assert {(str(r["date"]), r["channel"], r["status"], r["open_tickets"]) for r in backlog} \
+        == {(f"2024-03-0{d}", "phone", "pending", 1) for d in range(5, 10)}
+
+
+def test_reconciliation_compares_what_freshdesk_reports(loaded):
+    rows = {r["metric"]: r for r in loaded.query(
+        "SELECT * FROM marts.metric_reconciliation WHERE source = 'freshdesk'")}
+    # Freshdesk's stats give the first response and the (last) resolution only.
+    assert set(rows) == {"first_response_minutes", "full_resolution_minutes"}
+    for metric, row in rows.items():
+        assert (row["tickets_compared"], row["tickets_differ"]) == (3, 0), metric

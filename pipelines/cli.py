@@ -372,9 +372,11 @@ def _start_demo_sandbox(args: argparse.Namespace) -> tuple[object, date, date]:
     last_day = datetime.now(UTC).date() - timedelta(days=1)
     first_day = last_day - timedelta(days=args.days - 1)
     world = generate_world(seed=args.seed, tickets=args.tickets, days=args.days, end_date=last_day)
-    # The demo lifts Zendesk's incremental-export limit (10 requests/minute) so the first run
-    # takes seconds; `helpdesk-etl sandbox` serves the documented limits.
-    sandbox = Sandbox(world, port=0, incremental_rate_limit_per_minute=None)
+    # The demo lifts Zendesk's incremental-export limit (10 requests/minute) and Freshdesk's
+    # per-minute credits (one request per changed ticket) so the first run takes seconds;
+    # `helpdesk-etl sandbox` serves the documented limits.
+    sandbox = Sandbox(world, port=0, incremental_rate_limit_per_minute=None,
+                      freshdesk_rate_limit_per_minute=None)
     sandbox.start()
     return sandbox, first_day, last_day
 

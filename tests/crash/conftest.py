@@ -25,7 +25,8 @@ def crash_sandbox(crash_world: World) -> Iterator[Sandbox]:
     subject here, not the vendors' throttling)."""
     with Sandbox(crash_world, port=0, rate_limit_per_minute=None,
                  incremental_rate_limit_per_minute=None, hubspot_rate_limit_per_10s=None,
-                 hubspot_search_rate_limit_per_second=None) as sandbox:
+                 hubspot_search_rate_limit_per_second=None,
+                 freshdesk_rate_limit_per_minute=None) as sandbox:
         yield sandbox
 
 

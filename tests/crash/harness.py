@@ -27,6 +27,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from pipelines.cli import sandbox_environment
+from pipelines.settings import SOURCE_VARIABLE_PREFIXES
 from sandbox import Sandbox
 from tests.integration.pipeline_runner import table_snapshot
 from transforms.incremental import CHANGES_TABLE, STATE_TABLE
@@ -68,11 +69,11 @@ def pipeline_environment(sandbox: Sandbox, warehouse_url: str, first_day: date,
                          dagster_home: Path) -> dict[str, str]:
     """The environment of a CLI run over `sandbox` into `warehouse_url` (the demo's sources)."""
     env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("ZENDESK_", "INTERCOM_", "HUBSPOT_", "SALESFORCE_", "DAGSTER_"))
+           if not name.startswith((*SOURCE_VARIABLE_PREFIXES, "DAGSTER_"))
            and name not in ("WAREHOUSE_URL", "HISTORY_START_DATE", "LAND_FREE_TEXT",
                             "GROSS_MARGIN", "CLV_MIN_CHURN_RATE", "REPORTING_TIMEZONE")}
     env.update({
-        **sandbox_environment(sandbox, first_day),  # the demo's: Zendesk, Intercom, HubSpot
+        **sandbox_environment(sandbox, first_day),  # the demo's sources
         "PYTHONPATH": str(REPO_ROOT),
         "WAREHOUSE_URL": warehouse_url,
         "REPORTING_TIMEZONE": "UTC",

@@ -170,7 +170,7 @@ def check_partially_loaded(url: str, baseline: Snapshot) -> None:
     their rows, others not yet."""
     counts = _row_counts(url)
     raw = {t: n for t, n in baseline.items()
-           if t.startswith(("raw_zendesk.", "raw_intercom."))}
+           if t.startswith(("raw_zendesk.", "raw_intercom.", "raw_freshdesk."))}
     loaded = [t for t in raw if counts.get(t, 0) == len(raw[t]) and raw[t]]
     missing = [t for t in raw if counts.get(t, 0) < len(raw[t])]
     assert loaded and missing, f"expected a half-done load; row counts: {counts}"

@@ -29,6 +29,7 @@ from dagster._serdes import serialize_value
 from pipelines.cli import CommandError, run_partitions
 from sandbox import Sandbox
 from tests.integration.pipeline_runner import configure
+from tests.integration.test_freshdesk_metrics import freshdesk_world
 from tests.integration.test_intercom_metrics import intercom_world
 from tests.integration.test_revenue_marts import crm_world
 from tests.integration.test_ticket_metrics import END, START
@@ -40,6 +41,7 @@ OAUTH_TOKEN = "zd-SECRET-oauth-52d1e0c97a36"
 WRONG_TOKEN = "zd-SECRET-wrong-c4e8a1f9b207"
 HUBSPOT_TOKEN = "hs-SECRET-pat-na1-9b3f6d2e7c10"
 INTERCOM_TOKEN = "ic-SECRET-dG9rOjE4Yjc5ZTI0XzE="
+FRESHDESK_KEY = "fd-SECRET-key-Zx81qLm2Wp4T"
 SALESFORCE_TOKEN = "sf-SECRET-00D5g000004Xyz!AQ4A8b1c2d3e4"
 POSTGRES_PASSWORD = "pg-SECRET-pw-e61f0b7d93c2"
 
@@ -58,6 +60,8 @@ NEEDLES = {
     "wrong zendesk token (Basic header)": basic_auth(WRONG_TOKEN),
     "hubspot token": HUBSPOT_TOKEN,
     "intercom token": INTERCOM_TOKEN,
+    "freshdesk api key": FRESHDESK_KEY,
+    "freshdesk api key (Basic header)": base64.b64encode(f"{FRESHDESK_KEY}:X".encode()).decode(),
     "salesforce token": SALESFORCE_TOKEN,
     "postgres password": POSTGRES_PASSWORD,
 }
@@ -191,13 +195,21 @@ def test_no_secret_reaches_logs_errors_metadata_files_or_warehouse(
         world.intercom_admins = conversations.intercom_admins
         world.intercom_teams = conversations.intercom_teams
         world.intercom_conversations = conversations.intercom_conversations
+        tickets = freshdesk_world()  # a few Freshdesk tickets, activities, a rating
+        world.freshdesk_groups, world.freshdesk_agents = tickets.freshdesk_groups, \
+            tickets.freshdesk_agents
+        world.freshdesk_contacts, world.freshdesk_tickets = tickets.freshdesk_contacts, \
+            tickets.freshdesk_tickets
+        world.freshdesk_ratings = tickets.freshdesk_ratings
         with Sandbox(world, port=0, incremental_rate_limit_per_minute=None, email=EMAIL,
                      api_token=API_TOKEN, oauth_token=OAUTH_TOKEN,
                      hubspot_access_token=HUBSPOT_TOKEN, intercom_access_token=INTERCOM_TOKEN,
+                     freshdesk_api_key=FRESHDESK_KEY,
                      salesforce_access_token=SALESFORCE_TOKEN) as sandbox:
             configure(monkeypatch, workdir, sandbox, secret_warehouse_url, START, crm=True,
-                      intercom=True)
+                      intercom=True, freshdesk=True)
             assert os.environ["INTERCOM_ACCESS_TOKEN"] == INTERCOM_TOKEN
+            assert os.environ["FRESHDESK_API_KEY"] == FRESHDESK_KEY
             monkeypatch.setenv("SALESFORCE_INSTANCE_URL", sandbox.url)
             monkeypatch.setenv("SALESFORCE_ACCESS_TOKEN", SALESFORCE_TOKEN)
             assert os.environ["ZENDESK_API_TOKEN"] == API_TOKEN

@@ -95,8 +95,8 @@ class SandboxProcess:
 
 def start_sandbox(tickets: int, days: int, seed: int = SEED, intercom_conversations: int = 0,
                   intercom_rate_limit: int | None = None) -> SandboxProcess:
-    """Generate a world of `tickets` (and `intercom_conversations`) over `days` ending on
-    END_DATE and serve it, Zendesk's rate limits off, Intercom's at `intercom_rate_limit`
+    """Generate a world of `tickets` (and `intercom_conversations`; no Freshdesk tickets)
+    over `days` ending on END_DATE and serve it, Zendesk's rate limits off, Intercom's at `intercom_rate_limit`
     requests per 10 s (None: off).
 
     A separate process, so its memory and the world it holds are not counted as the
@@ -109,7 +109,8 @@ def start_sandbox(tickets: int, days: int, seed: int = SEED, intercom_conversati
          "--days", str(days), "--seed", str(seed), "--end-date", END_DATE.isoformat(),
          "--rate-limit", "none", "--incremental-rate-limit", "none",
          "--intercom-conversations", str(intercom_conversations),
-         "--intercom-rate-limit", str(intercom_rate_limit or "none")],
+         "--intercom-rate-limit", str(intercom_rate_limit or "none"),
+         "--freshdesk-tickets", "0"],
         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
     )
     values: dict[str, str] = {}

@@ -196,3 +196,58 @@ def test_reconciliation_compares_what_freshdesk_reports(loaded):
     assert set(rows) == {"first_response_minutes", "full_resolution_minutes"}
     for metric, row in rows.items():
         assert (row["tickets_compared"], row["tickets_differ"]) == (3, 0), metric
+
+
+def two_nights(monkeypatch, tmp_path, warehouse_url, change, queries) -> tuple[list, list]:
+    """Two nights as the schedule runs them (03-05, then 03-06), each over the world as
+    Freshdesk shows it at 01:30 the next morning after `change(world)`, and a single run
+    over both days on the final world (into its own DuckDB file): what `queries` read from
+    each."""
+
+    def world(cutoff: datetime) -> World:
+        w = freshdesk_world()
+        change(w)
+        w.freshdesk_tickets = [t for t in w.freshdesk_tickets if t.created_at < cutoff]
+        for ticket in w.freshdesk_tickets:
+            ticket.events = [e for e in ticket.events if e.at < cutoff]
+        w.freshdesk_ratings = [r for r in w.freshdesk_ratings if r.created_at < cutoff]
+        return w
+
+    night_1, night_2 = (datetime(2024, 3, d, 1, 30, tzinfo=UTC) for d in (6, 7))
+    run_world(monkeypatch, tmp_path / "nights", world(night_1), warehouse_url, START,
+              date(2024, 3, 6), freshdesk=True)
+    nights = run_world(monkeypatch, tmp_path / "nights", world(night_2), warehouse_url,
+                       date(2024, 3, 6), date(2024, 3, 7), freshdesk=True,
+                       first_partition=START)
+    after_nights = [nights.query(query) for query in queries]
+    once = run_world(monkeypatch, tmp_path / "once", world(night_2),
+                     f"duckdb:///{tmp_path / 'once.duckdb'}", START, date(2024, 3, 7),
+                     freshdesk=True)
+    return after_nights, [once.query(query) for query in queries]
+
+
+DAY_5 = ("SELECT channel, tickets_created, tickets_solved, first_responses, "
+         "replies_to_resolution_avg, backlog_end_of_day FROM marts.support_daily "
+         "WHERE source = 'freshdesk' AND date = '2024-03-05' ORDER BY channel")
+
+
+def test_replies_of_a_day_count_though_their_ticket_changed_after_it(
+        monkeypatch, tmp_path, warehouse_url):
+    """The phone ticket gets a reply that resolves it on 03-05 at 23:50, and the customer's
+    "thanks" on 03-06 at 00:20: after the day ended, before its night ran. Freshdesk lists
+    the ticket (and its 23:50 reply) only as it is at 00:20, past the day's window."""
+
+    def change(world: World) -> None:
+        phone = next(t for t in world.freshdesk_tickets if t.id == PHONE)
+        phone.events += [
+            FreshdeskEvent(at(890), "agent", ANN, message="reply", body="<div>Refunded</div>",
+                           status=RESOLVED),
+            FreshdeskEvent(at(920), "requester", message="incoming", body="<div>Thanks</div>"),
+        ]
+
+    (nights,), (once,) = two_nights(monkeypatch, tmp_path, warehouse_url, change, [DAY_5])
+    phone = nights[1]
+    assert (phone["channel"], phone["tickets_solved"], phone["first_responses"],
+            phone["replies_to_resolution_avg"], phone["backlog_end_of_day"]) \
+        == ("phone", 1, 1, 2.0, 0)
+    assert nights == once

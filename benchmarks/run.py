@@ -18,10 +18,12 @@ Parts (the first four by default):
   assets, staging, marts and asset checks, as `helpdesk-etl run --start ... --end ...`
   runs it, recorded in a SQLite Dagster instance; then the world's last day as a night on
   that warehouse, as the two schedules run it (the nightly job a user runs, end to end).
-- `intercom` (only when asked): extract + load over HTTP through the Intercom connector at
-  `--intercom-scales` conversations, the sandbox's rate limit off, then the smallest scale
-  at Intercom's documented limit (10,000 requests a minute): conversations/s, parts/s,
-  peak RSS.
+- `intercom`, `freshdesk` (only when asked): extract + load over HTTP through the Intercom
+  (Freshdesk) connector at `--helpdesk-scales` conversations (tickets), the sandbox's rate
+  limit off, then the smallest scale at the vendor's documented limit (Intercom: 10,000
+  requests a minute; Freshdesk: 700 a minute, the Enterprise plan's): items/s, their
+  parts (conversations) per second, peak RSS. Both read each changed item with a request
+  of its own, so the limit bounds them.
 
 Prints the tables; `--json` / `--markdown` also write them to files. docs/performance.md
 explains the figures. Targets are reported, never asserted.
@@ -54,20 +56,20 @@ from benchmarks.transform import (
 )
 from benchmarks.world import (
     AS_OF,
+    DETAIL_EXTRACTS,
     NIGHTLY_SHARE,
     QUARTERS,
     SEED_TICKETS,
     backfill,
     copy_to_postgres,
     copy_warehouse,
+    detail_extract_load,
     ensure_seed,
     extract_load,
-    intercom_extract_load,
     nightly_increment,
     remove_warehouse_file,
     replicate,
 )
-from sandbox.intercom_api import DOCUMENTED_RATE_LIMIT_PER_10S
 
 SCALE_NAMES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 DEFAULT_POSTGRES_URL = os.environ.get(
@@ -81,9 +83,7 @@ TARGET_NIGHTLY_FRACTION = 0.10
 TARGET_GROWTH_PER_10X = 12.0
 #: "A three-year backfill in well under an hour" (issue #6's motivation).
 TARGET_BACKFILL_SECONDS = 3600.0
-ALL_PARTS = ("extract", "transform", "postgres", "nightly", "backfill", "intercom")
-#: Intercom's documented limit (10,000 requests a minute per app, over 10-second windows).
-INTERCOM_DOCUMENTED_LIMIT_PER_10S = DOCUMENTED_RATE_LIMIT_PER_10S
+ALL_PARTS = ("extract", "transform", "postgres", "nightly", "backfill", *DETAIL_EXTRACTS)
 #: What runs without --parts (the backfill, a quarter of an hour at 1M, is asked for).
 DEFAULT_PARTS = ("extract", "transform", "postgres", "nightly")
 
@@ -115,7 +115,8 @@ class Results:
 
     machine: dict[str, object] = field(default_factory=dict)
     extract: list[dict[str, object]] = field(default_factory=list)
-    intercom: list[dict[str, object]] = field(default_factory=list)
+    #: The helpdesks read item by item (`DETAIL_EXTRACTS`): one entry per run, with its source.
+    helpdesks: list[dict[str, object]] = field(default_factory=list)
     transform: list[dict[str, object]] = field(default_factory=list)
     nightly: list[dict[str, object]] = field(default_factory=list)
     nightly_by_change: list[dict[str, object]] = field(default_factory=list)
@@ -190,26 +191,27 @@ def bench_extract(results: Results, scales: list[int], work: Path) -> None:
         _remove_warehouse(path)
 
 
-def bench_intercom(results: Results, scales: list[int], work: Path) -> None:
-    """Intercom extract + load over HTTP at each scale of conversations, the sandbox's rate
-    limit off (what the connector does), then the smallest scale at Intercom's documented
-    limit (what a real workspace allows)."""
-    runs = [(n, None) for n in scales] + [(min(scales), INTERCOM_DOCUMENTED_LIMIT_PER_10S)]
-    for conversations, limit in runs:
-        path = work / f"intercom-{conversations}.duckdb"
+def bench_helpdesk(results: Results, source: str, scales: list[int], work: Path) -> None:
+    """A helpdesk read item by item (`DETAIL_EXTRACTS`): extract + load over HTTP at each
+    scale, the sandbox's rate limit off (what the connector does), then the smallest scale
+    at the vendor's documented limit (what a real account allows)."""
+    extract = DETAIL_EXTRACTS[source]
+    runs = [(n, None) for n in scales] + [(min(scales), extract.documented_limit)]
+    for count, limit in runs:
+        path = work / f"{source}-{count}.duckdb"
         _remove_warehouse(path)
-        cost, counts, ready = intercom_extract_load(f"duckdb:///{path}", conversations, limit)
-        landed = counts["conversations"]
-        results.intercom.append({
-            "conversations": landed, "parts": counts["conversation_parts"],
-            "rate_limit_per_10s": limit, **_cost_entry(cost),
-            "conversations_per_second": landed / cost.seconds,
-            "parts_per_second": counts["conversation_parts"] / cost.seconds,
+        cost, counts, ready = detail_extract_load(f"duckdb:///{path}", extract, count, limit)
+        items, children = (counts[table] for table in extract.tables)
+        results.helpdesks.append({
+            "source": source, "items": items, "children": children, "rate_limit": limit,
+            **_cost_entry(cost), "items_per_second": items / cost.seconds,
+            "children_per_second": children / cost.seconds,
             "sandbox_generate_and_start_seconds": ready,
         })
-        _print_progress(f"intercom {scale_label(conversations)} (limit "
-                        f"{'none' if limit is None else f'{limit}/10 s'}): {cost.seconds:.1f}s, "
-                        f"{landed / cost.seconds:,.0f} conversations/s, {cost.peak_mib:,.0f} MiB")
+        _print_progress(f"{source} {scale_label(count)} (limit "
+                        f"{'none' if limit is None else limit}): {cost.seconds:.1f}s, "
+                        f"{items / cost.seconds:,.0f} {extract.items}/s, "
+                        f"{cost.peak_mib:,.0f} MiB")
         _remove_warehouse(path)
 
 
@@ -488,22 +490,28 @@ def report(results: Results) -> str:
                 f"of peak RSS: {_growth(memory)}; target ≥ {TARGET_EXTRACT_TICKETS_PER_SECOND:,.0f}"
                 f" tickets/s: {'met' if min(tickets_per_s.values()) >= TARGET_EXTRACT_TICKETS_PER_SECOND else 'MISSED'}",  # noqa: E501
                 ""]
-    if results.intercom:
-        out += ["Intercom extract + load over HTTP (sandbox → Intercom connector → dlt → "
-                "DuckDB: one search, then one request per conversation for its parts; world "
-                "generation excluded):", ""]
-        rows = [[scale_label(int(e["conversations"])),
-                 "none" if e["rate_limit_per_10s"] is None else f"{e['rate_limit_per_10s']:,}",
+    for source, extract in DETAIL_EXTRACTS.items():
+        runs = [e for e in results.helpdesks if e["source"] == source]
+        if not runs:
+            continue
+        name = source.capitalize()
+        window = f"{extract.limit_window_seconds} s" if extract.limit_window_seconds != 60 \
+            else "minute"
+        out += [f"{name} extract + load over HTTP (sandbox → {name} connector → dlt → "
+                f"DuckDB: the list of changed {extract.items}, then one request per item for "
+                f"its {extract.children}; world generation excluded):", ""]
+        rows = [[scale_label(int(e["items"])),
+                 "none" if e["rate_limit"] is None else f"{e['rate_limit']:,}",
                  f"{e['seconds']:.1f}", f"{e['cpu_seconds']:.1f}",
-                 f"{e['conversations_per_second']:,.0f}", f"{e['parts']:,}",
-                 f"{e['parts_per_second']:,.0f}", f"{e['peak_mib']:,.0f}", _sandbox_cpu(e),
-                 f"{e['load_average']:.1f}", _steal(e)] for e in results.intercom]
-        out += _table(["conversations", "limit per 10 s", "seconds", "CPU s",
-                       "conversations/s", "parts", "parts/s", "peak RSS MiB", "sandbox CPU s",
-                       "load", "steal"], rows)
-        out += ["", f"At Intercom's documented limit ({INTERCOM_DOCUMENTED_LIMIT_PER_10S:,} "
-                "requests per 10 s) a run can read at most "
-                f"{INTERCOM_DOCUMENTED_LIMIT_PER_10S / 10:,.0f} conversations/s.", ""]
+                 f"{e['items_per_second']:,.0f}", f"{e['children']:,}",
+                 f"{e['children_per_second']:,.0f}", f"{e['peak_mib']:,.0f}", _sandbox_cpu(e),
+                 f"{e['load_average']:.1f}", _steal(e)] for e in runs]
+        out += _table([extract.items, f"limit per {window}", "seconds", "CPU s",
+                       f"{extract.items}/s", extract.children, f"{extract.children}/s",
+                       "peak RSS MiB", "sandbox CPU s", "load", "steal"], rows)
+        ceiling = extract.documented_limit / extract.limit_window_seconds
+        out += ["", f"At {name}'s documented limit ({extract.documented_limit:,} requests per "
+                f"{window}) a run can read at most {ceiling:,.0f} {extract.items}/s.", ""]
     if results.transform:
         out += ["Staging + marts from landed raw data (raw tables written by replicating a "
                 "connector-landed seed world with SQL, not extracted over HTTP):", ""]
@@ -647,8 +655,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="ticket counts of the DuckDB transform benchmark")
     parser.add_argument("--extract-scales", default="10k,100k,300k",
                         help="ticket counts of the extract + load benchmark")
-    parser.add_argument("--intercom-scales", default="2k,10k",
-                        help="conversations of the Intercom extract + load benchmark")
+    parser.add_argument("--helpdesk-scales", default="2k,10k",
+                        help="conversations / tickets of the intercom and freshdesk parts")
     parser.add_argument("--postgres-scale", default="100k")
     parser.add_argument("--backfill-scale", default="100k",
                         help="tickets of the backfill benchmark")
@@ -688,9 +696,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if scales or postgres_scale:
             bench_transform(results, scales, postgres_scale, "nightly" in parts, work,
                             args.postgres_url)
-        if "intercom" in parts:
-            bench_intercom(results, [parse_scale(s) for s in args.intercom_scales.split(",")],
-                           work)
+        for source in DETAIL_EXTRACTS:
+            if source in parts:
+                bench_helpdesk(results, source,
+                               [parse_scale(s) for s in args.helpdesk_scales.split(",")], work)
         if "backfill" in parts:
             bench_backfill(results, parse_scale(args.backfill_scale), args.backfill_days, work)
     results.machine["benchmark_seconds"] = round(whole.seconds, 1)

@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -34,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from benchmarks.measure import Measurement, measured
+from sandbox.freshdesk_api import DOCUMENTED_RATE_LIMIT_PER_MINUTE as FRESHDESK_LIMIT_PER_MINUTE
+from sandbox.intercom_api import DOCUMENTED_RATE_LIMIT_PER_10S as INTERCOM_LIMIT_PER_10S
 
 if TYPE_CHECKING:
     from warehouse import Warehouse
@@ -93,11 +96,11 @@ class SandboxProcess:
             self.process.wait(timeout=30)
 
 
-def start_sandbox(tickets: int, days: int, seed: int = SEED, intercom_conversations: int = 0,
-                  intercom_rate_limit: int | None = None) -> SandboxProcess:
-    """Generate a world of `tickets` (and `intercom_conversations`; no Freshdesk tickets)
-    over `days` ending on END_DATE and serve it, Zendesk's rate limits off, Intercom's at `intercom_rate_limit`
-    requests per 10 s (None: off).
+def start_sandbox(tickets: int, days: int, seed: int = SEED,
+                  helpdesk_options: Sequence[str] = ()) -> SandboxProcess:
+    """Generate a world of `tickets` over `days` ending on END_DATE and serve it, Zendesk's
+    rate limits off; no Intercom conversations and no Freshdesk tickets unless
+    `helpdesk_options` (`python -m sandbox` options: `--intercom-conversations N`, ...) ask.
 
     A separate process, so its memory and the world it holds are not counted as the
     pipeline's, and its request handling does not share the pipeline's interpreter lock (as
@@ -108,9 +111,7 @@ def start_sandbox(tickets: int, days: int, seed: int = SEED, intercom_conversati
         [sys.executable, "-m", "sandbox", "--port", "0", "--tickets", str(tickets),
          "--days", str(days), "--seed", str(seed), "--end-date", END_DATE.isoformat(),
          "--rate-limit", "none", "--incremental-rate-limit", "none",
-         "--intercom-conversations", str(intercom_conversations),
-         "--intercom-rate-limit", str(intercom_rate_limit or "none"),
-         "--freshdesk-tickets", "0"],
+         "--intercom-conversations", "0", "--freshdesk-tickets", "0", *helpdesk_options],
         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
     )
     values: dict[str, str] = {}
@@ -130,7 +131,9 @@ def start_sandbox(tickets: int, days: int, seed: int = SEED, intercom_conversati
         credentials={"subdomain": values["ZENDESK_SUBDOMAIN"],
                      "email": values["ZENDESK_EMAIL"],
                      "api_token": values["ZENDESK_API_TOKEN"],
-                     "intercom_access_token": values["INTERCOM_ACCESS_TOKEN"]},
+                     "intercom_access_token": values["INTERCOM_ACCESS_TOKEN"],
+                     "freshdesk_api_key": values["FRESHDESK_API_KEY"],
+                     "freshdesk_base_url": values["FRESHDESK_BASE_URL"]},
         ready_seconds=time.perf_counter() - started,
     )
 
@@ -173,31 +176,75 @@ def extract_load(warehouse_url: str, tickets: int, days: int = SEED_DAYS,
     return cost, counts, server.ready_seconds
 
 
-def intercom_extract_load(warehouse_url: str, conversations: int, rate_limit: int | None,
-                          days: int = SEED_DAYS, seed: int = SEED
-                          ) -> tuple[Measurement, dict[str, int], float]:
-    """Serve `conversations` Intercom conversations over `days` (Intercom's rate limit at
-    `rate_limit` requests per 10 s, None for none) and land all of them through the
-    Intercom connector into `warehouse_url` the way its raw asset does: one search, then one
-    request per conversation. The measurement of the extract + load alone, the landed row
-    counts (conversations, conversation_parts) and the sandbox's start time."""
-    from connectors.intercom import intercom_source
+@dataclass(frozen=True)
+class DetailExtract:
+    """A helpdesk whose extract lists what changed, then reads each changed item with a
+    request of its own (Intercom's conversations for their parts, Freshdesk's tickets for
+    their conversations): bound by the vendor's rate limit, not by the code."""
+
+    source: str
+    #: What one detail request reads, and what it brings (plural nouns).
+    items: str
+    children: str
+    #: The landed tables of the items and of their children.
+    tables: tuple[str, str]
+    #: `python -m sandbox` options: how many items to generate; the rate-limit option.
+    count_option: str
+    limit_option: str
+    #: The vendor's documented limit: requests per `limit_window_seconds`.
+    documented_limit: int
+    limit_window_seconds: int
+
+
+DETAIL_EXTRACTS = {
+    "intercom": DetailExtract("intercom", "conversations", "parts",
+                              ("conversations", "conversation_parts"),
+                              "--intercom-conversations", "--intercom-rate-limit",
+                              INTERCOM_LIMIT_PER_10S, 10),
+    "freshdesk": DetailExtract("freshdesk", "tickets", "conversations",
+                               ("tickets", "conversations"), "--freshdesk-tickets",
+                               "--freshdesk-rate-limit", FRESHDESK_LIMIT_PER_MINUTE, 60),
+}
+
+
+def _detail_source(extract: DetailExtract, server: SandboxProcess) -> Any:
+    """The connector's source over the whole history, as a first run's raw asset builds it."""
     from pipelines.partitions import BEGINNING_OF_HISTORY
+
+    if extract.source == "intercom":
+        from connectors.intercom import intercom_source
+
+        return intercom_source(server.credentials["intercom_access_token"], server.url,
+                               start=BEGINNING_OF_HISTORY)
+    from connectors.freshdesk import freshdesk_source
+
+    return freshdesk_source(server.credentials["freshdesk_api_key"],
+                            server.credentials["freshdesk_base_url"],
+                            start=BEGINNING_OF_HISTORY, tickets_to_now=True)
+
+
+def detail_extract_load(warehouse_url: str, extract: DetailExtract, count: int,
+                        rate_limit: int | None, days: int = SEED_DAYS, seed: int = SEED
+                        ) -> tuple[Measurement, dict[str, int], float]:
+    """Serve `count` of `extract`'s items over `days` (its rate limit at `rate_limit`
+    requests per window, None for none) and land all of them through its connector into
+    `warehouse_url` the way its raw asset does. The measurement of the extract + load
+    alone, the landed row counts of its two tables and the sandbox's start time."""
     from pipelines.raw import dlt_pipeline_for
     from warehouse import Warehouse
 
-    server = start_sandbox(0, days, seed, conversations, rate_limit)
+    server = start_sandbox(0, days, seed, (extract.count_option, str(count),
+                                           extract.limit_option, str(rate_limit or "none")))
     warehouse = Warehouse(warehouse_url)
     try:
-        source = intercom_source(server.credentials["intercom_access_token"], server.url,
-                                 start=BEGINNING_OF_HISTORY)
+        source = _detail_source(extract, server)
         with measured(exclude={server.process.pid}) as cost:
-            with dlt_pipeline_for("intercom", warehouse) as pipeline:
+            with dlt_pipeline_for(extract.source, warehouse) as pipeline:
                 pipeline.run(source)
     finally:
         server.stop()
-    counts = {table: int(warehouse.scalar(f"SELECT count(*) FROM raw_intercom.{table}"))
-              for table in ("conversations", "conversation_parts")}
+    counts = {table: int(warehouse.scalar(f"SELECT count(*) FROM raw_{extract.source}.{table}"))
+              for table in extract.tables}
     warehouse.dispose()
     return cost, counts, server.ready_seconds
 

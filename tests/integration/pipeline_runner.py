@@ -55,13 +55,16 @@ def configure(monkeypatch: pytest.MonkeyPatch, tmp_path, sandbox: Sandbox, wareh
 def run_world(monkeypatch: pytest.MonkeyPatch, tmp_path, world: World, warehouse_url: str,
               start: date, end: date, timezone: str = "UTC", crm: bool = False,
               first_partition: date | None = None, intercom: bool = False,
-              freshdesk: bool = False, environment: Mapping[str, str] | None = None) -> Warehouse:
+              freshdesk: bool = False, environment: Mapping[str, str] | None = None,
+              sandbox_options: Mapping[str, object] | None = None) -> Warehouse:
     """Serve `world`, run the pipeline for [start, end), return the warehouse. The
     partitions start at `first_partition` (default `start`): a later night passes the
     first night's start, as the schedule's nights run (a run that includes the first
     partition recomputes everything before it). `environment`: more settings (set after
-    `configure`, which clears the optional ones)."""
-    with Sandbox(world, port=0, incremental_rate_limit_per_minute=None) as sandbox:
+    `configure`, which clears the optional ones); `sandbox_options`: more `Sandbox`
+    arguments."""
+    with Sandbox(world, port=0, incremental_rate_limit_per_minute=None,
+                 **(sandbox_options or {})) as sandbox:
         configure(monkeypatch, tmp_path, sandbox, warehouse_url, first_partition or start,
                   timezone, crm, intercom, freshdesk)
         for name, value in (environment or {}).items():

@@ -251,3 +251,33 @@ def test_replies_of_a_day_count_though_their_ticket_changed_after_it(
             phone["replies_to_resolution_avg"], phone["backlog_end_of_day"]) \
         == ("phone", 1, 1, 2.0, 0)
     assert nights == once
+
+
+def test_history_without_the_activities_export_starts_from_the_tickets_stats(
+        monkeypatch, tmp_path, warehouse_url, caplog):
+    """An account whose exports of those days are gone (the sandbox keeps a day's export for
+    a day: every day of 2024 is long gone): the run warns and goes on, and each ticket's
+    history is rebuilt from what its `stats` say: open at creation, solved at `resolved_at`,
+    closed at `closed_at`, its current status at `status_updated_at`."""
+    loaded = run_world(monkeypatch, tmp_path, freshdesk_world(), warehouse_url, START, END,
+                       freshdesk=True,
+                       sandbox_options={"freshdesk_export_retention_days": 1})
+    assert any("no ticket activities export" in r.getMessage() for r in caplog.records)
+    assert loaded.query("SELECT count(*) AS n FROM raw_freshdesk.ticket_activities")[0]["n"] == 0
+    rows = loaded.query(
+        "SELECT ticket_id, changed_at, from_status, to_status FROM staging.status_changes "
+        "WHERE source = 'freshdesk' ORDER BY ticket_id, changed_at")
+    history: dict[str, list[tuple]] = {}
+    for row in rows:
+        history.setdefault(row["ticket_id"], []).append(
+            (row["changed_at"].astimezone(UTC), row["from_status"], row["to_status"]))
+    assert history[str(STORY)] == [(at(0), None, "open"), (at(230), "open", "solved"),
+                                   (at(230 + TWO_DAYS), "solved", "closed")]
+    assert history[str(PHONE)] == [(at(600), None, "open"), (at(610), "open", "pending")]
+    assert history[str(DELETED)] == [(at(700), None, "open"), (at(710), "open", "deleted")]
+    metrics = by_ticket(loaded, "SELECT * FROM marts.ticket_metrics WHERE source = 'freshdesk'")
+    # The first resolution and the reopen are lost with the export: Freshdesk's stats keep
+    # the last resolution only.
+    assert metrics[str(STORY)]["full_resolution_minutes"] == pytest.approx(230)
+    assert metrics[str(STORY)]["reopens"] == 0
+    assert metrics[str(STORY)]["first_response_minutes"] == pytest.approx(15)

@@ -106,16 +106,21 @@ def test_the_extract_is_printed_with_the_cpu_seconds_the_sandbox_spent_serving_i
     assert row[columns.index("tickets/s")] == "2,000"
 
 
-def test_the_intercom_extract_is_printed_with_its_rate_limit_and_the_limits_ceiling():
+def test_each_helpdesk_read_item_by_item_is_printed_with_its_rate_limit_and_ceiling():
     common = {"seconds": 10.0, "cpu_seconds": 7.0, "peak_mib": 300.0, "load_average": 1.0,
               "steal": 0.0, "sandbox_cpu_seconds": 1.0, "sandbox_generate_and_start_seconds": 2}
-    free = {**common, "conversations": 2_000, "parts": 15_000, "rate_limit_per_10s": None,
-            "conversations_per_second": 200.0, "parts_per_second": 1_500.0}
-    paced = {**free, "rate_limit_per_10s": 1666, "conversations_per_second": 144.0}
-    text = report(Results(intercom=[free, paced]))
+    free = {**common, "source": "intercom", "items": 2_000, "children": 15_000,
+            "rate_limit": None, "items_per_second": 200.0, "children_per_second": 1_500.0}
+    paced = {**free, "rate_limit": 1666, "items_per_second": 144.0}
+    freshdesk = {**common, "source": "freshdesk", "items": 500, "children": 2_000,
+                 "rate_limit": 700, "items_per_second": 11.0, "children_per_second": 44.0}
+    text = report(Results(helpdesks=[free, paced, freshdesk]))
     rows = _rows_after(text, "Intercom extract + load over HTTP")
     assert [(r[0], r[1], r[4]) for r in rows] == [("2k", "none", "200"), ("2k", "1,666", "144")]
     assert "at most 167 conversations/s" in text
+    rows = _rows_after(text, "Freshdesk extract + load over HTTP")
+    assert [(r[0], r[1], r[4], r[5]) for r in rows] == [("500", "700", "11", "2,000")]
+    assert "(700 requests per minute) a run can read at most 12 tickets/s" in text
 
 
 def _busy_child() -> subprocess.Popen:

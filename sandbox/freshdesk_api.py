@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import hashlib
 import html
 import math
@@ -183,6 +184,19 @@ class TicketState:
     stats: dict[str, int | None]
     conversations: list[Conversation] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
+
+
+def _updated_since(selected: list[tuple[FreshdeskTicket, TicketState]], since: int,
+                   order_by: str, order_type: str) -> list[tuple[FreshdeskTicket, TicketState]]:
+    """The tickets of a listing updated at or after `since`, in the listing's order (by
+    bisection when it is ordered by `updated_at`)."""
+    if order_by != "updated_at":
+        return [item for item in selected if item[1].updated_at >= since]
+    times = [st.updated_at for _, st in selected]
+    if order_type == "asc":
+        return selected[bisect.bisect_left(times, since):]
+    # Descending: the tickets before the first one updated earlier than `since`.
+    return selected[:len(times) - bisect.bisect_left(times[::-1], since)]
 
 
 def status_name(status: int) -> str:
@@ -590,15 +604,19 @@ class FreshdeskApi:
                     raise invalid(name, "It should be a Positive Integer", "datatype_mismatch")
                 ints[name] = int(raw)
         email = (_one(query, "email") or "").lower() or None
-        cache_key = (flt, since, created_floor, tuple(sorted(ints.items())), email, order_by,
+        # Cached without `updated_since`: a client that pages by moving `updated_since` (as
+        # Freshdesk's offset paging over live data calls for) asks a new query every page.
+        cache_key = (flt, created_floor, tuple(sorted(ints.items())), email, order_by,
                      order_type)
         selected = self._selections.get(cache_key)
         if selected is None:
-            selected = self._select(flt, since, created_floor, ints, email, order_by,
+            selected = self._select(flt, None, created_floor, ints, email, order_by,
                                     order_type)
             if len(self._selections) >= 32:
                 self._selections.pop(next(iter(self._selections)))
             self._selections[cache_key] = selected
+        if since is not None:
+            selected = _updated_since(selected, since, order_by, order_type)
         per_page = _positive(query, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
         page = _positive(query, "page", 1, MAX_TICKET_PAGES)
         window = selected[(page - 1) * per_page: page * per_page]
@@ -650,6 +668,12 @@ class FreshdeskApi:
 
         selected.sort(key=key, reverse=order_type == "desc")
         return selected
+
+    def touch_ticket(self, ticket_id: int, at: int) -> None:
+        """The ticket is updated at `at` (Unix seconds) while clients read: a later listing
+        shows it moved (tests of paging over live data; the world itself is unchanged)."""
+        self.states[ticket_id].updated_at = at
+        self._selections.clear()
 
     def view_ticket(self, ticket_id: int, request: CrmRequest) -> VendorResponse:
         includes = self._includes(request)

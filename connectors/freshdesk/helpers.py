@@ -108,14 +108,6 @@ def next_link(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def page_number(url: str) -> int | None:
-    """The `page` parameter of a list URL, if any."""
-    for key, value in parse_qsl(urlsplit(url).query):
-        if key == "page" and value.isdigit():
-            return int(value)
-    return None
-
-
 def records_of(body: Any, path: str, data_key: str | None = None) -> list[Any]:
     """The records of a list answer (a JSON array, or `body[data_key]`);
     `ApiResponseError` if it is something else."""
@@ -167,12 +159,18 @@ def ticket_pages(
 ) -> Iterator[list[Any]]:
     """The pages of tickets updated since `start` (oldest update first, with their
     `stats`); `list_filter` `deleted` / `spam` for the deleted / spam ones (the plain list
-    leaves both out). Paging stops after the page that
-    reaches `end`. Freshdesk refuses deep page numbers on this list: before asking for a
-    page beyond `settings.MAX_TICKET_LIST_PAGE`, the query starts again from the last
-    `updated_at` seen (the caller drops the tickets seen twice)."""
+    leaves both out). Paging stops after the page that reaches `end`.
+
+    Freshdesk pages this list by offset, over live data: a ticket of an earlier page that is
+    updated while the list is read moves to its end, and every later ticket moves back a
+    place, so following `page=N+1` would step over one of them for good (the next window
+    starts after its update). Each page is therefore a new query from the last `updated_at`
+    seen (`updated_since` includes it: the tickets of that second come again, and the
+    caller drops the tickets seen twice); only a page whose tickets were all updated in that
+    same second is followed by the query's next page. That also keeps the page number far
+    from Freshdesk's cap (`settings.MAX_TICKET_LIST_PAGE`)."""
     path = settings.TICKETS_PATH
-    since = start
+    since, page = start, 1
     while True:
         params: dict[str, Any] = {
             "updated_since": iso_seconds(since),
@@ -180,30 +178,25 @@ def ticket_pages(
             "order_type": "asc",
             "include": "stats",
             "per_page": page_size,
+            "page": page,
         }
         if list_filter:
             params["filter"] = list_filter
-        url: str = path
-        query: dict[str, Any] | None = params
-        last_seen: datetime | None = None
-        while True:
-            body, headers = client.get_json_with_headers(url, query)
-            records = records_of(body, path)
-            if records:
-                yield records
-            times = [t for t in map(_updated_at_or_none, records) if t is not None]
-            if times:
-                last_seen = max(times)
-            following = next_link(headers)
-            if following is None or not records:
-                return
-            if end is not None and last_seen is not None and last_seen >= end:
-                return
-            number = page_number(following)
-            if number is not None and number > settings.MAX_TICKET_LIST_PAGE:
-                break
-            url, query = following, None
-        if last_seen is None or last_seen <= since:
+        body, headers = client.get_json_with_headers(path, params)
+        records = records_of(body, path)
+        if records:
+            yield records
+        times = [t for t in map(_updated_at_or_none, records) if t is not None]
+        last_seen = max(times) if times else None
+        if next_link(headers) is None or not records:
+            return
+        if end is not None and last_seen is not None and last_seen >= end:
+            return
+        if last_seen is not None and iso_seconds(last_seen) > iso_seconds(since):
+            since, page = last_seen, 1
+            continue
+        page += 1
+        if page > settings.MAX_TICKET_LIST_PAGE:
             raise ApiResponseError(
                 f"{settings.SOURCE_NAME}: GET {path} has more than "
                 f"{settings.MAX_TICKET_LIST_PAGE} pages of tickets updated at "
@@ -211,7 +204,6 @@ def ticket_pages(
                 source=settings.SOURCE_NAME,
                 endpoint=path,
             )
-        since = last_seen
 
 
 def _updated_at_or_none(record: Any) -> datetime | None:

@@ -277,3 +277,26 @@ def test_export_times_parse():
     assert export_time("2024-03-05T09:33:38Z") == datetime(2024, 3, 5, 9, 33, 38, tzinfo=UTC)
     with pytest.raises(ValueError):
         export_time("yesterday")
+
+
+def test_a_ticket_updated_while_the_list_is_read_moves_no_other_ticket_out_of_it(sandbox):
+    """Freshdesk pages the ticket list by offset over live data: a ticket of the first page
+    updated after it was read moves to the end of the list, and every later ticket moves
+    back a place. Each page is a new query from the last update seen, so none is skipped."""
+    from connectors.freshdesk.helpers import build_client, ticket_pages
+
+    client = build_client(sandbox.credentials["freshdesk_api_key"],
+                          sandbox.credentials["freshdesk_base_url"], None, QUICK_RETRY, 10)
+    expected = updated_in(sandbox, WINDOW[0], datetime.now(UTC))
+    seen: list[int] = []
+    for number, page in enumerate(ticket_pages(client, WINDOW[0], None, 5, None)):
+        seen += [record["id"] for record in page]
+        if number == 0:  # the first ticket read is updated now
+            sandbox.freshdesk.touch_ticket(page[0]["id"], int(datetime.now(UTC).timestamp()))
+    live = {tid for tid in expected if not sandbox.freshdesk.states[tid].deleted
+            and not sandbox.freshdesk.states[tid].spam}
+    assert set(seen) == live
+    assert seen.count(seen[0]) == 2  # listed again at its new place, at the end
+    pages = [r.query for r in sandbox.requests if r.path == "/freshdesk/api/v2/tickets"]
+    assert all(q["page"] == "1" for q in pages)  # every page a new query
+    assert len({q["updated_since"] for q in pages}) == len(pages)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from contextlib import ExitStack
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import dagster as dg
 from dlt.extract.source import DltSource
@@ -123,6 +123,10 @@ class IntercomResource(dg.ConfigurableResource):
         )
 
 
+#: How far before its window a Freshdesk window reads activities (`FreshdeskResource`).
+FRESHDESK_ACTIVITIES_LOOKBACK = timedelta(days=1)
+
+
 class FreshdeskResource(dg.ConfigurableResource):
     """A Freshdesk API key and the account's domain (or a base URL)."""
 
@@ -138,8 +142,11 @@ class FreshdeskResource(dg.ConfigurableResource):
         since `start`, `end` or later: Freshdesk gives a ticket's conversations only with
         the ticket as it is now, so one updated again after the window's end (before the
         run) still brings the window's replies (as Intercom's, `IntercomResource`). The
-        activities (from the export of each day of the window that has ended) and the
-        ratings keep to the window."""
+        ratings keep to the window; the activities reach back a day before it
+        (`FRESHDESK_ACTIVITIES_LOOKBACK`): Freshdesk exports them by UTC day once the day
+        has ended, so the end of a local day east or west of UTC, or a day whose export was
+        late, comes with the next night, which recomputes the day before its own in the
+        daily marts (`transforms.models.FRESHDESK_ACTIVITIES_LOOKED_BACK`)."""
         from connectors.freshdesk import freshdesk_source
 
         return freshdesk_source(
@@ -149,6 +156,7 @@ class FreshdeskResource(dg.ConfigurableResource):
             start=start,
             end=end,
             tickets_to_now=True,
+            activities_from=start - FRESHDESK_ACTIVITIES_LOOKBACK,
             land_free_text=self.land_free_text,
             timeout_seconds=self.timeout_seconds,
         )

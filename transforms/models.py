@@ -277,6 +277,22 @@ WHERE r.source = 'intercom' AND t.updated_at >= (
 )
 """
 
+#: A Freshdesk window reads the activities of the day before it too (Freshdesk exports them
+#: by UTC day once it has ended: pipelines.resources.FreshdeskResource), so the status
+#: changes of the day before the window may have landed with it: that day's backlog and
+#: resolutions are recomputed whenever Freshdesk changed a status in it.
+FRESHDESK_ACTIVITIES_LOOKED_BACK = """
+SELECT min(CAST(c.changed_at AT TIME ZONE :reporting_timezone AS date))
+FROM staging.status_changes AS c
+INNER JOIN (
+    SELECT min(day_start) AS starts
+    FROM staging.reporting_days
+    WHERE date >= :range_start AND date < :range_end
+) AS w
+    ON c.changed_at >= w.starts - INTERVAL '1 day' AND c.changed_at < w.starts
+WHERE c.source = 'freshdesk'
+"""
+
 
 def earliest_of(*queries: str) -> str:
     """`Model.changed_before_sql` from several: the earliest of their days."""
@@ -324,12 +340,14 @@ INTERMEDIATE_MODELS: tuple[Model, ...] = (
 MART_MODELS: tuple[Model, ...] = (
     Model("ticket_metrics", "marts", ("source", "ticket_id"), per_ticket=True,
           reference_sql=ACCOUNT_MAPPING_REFERENCE, as_of_scope_sql=UNSOLVED_TICKETS),
-    Model("backlog_daily", "marts", ("date", "source", "channel", "status"), date_column="date"),
+    Model("backlog_daily", "marts", ("date", "source", "channel", "status"), date_column="date",
+          changed_before_sql=FRESHDESK_ACTIVITIES_LOOKED_BACK),
     Model("handle_time_daily", "marts", ("date", "source", "channel", "agent_id"),
           date_column="date", changed_before_sql=CONTACTS_UPDATED_IN_WINDOW),
     Model("support_daily", "marts", ("date", "source", "channel"), date_column="date",
           changed_before_sql=earliest_of(CONTACTS_UPDATED_IN_WINDOW,
-                                         INTERCOM_RATINGS_IN_WINDOW)),
+                                         INTERCOM_RATINGS_IN_WINDOW,
+                                         FRESHDESK_ACTIVITIES_LOOKED_BACK)),
     Model("survey_scores_daily", "marts", ("date", "source", "survey_id"), date_column="date",
           changed_before_sql=earliest_of(SURVEYS_UPDATED_IN_WINDOW,
                                          INTERCOM_RATINGS_IN_WINDOW)),

@@ -15,7 +15,7 @@ Every table is merged on `id`.
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
@@ -80,6 +80,7 @@ def freshdesk_source(
     start: datetime,
     end: datetime | None = None,
     tickets_to_now: bool = False,
+    activities_from: datetime | None = None,
     land_free_text: bool = False,
     page_size: int = settings.DEFAULT_PAGE_SIZE,
     retry: RetryPolicy | None = None,
@@ -92,7 +93,11 @@ def freshdesk_source(
     `https://{domain}.freshdesk.com`; it must be https:// unless it points at a loopback
     host. `start` must be timezone-aware; `end` None means up to now. `tickets_to_now`:
     tickets (with their conversations) updated at or after `end` land too, every ticket
-    updated since `start` (the activities and ratings keep to [start, end)). Subjects,
+    updated since `start` (the activities and ratings keep to [start, end)).
+    `activities_from` (default `start`) moves the activities' start earlier: a day's export
+    exists only once the UTC day has ended, so a window that ends before its last UTC day
+    does leaves that day's later activities to a window whose activities reach back over
+    it (the pipeline's reach back a day: `pipelines.resources.FreshdeskResource`). Subjects,
     conversation bodies, rating feedback and the activities' raw JSON land only with
     `land_free_text` (their columns are NULL otherwise); e-mail addresses never land.
     `page_size` is the list pages' size (at most 100). The client paces itself on
@@ -101,7 +106,9 @@ def freshdesk_source(
     the reason (the rest of its page lands). Nothing is fetched until the source is
     extracted.
     """
-    if start.tzinfo is None or (end is not None and end.tzinfo is None):
+    activities_from = start if activities_from is None else activities_from
+    if start.tzinfo is None or activities_from.tzinfo is None or (
+            end is not None and end.tzinfo is None):
         raise ValueError("freshdesk_source: start and end must be timezone-aware datetimes")
     if end is not None and end <= start:
         raise ValueError(f"freshdesk_source: end ({end}) must be after start ({start})")
@@ -111,16 +118,17 @@ def freshdesk_source(
     download = file_downloader(api_key, client.retry, client.timeout)
     # Everything is passed explicitly, so dlt never fills an argument from the environment.
     return _freshdesk(client, download, start, end, None if tickets_to_now else end,
-                      land_free_text, page_size)
+                      activities_from, land_free_text, page_size)
 
 
 @dlt.source(name=settings.SOURCE_NAME)
 def _freshdesk(
     client: ApiClient, download: Callable[[str], Any], start: datetime,
-    end: datetime | None, tickets_end: datetime | None, land_free_text: bool, page_size: int,
+    end: datetime | None, tickets_end: datetime | None, activities_from: datetime,
+    land_free_text: bool, page_size: int,
 ) -> Sequence[DltResource]:
     """The resources of one Freshdesk account for one window (the tickets' ends at
-    `tickets_end`)."""
+    `tickets_end`, the activities' starts at `activities_from`)."""
     ticket_resource = tickets(client, land_free_text, page_size, start, tickets_end)
     # tickets lands the conversations too. A table variant starts as a copy of the
     # resource's hints: drop the ticket columns before giving the conversations their own.
@@ -134,7 +142,7 @@ def _freshdesk(
         )
     resources = (
         ticket_resource,
-        ticket_activities(client, download, land_free_text, start, end),
+        ticket_activities(client, download, land_free_text, activities_from, end),
         satisfaction_ratings(client, land_free_text, page_size, start, end),
         agents(client, land_free_text, page_size),
         groups(client, land_free_text, page_size),
@@ -250,9 +258,10 @@ def ticket_activities(
     client: ApiClient, download: Callable[[str], Any], land_free_text: bool,
     start: datetime, end: datetime | None,
 ) -> Iterator[Any]:
-    """The activities performed in the window, from the daily ticket activities export of
-    each UTC day that overlaps the window and has ended (two requests a day: the export,
-    then its file). A day not yet ended is left to a later window."""
+    """The activities performed in [start, end), from the daily ticket activities export of
+    each UTC day that overlaps it and has ended (two requests a day: the export, then its
+    file). A day not yet ended, or whose export is missing, is left to a window whose
+    activities reach back over it."""
     table = landed_table(settings.ACTIVITY_COLUMNS, required=("id", "ticket_id",
                                                               "performed_at"))
     landing = Landing(new_quarantine(land_free_text), settings.ACTIVITIES_FILE_ENDPOINT,
@@ -266,7 +275,7 @@ def ticket_activities(
     if pending:
         logger.info(
             "%s: the ticket activities export of %s (UTC) is skipped: the day has not ended "
-            "(its activities come with the next window)",
+            "(a later window whose activities reach back over it reads it)",
             settings.SOURCE_NAME, ", ".join(d.isoformat() for d in pending),
         )
 
@@ -277,9 +286,6 @@ def ticket_activities(
             try:
                 yield day, export_activities(client, day, download)
             except ExportNotReadyError:
-                ended_at = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
-                if now - ended_at < settings.EXPORT_GRACE:
-                    raise
                 missing.append(day)
 
     def items() -> Iterator[Any]:
@@ -297,10 +303,12 @@ def ticket_activities(
     yield from coalesce_pages(items())
     if missing:
         logger.warning(
-            "%s: no ticket activities export for %d day(s) from %s to %s (UTC): the account "
-            "had no export then, or Freshdesk no longer keeps it; the status history of "
-            "those days is missing (staging starts such tickets from their creation and "
-            "stats)", settings.SOURCE_NAME, len(missing), missing[0].isoformat(),
+            "%s: no ticket activities export for %d day(s) from %s to %s (UTC): Freshdesk "
+            "builds a day's export some time after the day ends (the pipeline's next night "
+            "reads the day again), and an old day's export is gone when the account had none "
+            "then or no longer keeps it (its tickets' status history then starts from their "
+            "creation and stats); their activities are missing for now",
+            settings.SOURCE_NAME, len(missing), missing[0].isoformat(),
             missing[-1].isoformat())
     yield empty_page(table, settings.ACTIVITIES_TABLE)
 

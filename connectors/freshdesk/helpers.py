@@ -454,14 +454,14 @@ def first_ticket_created(client: ApiClient, start: datetime) -> datetime | None:
 
 
 class ExportNotReadyError(ApiError):
-    """A day's ticket activities export is not there although the day has ended."""
+    """A day's ticket activities export is not there although the day has ended: not built
+    yet, or gone (the `ticket_activities` resource skips the day with a warning)."""
 
 
 def _not_ready(day: date, cause: str) -> ExportNotReadyError:
     return ExportNotReadyError(
         f"{settings.SOURCE_NAME}: the ticket activities export of {day.isoformat()} (UTC) is "
-        f"not ready ({cause}): Freshdesk builds it after the day ends; run the partition "
-        "again later",
+        f"not there ({cause})",
         source=settings.SOURCE_NAME,
         endpoint=settings.ACTIVITIES_EXPORT_PATH,
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from connectors.http import RateLimitHeaders
 
 SOURCE_NAME = "freshdesk"
@@ -55,10 +53,6 @@ EXPORT_TIME_FORMAT = "%d-%m-%Y %H:%M:%S %z"
 #: Hex digits of the activity's content hash in a `ticket_activities.id`.
 ACTIVITY_HASH_CHARS = 12
 #: Where an admin turns the export on (Freshdesk's admin menu wording).
-#: A missing export of a day that ended longer ago than this is skipped with a warning (the
-#: account had no export then, or Freshdesk no longer keeps it); a more recent one is an
-#: export not built yet, and stops the run (ExportNotReadyError: run it again later).
-EXPORT_GRACE = timedelta(days=2)
 ACTIVITY_EXPORT_SETTING = "Admin > Account > Scheduled Export > Ticket activity export"
 
 TICKETS_TABLE = "tickets"

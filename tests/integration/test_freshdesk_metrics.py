@@ -281,3 +281,48 @@ def test_history_without_the_activities_export_starts_from_the_tickets_stats(
     assert metrics[str(STORY)]["full_resolution_minutes"] == pytest.approx(230)
     assert metrics[str(STORY)]["reopens"] == 0
     assert metrics[str(STORY)]["first_response_minutes"] == pytest.approx(15)
+
+
+def test_activities_of_a_local_evening_in_the_next_utc_day_count_on_their_day(
+        monkeypatch, tmp_path, warehouse_url):
+    """New York: the phone ticket is resolved on 03-05 at 21:00 local, 02:00 UTC on 03-06.
+    Freshdesk exports activities by UTC day once it has ended, so the night of 03-05 (01:30
+    local, 06:30 UTC on 03-06) finds no export of 03-06 yet; the next night reads it (a
+    window's activities reach back a day) and recomputes 03-05. The two nights end where a
+    single run over both days does."""
+    zone = "America/New_York"
+    resolved = datetime(2024, 3, 6, 2, tzinfo=UTC)
+
+    def world(cutoff: datetime) -> World:
+        w = freshdesk_world()
+        phone = next(t for t in w.freshdesk_tickets if t.id == PHONE)
+        phone.events.append(FreshdeskEvent(resolved, "agent", ANN, message="reply",
+                                           body="<div>Refunded</div>", status=RESOLVED))
+        w.freshdesk_tickets = [t for t in w.freshdesk_tickets if t.created_at < cutoff]
+        for ticket in w.freshdesk_tickets:
+            ticket.events = [e for e in ticket.events if e.at < cutoff]
+        w.freshdesk_ratings = [r for r in w.freshdesk_ratings if r.created_at < cutoff]
+        return w
+
+    day_5 = DAY_5.replace("backlog_end_of_day", "backlog_end_of_day, tickets_reopened")
+    night_1, night_2 = (datetime(2024, 3, d, 6, 30, tzinfo=UTC) for d in (6, 7))
+    first = run_world(monkeypatch, tmp_path / "nights", world(night_1), warehouse_url, START,
+                      date(2024, 3, 6), zone, freshdesk=True,
+                      sandbox_options={"clock": night_1.timestamp})
+    before = first.query(day_5)
+    nights = run_world(monkeypatch, tmp_path / "nights", world(night_2), warehouse_url,
+                       date(2024, 3, 6), date(2024, 3, 7), zone, freshdesk=True,
+                       first_partition=START, sandbox_options={"clock": night_2.timestamp})
+    after = nights.query(day_5)
+    once = run_world(monkeypatch, tmp_path / "once", world(night_2),
+                     f"duckdb:///{tmp_path / 'once.duckdb'}", START, date(2024, 3, 7), zone,
+                     freshdesk=True).query(day_5)
+    phone = {r["channel"]: r for r in before}["phone"]
+    assert (phone["tickets_solved"], phone["backlog_end_of_day"]) == (0, 1)  # not yet known
+    phone = {r["channel"]: r for r in after}["phone"]
+    assert (phone["tickets_solved"], phone["backlog_end_of_day"]) == (1, 0)
+    assert after == once
+    backlog = ("SELECT date, status, open_tickets FROM marts.backlog_daily WHERE source = "
+               "'freshdesk' AND channel = 'phone' AND date = '2024-03-05' "
+               "AND open_tickets > 0")
+    assert nights.query(backlog) == []  # solved before the end of its local day

@@ -326,3 +326,32 @@ def test_activities_of_a_local_evening_in_the_next_utc_day_count_on_their_day(
                "'freshdesk' AND channel = 'phone' AND date = '2024-03-05' "
                "AND open_tickets > 0")
     assert nights.query(backlog) == []  # solved before the end of its local day
+
+
+def test_an_agents_own_ticket_and_a_renamed_status(monkeypatch, tmp_path, warehouse_url):
+    """Who is who comes from the agent list, whoever requested the ticket: Ann files a ticket
+    herself and replies to it, then Ben does. And a custom status renamed since its
+    activities were exported (the export says "Waiting on Vendor", the status list no longer
+    does) is still a custom status, `hold`, not dropped."""
+    import sandbox.freshdesk_api as freshdesk_api
+
+    own = 5
+    world = freshdesk_world()
+    world.freshdesk_tickets.append(FreshdeskTicket(own, at(800), ANN, "Laptop", source=2, events=[
+        FreshdeskEvent(at(805), "agent", ANN, message="reply", body="<div>Logged</div>"),
+        FreshdeskEvent(at(830), "agent", BEN, message="reply", body="<div>On it</div>",
+                       status=WAITING_ON_THIRD_PARTY)]))
+    renamed = {**freshdesk_api.FRESHDESK_STATUSES, WAITING_ON_THIRD_PARTY: "Waiting on Vendor"}
+    monkeypatch.setattr(freshdesk_api, "status_name",
+                        lambda status: renamed.get(status, f"Status {status}"))
+    loaded = run_world(monkeypatch, tmp_path, world, warehouse_url, START, END, freshdesk=True)
+    roles = [(r["author_id"], r["author_role"]) for r in loaded.query(
+        "SELECT author_id, author_role FROM staging.messages WHERE source = 'freshdesk' "
+        f"AND ticket_id = '{own}' ORDER BY created_at")]
+    assert roles == [(str(ANN), "agent"), (str(ANN), "agent"), (str(BEN), "agent")]
+    metrics = by_ticket(loaded, "SELECT * FROM marts.ticket_metrics WHERE source = 'freshdesk'")
+    assert metrics[str(own)]["first_response_minutes"] == pytest.approx(5)
+    assert metrics[str(own)]["agent_replies"] == 2
+    assert metrics[str(own)]["status"] == "hold"
+    story = metrics[str(STORY)]
+    assert story["on_hold_minutes"] == pytest.approx(30)  # "Waiting on Vendor" 60 -> 90

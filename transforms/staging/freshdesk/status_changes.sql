@@ -2,7 +2,8 @@
 -- "Freshdesk activities"; docs/freshdesk-landed-tables.md). Every activity that names a
 -- status (`status`: the status's name, "Open", "Waiting on Customer"...) sets it; the name
 -- is matched to raw_freshdesk.ticket_statuses for its id, then normalised as in
--- staging/freshdesk/tickets.sql (`freshdesk_status`). An activity that leaves the normalised
+-- staging/freshdesk/tickets.sql (`freshdesk_status`); a name the list no longer holds (a
+-- custom status renamed or deleted since) is a custom status: `hold`. An activity that leaves the normalised
 -- status as it was (Pending → Waiting on Customer: both `pending`) is no change. The
 -- ticket's creation (`new_ticket`) has from_status NULL. A deleted (or spam) ticket gets
 -- one change to `deleted` at its last update, as Zendesk's (the export has no deletion).
@@ -19,7 +20,8 @@ WITH landed AS (
         a.ticket_id,
         a.performed_at,
         CASE WHEN a.performer_type = 'user' THEN a.performer_id END AS performer_id,
-        {{ freshdesk_status('coalesce(s.id, d.id)', 's.customer_label') }} AS to_status
+        coalesce({{ freshdesk_status('coalesce(s.id, d.id)', 's.customer_label') }}, 'hold')
+            AS to_status
     FROM raw_freshdesk.ticket_activities AS a
     LEFT JOIN raw_freshdesk.ticket_statuses AS s
         ON s.name = a.status
@@ -28,7 +30,6 @@ WITH landed AS (
         AS d (id, name)
         ON d.name = a.status
     WHERE a.status IS NOT NULL
-      AND (s.id IS NOT NULL OR d.id IS NOT NULL)
       AND {{ raw_ticket_scope('freshdesk', 'a.ticket_id', 'bigint') }}
 ),
 

@@ -1,5 +1,5 @@
--- Freshdesk's agents (full-time and occasional). Customers (contacts) are not listed: a
--- conversation's `incoming` flag already says the customer wrote it
+-- Freshdesk's agents (full-time and occasional; a deactivated one stays an agent, inactive).
+-- Customers (contacts) are not listed: whoever is not an agent is a customer
 -- (staging/freshdesk/messages.sql). Grain: (source, user_id).
 SELECT
     'freshdesk' AS source,
@@ -7,7 +7,7 @@ SELECT
     'agent' AS role,
     coalesce(type, 'support_agent') AS source_role,
     CAST(NULL AS text) AS organization_id,
-    true AS is_active,
+    coalesce(active, true) AS is_active,
     created_at,
     updated_at
 FROM raw_freshdesk.agents

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from sandbox.world import Schedule
 
+_UTC = ZoneInfo("UTC")
+
 #: Rails (ActiveSupport) time-zone names the sandbox knows, mapped to IANA names.
 RAILS_TO_IANA: dict[str, str] = {
     "Eastern Time (US & Canada)": "America/New_York",
@@ -128,3 +130,22 @@ class BusinessCalendar:
             return ts
         i = bisect_right(self.starts, ts)
         return self.starts[i] if i < len(self.starts) else ts
+
+
+def staffed(ts: int) -> bool:
+    """Whether Unix time `ts` falls in the generated Intercom and Freshdesk teams' staffed
+    hours: Monday to Friday, 13:00-22:00 UTC (their APIs give no schedule of their own)."""
+    moment = datetime.fromtimestamp(ts, _UTC)
+    return moment.isoweekday() <= 5 and 13 <= moment.hour < 22
+
+
+def next_staffed(ts: int) -> int:
+    """`ts` if within the staffed hours (`staffed`), else their next opening (13:00 UTC of
+    the next weekday)."""
+    for _ in range(8):
+        if staffed(ts):
+            return ts
+        moment = datetime.fromtimestamp(ts, _UTC)
+        opening = int(moment.replace(hour=13, minute=0, second=0, microsecond=0).timestamp())
+        ts = opening if moment.hour < 13 else opening + 86_400
+    return ts

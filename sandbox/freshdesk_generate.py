@@ -32,6 +32,7 @@ from bisect import bisect_left
 from datetime import UTC, datetime
 
 from sandbox import texts
+from sandbox.business_time import next_staffed
 from sandbox.world import (
     FreshdeskAgent,
     FreshdeskContact,
@@ -76,22 +77,6 @@ def _utc(ts: int) -> datetime:
 
 def _div(text: str) -> str:
     return f"<div>{text}</div>"
-
-
-def _business(ts: int) -> bool:
-    moment = _utc(ts)
-    return moment.isoweekday() <= 5 and 13 <= moment.hour < 22
-
-
-def _next_business(ts: int) -> int:
-    """``ts`` if within business hours, else the next opening (Mon-Fri 13:00 UTC)."""
-    for _ in range(8):
-        if _business(ts):
-            return ts
-        moment = _utc(ts)
-        opening = int(moment.replace(hour=13, minute=0, second=0, microsecond=0).timestamp())
-        ts = opening if moment.hour < 13 else opening + DAY
-    return ts
 
 
 def _weighted(pairs: tuple[tuple[int, int], ...]) -> tuple[list[int], list[int]]:
@@ -169,7 +154,7 @@ class _Sim:
         wait = int(self.rng.expovariate(1 / mean_minutes) * MINUTE) + self.rng.randint(30, 300)
         if self.rng.random() < 0.05:
             return ts + wait
-        return _next_business(ts) + wait
+        return next_staffed(ts) + wait
 
     def customer_delay(self, ts: int, quick: bool) -> int:
         if quick:

@@ -32,6 +32,7 @@ from bisect import bisect_left
 from datetime import UTC, datetime
 
 from sandbox import texts
+from sandbox.business_time import next_staffed
 from sandbox.world import (
     IntercomAdmin,
     IntercomContact,
@@ -104,22 +105,6 @@ def generate_admins(rng: random.Random) -> tuple[list[IntercomAdmin], list[Inter
     return admins, teams
 
 
-def _business(ts: int) -> bool:
-    moment = _utc(ts)
-    return moment.isoweekday() <= 5 and 13 <= moment.hour < 22
-
-
-def _next_business(ts: int) -> int:
-    """``ts`` if within business hours, else the next opening (Mon-Fri 13:00 UTC)."""
-    for _ in range(8):
-        if _business(ts):
-            return ts
-        moment = _utc(ts)
-        opening = moment.replace(hour=13, minute=0, second=0, microsecond=0)
-        ts = int(opening.timestamp()) if moment.hour < 13 else int(opening.timestamp()) + DAY
-    return ts
-
-
 class _ConversationSim:
     """One conversation's life as parts (integer epoch seconds until the end)."""
 
@@ -158,7 +143,7 @@ class _ConversationSim:
         wait = int(self.rng.expovariate(1 / mean_minutes) * MINUTE) + self.rng.randint(10, 90)
         if self.rng.random() < 0.05:  # out of hours now and then
             return ts + wait
-        return _next_business(ts) + wait
+        return next_staffed(ts) + wait
 
     def contact_delay(self, ts: int, chat: bool) -> int:
         if chat:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
@@ -75,6 +77,45 @@ def run_world(monkeypatch: pytest.MonkeyPatch, tmp_path, world: World, warehouse
     return Warehouse(warehouse_url)
 
 
+@dataclass
+class TwoNights:
+    """What queries read after each of two nights, and after one run over both days."""
+
+    first: list
+    second: list
+    once: list
+
+
+def two_nights(monkeypatch: pytest.MonkeyPatch, tmp_path, warehouse_url: str,
+               world_at: Callable[[datetime], World], queries: Sequence[str], start: date,
+               cutoffs: tuple[datetime, datetime], timezone: str = "UTC",
+               sandbox_clock: bool = False, **sources: bool) -> TwoNights:
+    """Two nights as the schedule runs them, each over `world_at(cutoff)` (the world as the
+    APIs show it at that night's run), on one warehouse: the first runs the partitions from
+    `start` to its local day, the second its own day (passing `start` as the first
+    partition); then a single run over both nights' days on the final world, into its own
+    DuckDB file. `sandbox_clock`: the sandbox's clock stands at each run's cutoff (which
+    exports exist). `sources`: the `run_world` flags (`intercom=True`, ...)."""
+    zone = ZoneInfo(timezone)
+    first_day, second_day = (cutoff.astimezone(zone).date() for cutoff in cutoffs)
+
+    def options(cutoff: datetime) -> dict[str, object] | None:
+        return {"clock": cutoff.timestamp} if sandbox_clock else None
+
+    nights = tmp_path / "nights"
+    first = run_world(monkeypatch, nights, world_at(cutoffs[0]), warehouse_url, start,
+                      first_day, timezone, sandbox_options=options(cutoffs[0]), **sources)
+    after_first = [first.query(query) for query in queries]
+    second = run_world(monkeypatch, nights, world_at(cutoffs[1]), warehouse_url, first_day,
+                       second_day, timezone, first_partition=start,
+                       sandbox_options=options(cutoffs[1]), **sources)
+    after_second = [second.query(query) for query in queries]
+    once = run_world(monkeypatch, tmp_path / "once", world_at(cutoffs[1]),
+                     f"duckdb:///{tmp_path / 'once.duckdb'}", start, second_day, timezone,
+                     **sources)
+    return TwoNights(after_first, after_second, [once.query(query) for query in queries])
+
+
 def world_as_of(world: World, cutoff: datetime) -> World:
     """`world` as it was at `cutoff`: later tickets, updates, calls and ratings had not
     happened yet."""
@@ -103,3 +144,15 @@ def table_snapshot(warehouse: Warehouse, schema: str, table: str) -> list[tuple]
     qualified = f"{warehouse.quote(schema)}.{warehouse.quote(table)}"
     rows = warehouse.query(f"SELECT {column_list} FROM {qualified}")
     return sorted((tuple(_plain(v) for v in row.values()) for row in rows), key=repr)
+
+
+def status_history(warehouse: Warehouse, source: str) -> dict[str, list[tuple]]:
+    """Per ticket of `source`: its staged status changes in time order, as (changed_at in
+    UTC, from_status, to_status)."""
+    history: dict[str, list[tuple]] = {}
+    for row in warehouse.query(
+            "SELECT ticket_id, changed_at, from_status, to_status FROM staging.status_changes "
+            f"WHERE source = '{source}' ORDER BY ticket_id, changed_at"):
+        history.setdefault(row["ticket_id"], []).append(
+            (row["changed_at"].astimezone(UTC), row["from_status"], row["to_status"]))
+    return history

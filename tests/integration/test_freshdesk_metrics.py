@@ -19,7 +19,7 @@ from sandbox.world import (
     FreshdeskRating,
     FreshdeskTicket,
 )
-from tests.integration.pipeline_runner import run_world
+from tests.integration.pipeline_runner import run_world, status_history, two_nights
 from tests.sandbox.sandbox_world import build_small_world
 
 START, END = date(2024, 3, 1), date(2024, 3, 10)  # as-of time: 2024-03-10 00:00 UTC
@@ -111,13 +111,7 @@ def test_tickets_beside_zendesk(loaded):
 
 
 def test_status_history_comes_from_the_activities(loaded):
-    rows = loaded.query(
-        "SELECT ticket_id, changed_at, from_status, to_status FROM staging.status_changes "
-        "WHERE source = 'freshdesk' ORDER BY ticket_id, changed_at")
-    history: dict[str, list[tuple]] = {}
-    for row in rows:
-        history.setdefault(row["ticket_id"], []).append(
-            (row["changed_at"].astimezone(UTC), row["from_status"], row["to_status"]))
+    history = status_history(loaded, "freshdesk")
     assert history[str(STORY)] == [
         (at(0), None, "open"), (at(15), "open", "pending"), (at(40), "pending", "open"),
         (at(60), "open", "hold"), (at(90), "hold", "solved"), (at(200), "solved", "open"),
@@ -198,32 +192,16 @@ def test_reconciliation_compares_what_freshdesk_reports(loaded):
         assert (row["tickets_compared"], row["tickets_differ"]) == (3, 0), metric
 
 
-def two_nights(monkeypatch, tmp_path, warehouse_url, change, queries) -> tuple[list, list]:
-    """Two nights as the schedule runs them (03-05, then 03-06), each over the world as
-    Freshdesk shows it at 01:30 the next morning after `change(world)`, and a single run
-    over both days on the final world (into its own DuckDB file): what `queries` read from
-    each."""
-
-    def world(cutoff: datetime) -> World:
-        w = freshdesk_world()
+def as_of(cutoff: datetime, change=None) -> World:
+    """`freshdesk_world()` after `change(world)`, as Freshdesk shows it at `cutoff`."""
+    w = freshdesk_world()
+    if change is not None:
         change(w)
-        w.freshdesk_tickets = [t for t in w.freshdesk_tickets if t.created_at < cutoff]
-        for ticket in w.freshdesk_tickets:
-            ticket.events = [e for e in ticket.events if e.at < cutoff]
-        w.freshdesk_ratings = [r for r in w.freshdesk_ratings if r.created_at < cutoff]
-        return w
-
-    night_1, night_2 = (datetime(2024, 3, d, 1, 30, tzinfo=UTC) for d in (6, 7))
-    run_world(monkeypatch, tmp_path / "nights", world(night_1), warehouse_url, START,
-              date(2024, 3, 6), freshdesk=True)
-    nights = run_world(monkeypatch, tmp_path / "nights", world(night_2), warehouse_url,
-                       date(2024, 3, 6), date(2024, 3, 7), freshdesk=True,
-                       first_partition=START)
-    after_nights = [nights.query(query) for query in queries]
-    once = run_world(monkeypatch, tmp_path / "once", world(night_2),
-                     f"duckdb:///{tmp_path / 'once.duckdb'}", START, date(2024, 3, 7),
-                     freshdesk=True)
-    return after_nights, [once.query(query) for query in queries]
+    w.freshdesk_tickets = [t for t in w.freshdesk_tickets if t.created_at < cutoff]
+    for ticket in w.freshdesk_tickets:
+        ticket.events = [e for e in ticket.events if e.at < cutoff]
+    w.freshdesk_ratings = [r for r in w.freshdesk_ratings if r.created_at < cutoff]
+    return w
 
 
 DAY_5 = ("SELECT channel, tickets_created, tickets_solved, first_responses, "
@@ -245,7 +223,11 @@ def test_replies_of_a_day_count_though_their_ticket_changed_after_it(
             FreshdeskEvent(at(920), "requester", message="incoming", body="<div>Thanks</div>"),
         ]
 
-    (nights,), (once,) = two_nights(monkeypatch, tmp_path, warehouse_url, change, [DAY_5])
+    cutoffs = (datetime(2024, 3, 6, 1, 30, tzinfo=UTC), datetime(2024, 3, 7, 1, 30, tzinfo=UTC))
+    result = two_nights(monkeypatch, tmp_path, warehouse_url,
+                        lambda cutoff: as_of(cutoff, change), [DAY_5], START, cutoffs,
+                        freshdesk=True)
+    (nights,), (once,) = result.second, result.once
     phone = nights[1]
     assert (phone["channel"], phone["tickets_solved"], phone["first_responses"],
             phone["replies_to_resolution_avg"], phone["backlog_end_of_day"]) \
@@ -264,13 +246,7 @@ def test_history_without_the_activities_export_starts_from_the_tickets_stats(
                        sandbox_options={"freshdesk_export_retention_days": 1})
     assert any("no ticket activities export" in r.getMessage() for r in caplog.records)
     assert loaded.query("SELECT count(*) AS n FROM raw_freshdesk.ticket_activities")[0]["n"] == 0
-    rows = loaded.query(
-        "SELECT ticket_id, changed_at, from_status, to_status FROM staging.status_changes "
-        "WHERE source = 'freshdesk' ORDER BY ticket_id, changed_at")
-    history: dict[str, list[tuple]] = {}
-    for row in rows:
-        history.setdefault(row["ticket_id"], []).append(
-            (row["changed_at"].astimezone(UTC), row["from_status"], row["to_status"]))
+    history = status_history(loaded, "freshdesk")
     assert history[str(STORY)] == [(at(0), None, "open"), (at(230), "open", "solved"),
                                    (at(230 + TWO_DAYS), "solved", "closed")]
     assert history[str(PHONE)] == [(at(600), None, "open"), (at(610), "open", "pending")]
@@ -290,42 +266,27 @@ def test_activities_of_a_local_evening_in_the_next_utc_day_count_on_their_day(
     local, 06:30 UTC on 03-06) finds no export of 03-06 yet; the next night reads it (a
     window's activities reach back a day) and recomputes 03-05. The two nights end where a
     single run over both days does."""
-    zone = "America/New_York"
     resolved = datetime(2024, 3, 6, 2, tzinfo=UTC)
 
-    def world(cutoff: datetime) -> World:
-        w = freshdesk_world()
-        phone = next(t for t in w.freshdesk_tickets if t.id == PHONE)
+    def change(world: World) -> None:
+        phone = next(t for t in world.freshdesk_tickets if t.id == PHONE)
         phone.events.append(FreshdeskEvent(resolved, "agent", ANN, message="reply",
                                            body="<div>Refunded</div>", status=RESOLVED))
-        w.freshdesk_tickets = [t for t in w.freshdesk_tickets if t.created_at < cutoff]
-        for ticket in w.freshdesk_tickets:
-            ticket.events = [e for e in ticket.events if e.at < cutoff]
-        w.freshdesk_ratings = [r for r in w.freshdesk_ratings if r.created_at < cutoff]
-        return w
 
-    day_5 = DAY_5.replace("backlog_end_of_day", "backlog_end_of_day, tickets_reopened")
-    night_1, night_2 = (datetime(2024, 3, d, 6, 30, tzinfo=UTC) for d in (6, 7))
-    first = run_world(monkeypatch, tmp_path / "nights", world(night_1), warehouse_url, START,
-                      date(2024, 3, 6), zone, freshdesk=True,
-                      sandbox_options={"clock": night_1.timestamp})
-    before = first.query(day_5)
-    nights = run_world(monkeypatch, tmp_path / "nights", world(night_2), warehouse_url,
-                       date(2024, 3, 6), date(2024, 3, 7), zone, freshdesk=True,
-                       first_partition=START, sandbox_options={"clock": night_2.timestamp})
-    after = nights.query(day_5)
-    once = run_world(monkeypatch, tmp_path / "once", world(night_2),
-                     f"duckdb:///{tmp_path / 'once.duckdb'}", START, date(2024, 3, 7), zone,
-                     freshdesk=True).query(day_5)
+    backlog = ("SELECT date, status, open_tickets FROM marts.backlog_daily WHERE source = "
+               "'freshdesk' AND channel = 'phone' AND date = '2024-03-05' "
+               "AND open_tickets > 0")
+    cutoffs = (datetime(2024, 3, 6, 6, 30, tzinfo=UTC), datetime(2024, 3, 7, 6, 30, tzinfo=UTC))
+    result = two_nights(monkeypatch, tmp_path, warehouse_url,
+                        lambda cutoff: as_of(cutoff, change), [DAY_5, backlog], START, cutoffs,
+                        "America/New_York", sandbox_clock=True, freshdesk=True)
+    (before, _), (after, backlog_after), (once, _) = result.first, result.second, result.once
     phone = {r["channel"]: r for r in before}["phone"]
     assert (phone["tickets_solved"], phone["backlog_end_of_day"]) == (0, 1)  # not yet known
     phone = {r["channel"]: r for r in after}["phone"]
     assert (phone["tickets_solved"], phone["backlog_end_of_day"]) == (1, 0)
     assert after == once
-    backlog = ("SELECT date, status, open_tickets FROM marts.backlog_daily WHERE source = "
-               "'freshdesk' AND channel = 'phone' AND date = '2024-03-05' "
-               "AND open_tickets > 0")
-    assert nights.query(backlog) == []  # solved before the end of its local day
+    assert backlog_after == []  # solved before the end of its local day
 
 
 def test_an_agents_own_ticket_and_a_renamed_status(monkeypatch, tmp_path, warehouse_url):

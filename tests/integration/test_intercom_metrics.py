@@ -19,7 +19,7 @@ from sandbox.world import (
     IntercomRating,
     IntercomTeam,
 )
-from tests.integration.pipeline_runner import run_world
+from tests.integration.pipeline_runner import TwoNights, run_world, status_history, two_nights
 from tests.sandbox.sandbox_world import build_small_world
 
 START, END = date(2024, 3, 1), date(2024, 3, 10)  # as-of time: 2024-03-10 00:00 UTC
@@ -104,13 +104,7 @@ def test_conversations_are_tickets_beside_zendesk(loaded):
 
 
 def test_status_history_comes_from_the_parts(loaded):
-    rows = loaded.query(
-        "SELECT ticket_id, changed_at, from_status, to_status FROM staging.status_changes "
-        "WHERE source = 'intercom' ORDER BY ticket_id, changed_at")
-    history: dict[str, list[tuple]] = {}
-    for row in rows:
-        history.setdefault(row["ticket_id"], []).append(
-            (row["changed_at"].astimezone(UTC), row["from_status"], row["to_status"]))
+    history = status_history(loaded, "intercom")
     assert history[str(STORY)] == [
         (at(0), None, "open"), (at(41), "open", "pending"), (at(100), "pending", "open"),
         (at(110), "open", "solved"), (at(200), "solved", "open"), (at(240), "open", "solved"),
@@ -187,11 +181,13 @@ def test_reconciliation_compares_what_intercom_reports(loaded):
 
 
 
-def two_nights(monkeypatch, tmp_path, warehouse_url, change, queries) -> tuple[list, list]:
-    """Two nights as the schedule runs them (03-05, then 03-06), each over the world as
-    Intercom shows it at 01:30 the next morning after `change(world)`, and a single run
-    over both days on the final world (into its own DuckDB file): what `queries` read from
-    each."""
+#: The two nights' runs: 01:30 UTC on 03-06 and 03-07.
+NIGHTS = (datetime(2024, 3, 6, 1, 30, tzinfo=UTC), datetime(2024, 3, 7, 1, 30, tzinfo=UTC))
+
+
+def two_nights_of(monkeypatch, tmp_path, warehouse_url, change, queries) -> TwoNights:
+    """The nights of 03-05 and 03-06, each over the world as Intercom shows it at 01:30 the
+    next morning after `change(world)`, and a single run over both days."""
 
     def world(cutoff: datetime) -> World:
         w = intercom_world()
@@ -202,17 +198,8 @@ def two_nights(monkeypatch, tmp_path, warehouse_url, change, queries) -> tuple[l
                 c.rating = None
         return w
 
-    night_1, night_2 = (datetime(2024, 3, d, 1, 30, tzinfo=UTC) for d in (6, 7))
-    run_world(monkeypatch, tmp_path / "nights", world(night_1), warehouse_url, START,
-              date(2024, 3, 6), intercom=True)
-    nights = run_world(monkeypatch, tmp_path / "nights", world(night_2), warehouse_url,
-                       date(2024, 3, 6), date(2024, 3, 7), intercom=True,
-                       first_partition=START)
-    after_nights = [nights.query(query) for query in queries]
-    once = run_world(monkeypatch, tmp_path / "once", world(night_2),
-                     f"duckdb:///{tmp_path / 'once.duckdb'}", START, date(2024, 3, 7),
-                     intercom=True)
-    return after_nights, [once.query(query) for query in queries]
+    return two_nights(monkeypatch, tmp_path, warehouse_url, world, queries, START, NIGHTS,
+                      intercom=True)
 
 
 DAY_5 = ("SELECT channel, tickets_created, tickets_solved, tickets_reopened, first_responses, "
@@ -232,7 +219,8 @@ def test_parts_of_a_day_count_though_their_conversation_changed_after_it(
                         IntercomPart(at(890), "close", "admin", ANN),
                         IntercomPart(at(920), "comment", "contact", body="<p>Thanks</p>")]
 
-    (nights,), (once,) = two_nights(monkeypatch, tmp_path, warehouse_url, change, [DAY_5])
+    result = two_nights_of(monkeypatch, tmp_path, warehouse_url, change, [DAY_5])
+    (nights,), (once,) = result.second, result.once
     email = nights[1]
     assert (email["channel"], email["tickets_solved"], email["backlog_end_of_day"]) \
         == ("email", 1, 0)
@@ -250,7 +238,8 @@ def test_a_rating_answered_the_next_day_counts_on_the_day_it_was_requested(
 
     scores = ("SELECT date, responses FROM marts.survey_scores_daily "
               "WHERE source = 'intercom' ORDER BY date")
-    nights, once = two_nights(monkeypatch, tmp_path, warehouse_url, change, [DAY_5, scores])
+    result = two_nights_of(monkeypatch, tmp_path, warehouse_url, change, [DAY_5, scores])
+    nights, once = result.second, result.once
     chat = nights[0][0]
     assert (chat["csat_responses"], chat["csat_rate"]) == (1, 0.0)  # 2 stars
     assert [(str(r["date"]), r["responses"]) for r in nights[1]] \

@@ -20,7 +20,8 @@ choices made where Freshdesk's reference is silent):
   ``{"metadata": {...}, "activities_data": [...]}``.
 * ``GET /api/v2/surveys/satisfaction_ratings`` (``created_since``, default the past 30
   days; ``user_id``; paged), ``GET /api/v2/surveys``.
-* ``GET /api/v2/agents``, ``/agents/{id}``, ``/groups``, ``/groups/{id}`` (paged),
+* ``GET /api/v2/agents``, ``/agents/{id}``, ``/groups``, ``/groups/{id}``, ``/companies``,
+  ``/companies/{id}`` (paged),
   ``GET /api/v2/ticket_fields``.
 * Auth: HTTP Basic with the API key as user name (any password, ``X`` by convention);
   otherwise 401 ``{"code": "invalid_credentials", ...}``. Rate limit: credits per minute
@@ -55,6 +56,7 @@ from sandbox.crm_common import CrmRequest, VendorResponse
 from sandbox.world import (
     FRESHDESK_STATUSES,
     FreshdeskAgent,
+    FreshdeskCompany,
     FreshdeskContact,
     FreshdeskGroup,
     FreshdeskRating,
@@ -405,6 +407,8 @@ class FreshdeskApi:
         self.group_names = {g.id: g.name for g in self.groups}
         self.agents = sorted(world.freshdesk_agents, key=lambda a: a.id)
         self.agents_by_id = {a.id: a for a in self.agents}
+        self.companies = sorted(world.freshdesk_companies, key=lambda c: c.id)
+        self.companies_by_id = {c.id: c for c in self.companies}
         #: The agent the API key belongs to (``new_and_my_open``): the first active agent.
         self.me = next((a.id for a in self.agents if a.active), None)
         self.contacts = {c.id: c for c in world.freshdesk_contacts}
@@ -498,6 +502,7 @@ class FreshdeskApi:
     _TICKET = re.compile(r"/api/v2/tickets/(\d+)")
     _CONVERSATIONS = re.compile(r"/api/v2/tickets/(\d+)/conversations")
     _AGENT = re.compile(r"/api/v2/agents/(\d+)")
+    _COMPANY = re.compile(r"/api/v2/companies/(\d+)")
     _GROUP = re.compile(r"/api/v2/groups/(\d+)")
     _EXPORT_FILE = re.compile(r"/exports/ticket_activities/(\d{4}-\d{2}-\d{2})\.json")
 
@@ -541,6 +546,14 @@ class FreshdeskApi:
                 if group is None:
                     raise NOT_FOUND
                 return VendorResponse(200, self._group(group))
+            if path == "/api/v2/companies":
+                return self._paged([self._company(c) for c in self.companies], request, base,
+                                   "/api/v2/companies")
+            if (m := self._COMPANY.fullmatch(path)) is not None:
+                company = self.companies_by_id.get(int(m.group(1)))
+                if company is None:
+                    raise NOT_FOUND
+                return VendorResponse(200, self._company(company))
             if path == "/api/v2/ticket_fields":
                 return VendorResponse(200, self._ticket_fields())
         except FreshdeskError as exc:
@@ -871,6 +884,14 @@ class FreshdeskApi:
                             "name": a.name, "phone": None,
                             "time_zone": "Eastern Time (US & Canada)",
                             "created_at": created, "updated_at": updated}}
+
+    @staticmethod
+    def _company(c: FreshdeskCompany) -> dict[str, Any]:
+        return {"id": c.id, "name": c.name, "description": None, "note": None,
+                "domains": list(c.domains), "health_score": None, "account_tier": None,
+                "renewal_date": None, "industry": None, "custom_fields": {},
+                "created_at": iso(epoch(c.created_at)),
+                "updated_at": iso(epoch(c.updated_at or c.created_at))}
 
     @staticmethod
     def _group(g: FreshdeskGroup) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from sandbox import texts
 from sandbox.business_time import next_staffed
 from sandbox.world import (
     FreshdeskAgent,
+    FreshdeskCompany,
     FreshdeskContact,
     FreshdeskEvent,
     FreshdeskGroup,
@@ -252,6 +253,15 @@ def _arrivals(rng: random.Random, n: int, start_ts: int, end_ts: int) -> list[in
     out = [start_ts + bisect_left(cum, rng.random() * acc) * HOUR + rng.randrange(HOUR)
            for _ in range(n)]
     return sorted(min(ts, end_ts - 1) for ts in out)
+
+
+def freshdesk_companies(world: World) -> list[FreshdeskCompany]:
+    """The world's customer organisations as Freshdesk companies (id `COMPANY_ID_BASE` + the
+    organisation's, the contacts' `company_id`): the customers are the same whichever
+    helpdesk they write to. No random draw: the rest of the world is unchanged."""
+    return [FreshdeskCompany(COMPANY_ID_BASE + o.id, o.name, list(o.domain_names),
+                             o.created_at, o.updated_at)
+            for o in sorted(world.organizations, key=lambda o: o.id)]
 
 
 def generate_freshdesk(world: World, seed: int, start_ts: int, end_ts: int, tickets: int

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sandbox import texts
 from sandbox.business_time import BusinessCalendar
 from sandbox.crm_generate import generate_crm, generate_crm_contacts, generate_survey_responses
-from sandbox.freshdesk_generate import generate_freshdesk
+from sandbox.freshdesk_generate import freshdesk_companies, generate_freshdesk
 from sandbox.intercom_generate import generate_intercom
 from sandbox.world import (
     SYSTEM_AUTHOR_ID,
@@ -567,4 +567,5 @@ def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
     (world.freshdesk_groups, world.freshdesk_agents, world.freshdesk_contacts,
      world.freshdesk_tickets, world.freshdesk_ratings) = \
         generate_freshdesk(world, seed, start_ts, end_ts, n_freshdesk)
+    world.freshdesk_companies = freshdesk_companies(world)
     return world

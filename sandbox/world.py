@@ -449,6 +449,18 @@ class FreshdeskAgent:
 
 
 @dataclass(slots=True)
+class FreshdeskCompany:
+    """A Freshdesk company (a customer organisation); ``domains`` map contacts' e-mail
+    domains to it."""
+
+    id: int
+    name: str
+    domains: list[str] = field(default_factory=list)
+    created_at: datetime = DEFAULT_CREATED_AT
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
 class FreshdeskContact:
     """A Freshdesk contact (a ticket's requester)."""
 
@@ -552,6 +564,7 @@ class World:
     intercom_conversations: list[IntercomConversation] = field(default_factory=list)
     freshdesk_groups: list[FreshdeskGroup] = field(default_factory=list)
     freshdesk_agents: list[FreshdeskAgent] = field(default_factory=list)
+    freshdesk_companies: list[FreshdeskCompany] = field(default_factory=list)
     freshdesk_contacts: list[FreshdeskContact] = field(default_factory=list)
     freshdesk_tickets: list[FreshdeskTicket] = field(default_factory=list)
     freshdesk_ratings: list[FreshdeskRating] = field(default_factory=list)

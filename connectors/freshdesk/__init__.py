@@ -8,8 +8,8 @@ Tables (see docs/freshdesk-landed-tables.md for every column):
 - `ticket_activities`: the daily ticket activities export of each UTC day of the window
   that has ended, activities performed in the window.
 - `satisfaction_ratings`: ratings created in the window.
-- `agents`, `groups`, `ticket_statuses`, `survey_scale`: reference data, loaded whole on
-  every run.
+- `agents`, `groups`, `companies`, `ticket_statuses`, `survey_scale`: reference data,
+  loaded whole on every run.
 Every table is merged on `id`.
 """
 
@@ -41,6 +41,7 @@ from connectors.freshdesk.helpers import (
     rejections_of,
     shape_activity,
     shape_agent,
+    shape_company,
     shape_conversation,
     shape_group,
     shape_rating,
@@ -146,6 +147,7 @@ def _freshdesk(
         satisfaction_ratings(client, land_free_text, page_size, start, end),
         agents(client, land_free_text, page_size),
         groups(client, land_free_text, page_size),
+        companies(client, land_free_text, page_size),
         ticket_statuses(client, land_free_text),
         survey_scales(client, land_free_text, page_size),
     )
@@ -402,6 +404,21 @@ def groups(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[
         list_pages(client, settings.GROUPS_PATH, {"per_page": page_size}),
         settings.GROUPS_PATH, settings.GROUPS_TABLE, settings.GROUP_COLUMNS, shape_group,
         land_free_text)
+
+
+@dlt.resource(
+    name=settings.COMPANIES_TABLE,
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.COMPANY_COLUMNS),
+    max_table_nesting=0,
+)
+def companies(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[Any]:
+    """Every company of the account, loaded whole each run (`GET /api/v2/companies`)."""
+    yield from _reference_pages(
+        list_pages(client, settings.COMPANIES_PATH, {"per_page": page_size}),
+        settings.COMPANIES_PATH, settings.COMPANIES_TABLE, settings.COMPANY_COLUMNS,
+        shape_company, land_free_text)
 
 
 @dlt.resource(

@@ -288,11 +288,7 @@ def shape_ticket(record: Any, land_free_text: bool, deleted: bool) -> Record:
     for name in settings.TICKET_CODES + settings.TICKET_IDS:
         row[name] = parse(name, record.get(name), "bigint", name)
     row["type"] = parse("type", record.get("type"), "text", "type")
-    tags = record.get("tags")
-    if tags is not None and not (isinstance(tags, list)
-                                 and all(isinstance(t, str) for t in tags)):
-        raise Rejected(f"tags = {describe(tags)} is not a list of texts", "tags")
-    row["tags"] = json_text(tags if tags is not None else [])
+    row["tags"] = _text_list(record, "tags")
     for name in settings.TICKET_FLAGS:
         row[name] = parse(name, record.get(name), "bool", name)
     if deleted:
@@ -672,6 +668,29 @@ def shape_group(record: Any, land_free_text: bool) -> Record:
     for name in ("created_at", "updated_at"):
         row[name] = parse(name, record.get(name), "timestamp", name)
     return row
+
+
+def shape_company(record: Any, land_free_text: bool) -> Record:
+    """The `companies` row of one company (its `domains` map contacts' e-mail domains to
+    it, and staging maps it to a CRM account by them)."""
+    record = _record(record)
+    row: Record = {
+        "id": parse("id", record.get("id"), "bigint", "id"),
+        "name": parse("name", record.get("name"), "text", "name"),
+        "domains": _text_list(record, "domains"),
+    }
+    for name in ("created_at", "updated_at"):
+        row[name] = parse(name, record.get(name), "timestamp", name)
+    return row
+
+
+def _text_list(record: Record, name: str) -> str:
+    """`record[name]`, a list of texts (missing: empty), as JSON text."""
+    values = record.get(name)
+    if values is not None and not (isinstance(values, list)
+                                   and all(isinstance(v, str) for v in values)):
+        raise Rejected(f"{name} = {describe(values)} is not a list of texts", name)
+    return json_text(values if values is not None else [])
 
 
 def status_choices(fields: list[Any]) -> list[Any]:

@@ -24,6 +24,7 @@ ACTIVITIES_FILE_ENDPOINT = "ticket activities export file"
 SATISFACTION_RATINGS_PATH = "/api/v2/surveys/satisfaction_ratings"
 AGENTS_PATH = "/api/v2/agents"
 GROUPS_PATH = "/api/v2/groups"
+COMPANIES_PATH = "/api/v2/companies"
 TICKET_FIELDS_PATH = "/api/v2/ticket_fields"
 SURVEYS_PATH = "/api/v2/surveys"
 
@@ -61,6 +62,7 @@ ACTIVITIES_TABLE = "ticket_activities"
 RATINGS_TABLE = "satisfaction_ratings"
 AGENTS_TABLE = "agents"
 GROUPS_TABLE = "groups"
+COMPANIES_TABLE = "companies"
 STATUSES_TABLE = "ticket_statuses"
 SURVEY_SCALE_TABLE = "survey_scale"
 
@@ -180,6 +182,14 @@ GROUP_COLUMNS = {
     "updated_at": "timestamp",
 }
 
+COMPANY_COLUMNS = {
+    "id": "bigint",
+    "name": "text",
+    "domains": "json",
+    "created_at": "timestamp",
+    "updated_at": "timestamp",
+}
+
 STATUS_COLUMNS = {
     "id": "bigint",
     "name": "text",
@@ -206,6 +216,7 @@ FREE_TEXT_COLUMNS = {
     RATINGS_TABLE: frozenset({"feedback"}),
     AGENTS_TABLE: frozenset(),
     GROUPS_TABLE: frozenset(),
+    COMPANIES_TABLE: frozenset(),
     STATUSES_TABLE: frozenset(),
     SURVEY_SCALE_TABLE: frozenset(),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from datetime import UTC, date, datetime, timedelta
@@ -22,7 +23,7 @@ FIRST_DAY = datetime(2024, 3, 5, tzinfo=UTC)
 WINDOW = (FIRST_DAY, FIRST_DAY + timedelta(days=3))
 QUICK_RETRY = RetryPolicy(max_attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05)
 TABLES = ("tickets", "conversations", "ticket_activities", "satisfaction_ratings", "agents",
-          "groups", "ticket_statuses", "survey_scale")
+          "groups", "companies", "ticket_statuses", "survey_scale")
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +80,7 @@ def test_a_window_lands_every_table_with_its_columns_and_types(sandbox, tmp_path
                           (settings.RATINGS_TABLE, settings.RATING_COLUMNS),
                           (settings.AGENTS_TABLE, settings.AGENT_COLUMNS),
                           (settings.GROUPS_TABLE, settings.GROUP_COLUMNS),
+                          (settings.COMPANIES_TABLE, settings.COMPANY_COLUMNS),
                           (settings.STATUSES_TABLE, settings.STATUS_COLUMNS),
                           (settings.SURVEY_SCALE_TABLE, settings.SURVEY_SCALE_COLUMNS)):
         found = columns(pipeline, table)
@@ -96,6 +98,9 @@ def test_a_window_lands_every_table_with_its_columns_and_types(sandbox, tmp_path
     assert counts(pipeline)["conversations"] == sum(
         len(sandbox.freshdesk.states[t].conversations) for t in with_conversations)
     assert counts(pipeline)["agents"] == len(sandbox.world.freshdesk_agents)
+    companies = dict(query(pipeline, "SELECT id, domains FROM companies"))
+    assert {c.id: json.loads(companies[c.id]) for c in sandbox.world.freshdesk_companies} \
+        == {c.id: c.domains for c in sandbox.world.freshdesk_companies} and companies
     # The survey's five answers, worst first, each placed on its scale.
     assert query(pipeline, "SELECT rating, position, points FROM survey_scale "
                            "ORDER BY position") == [(-103, 1, 5), (-102, 2, 5), (100, 3, 5),

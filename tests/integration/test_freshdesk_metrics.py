@@ -316,3 +316,34 @@ def test_an_agents_own_ticket_and_a_renamed_status(monkeypatch, tmp_path, wareho
     assert metrics[str(own)]["status"] == "hold"
     story = metrics[str(STORY)]
     assert story["on_hold_minutes"] == pytest.approx(30)  # "Waiting on Vendor" 60 -> 90
+
+
+def test_freshdesk_companies_map_to_crm_accounts_by_domain(monkeypatch, tmp_path,
+                                                           warehouse_url):
+    """A Freshdesk company maps to the CRM account of its domain, as a Zendesk organisation
+    does: the ticket of Acme's contact carries Acme's HubSpot account, beside Zendesk's."""
+    from sandbox.freshdesk_generate import COMPANY_ID_BASE, freshdesk_companies
+    from tests.integration.test_revenue_marts import crm_world
+    from tests.integration.test_ticket_metrics import END as CRM_END
+    from tests.integration.test_ticket_metrics import START as CRM_START
+
+    world = crm_world()
+    world.freshdesk_companies = freshdesk_companies(world)
+    acme = next(o for o in world.organizations if o.name == "Acme")
+    contact = FreshdeskContact(503, "Carol", "carol@acme.example", COMPANY_ID_BASE + acme.id)
+    world.freshdesk_contacts = [contact]
+    world.freshdesk_agents = [FreshdeskAgent(ANN, "Ann Agent", "ann@sandbox.example")]
+    opened = datetime(2025, 6, 3, 10, tzinfo=UTC)
+    world.freshdesk_tickets = [FreshdeskTicket(
+        7, opened, contact.id, "Invoice", company_id=contact.company_id, events=[
+            FreshdeskEvent(opened + timedelta(minutes=20), "agent", ANN, message="reply",
+                           body="<div>Sent</div>", status=RESOLVED)])]
+    loaded = run_world(monkeypatch, tmp_path, world, warehouse_url, CRM_START, CRM_END,
+                       crm=True, freshdesk=True)
+    mapped = {(r["helpdesk_source"], r["organization_id"]): (r["account_id"], r["matched_by"])
+              for r in loaded.query("SELECT * FROM staging.organization_accounts")}
+    assert mapped[("freshdesk", str(COMPANY_ID_BASE + acme.id))] == ("1", "domain")
+    assert mapped[("zendesk", str(acme.id))][0] == "1"
+    ticket = loaded.query("SELECT organization_id, account_id FROM marts.ticket_metrics "
+                          "WHERE source = 'freshdesk'")
+    assert ticket == [{"organization_id": str(COMPANY_ID_BASE + acme.id), "account_id": "1"}]

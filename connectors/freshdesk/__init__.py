@@ -376,49 +376,28 @@ def satisfaction_ratings(
 # --- reference tables -----------------------------------------------------------------------
 
 
-@dlt.resource(
-    name=settings.AGENTS_TABLE,
-    primary_key="id",
-    write_disposition="merge",
-    columns=column_hints(settings.AGENT_COLUMNS),
-    max_table_nesting=0,
-)
-def agents(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[Any]:
-    """Every agent of the account, loaded whole each run (`GET /api/v2/agents`)."""
-    yield from _reference_pages(
-        list_pages(client, settings.AGENTS_PATH, {"per_page": page_size}),
-        settings.AGENTS_PATH, settings.AGENTS_TABLE, settings.AGENT_COLUMNS, shape_agent,
-        land_free_text)
+def _reference_list(
+    table: str, path: str, columns: dict[str, str],
+    shape: Callable[[Any, bool], dict[str, Any]], what: str,
+) -> Any:
+    """The dlt resource of a reference list endpoint: every record of `path` (all pages),
+    loaded whole each run and merged on `id` into `table`."""
+
+    def records(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[Any]:
+        yield from _reference_pages(list_pages(client, path, {"per_page": page_size}), path,
+                                    table, columns, shape, land_free_text)
+
+    records.__doc__ = f"Every {what} of the account, loaded whole each run (`GET {path}`)."
+    return dlt.resource(records, name=table, primary_key="id", write_disposition="merge",
+                        columns=column_hints(columns), max_table_nesting=0)
 
 
-@dlt.resource(
-    name=settings.GROUPS_TABLE,
-    primary_key="id",
-    write_disposition="merge",
-    columns=column_hints(settings.GROUP_COLUMNS),
-    max_table_nesting=0,
-)
-def groups(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[Any]:
-    """Every group of the account, loaded whole each run (`GET /api/v2/groups`)."""
-    yield from _reference_pages(
-        list_pages(client, settings.GROUPS_PATH, {"per_page": page_size}),
-        settings.GROUPS_PATH, settings.GROUPS_TABLE, settings.GROUP_COLUMNS, shape_group,
-        land_free_text)
-
-
-@dlt.resource(
-    name=settings.COMPANIES_TABLE,
-    primary_key="id",
-    write_disposition="merge",
-    columns=column_hints(settings.COMPANY_COLUMNS),
-    max_table_nesting=0,
-)
-def companies(client: ApiClient, land_free_text: bool, page_size: int) -> Iterator[Any]:
-    """Every company of the account, loaded whole each run (`GET /api/v2/companies`)."""
-    yield from _reference_pages(
-        list_pages(client, settings.COMPANIES_PATH, {"per_page": page_size}),
-        settings.COMPANIES_PATH, settings.COMPANIES_TABLE, settings.COMPANY_COLUMNS,
-        shape_company, land_free_text)
+agents = _reference_list(settings.AGENTS_TABLE, settings.AGENTS_PATH, settings.AGENT_COLUMNS,
+                         shape_agent, "agent")
+groups = _reference_list(settings.GROUPS_TABLE, settings.GROUPS_PATH, settings.GROUP_COLUMNS,
+                         shape_group, "group")
+companies = _reference_list(settings.COMPANIES_TABLE, settings.COMPANIES_PATH,
+                            settings.COMPANY_COLUMNS, shape_company, "company")
 
 
 @dlt.resource(

@@ -15,6 +15,7 @@ from dlt.extract.source import DltSource
 from pydantic import PrivateAttr
 
 from connectors.http import DEFAULT_READ_TIMEOUT_SECONDS
+from pipelines.partitions import BEGINNING_OF_HISTORY
 from pipelines.settings import Settings
 from transforms.runner import session
 from warehouse import Warehouse
@@ -123,8 +124,12 @@ class IntercomResource(dg.ConfigurableResource):
         )
 
 
-#: How far before its window a Freshdesk window reads activities (`FreshdeskResource`).
-FRESHDESK_ACTIVITIES_LOOKBACK = timedelta(days=1)
+#: How far before its window a Freshdesk window reads activities (`FreshdeskResource`): each
+#: UTC day's export is then read by three nights, so an export one or two nights late still
+#: lands. `transforms.models.FRESHDESK_ACTIVITIES_LOOKED_BACK` and the change log
+#: (`transforms/changes/freshdesk.sql`) look back over the same days (72 hours: the
+#: lookback, and the first day's hours before it, since days land whole).
+FRESHDESK_ACTIVITIES_LOOKBACK = timedelta(days=2)
 
 
 class FreshdeskResource(dg.ConfigurableResource):
@@ -142,11 +147,12 @@ class FreshdeskResource(dg.ConfigurableResource):
         since `start`, `end` or later: Freshdesk gives a ticket's conversations only with
         the ticket as it is now, so one updated again after the window's end (before the
         run) still brings the window's replies (as Intercom's, `IntercomResource`). The
-        ratings keep to the window; the activities reach back a day before it
-        (`FRESHDESK_ACTIVITIES_LOOKBACK`): Freshdesk exports them by UTC day once the day
-        has ended, so the end of a local day east or west of UTC, or a day whose export was
-        late, comes with the next night, which recomputes the day before its own in the
-        daily marts (`transforms.models.FRESHDESK_ACTIVITIES_LOOKED_BACK`)."""
+        ratings keep to the window; the activities reach back two days before it
+        (`FRESHDESK_ACTIVITIES_LOOKBACK`), by whole UTC days: Freshdesk exports them by UTC
+        day some time after the day has ended, so the end of a local day east or west of
+        UTC, or a day whose export was late, comes with a later night, which recomputes
+        the days before its own in the daily marts
+        (`transforms.models.FRESHDESK_ACTIVITIES_LOOKED_BACK`)."""
         from connectors.freshdesk import freshdesk_source
 
         return freshdesk_source(
@@ -156,7 +162,7 @@ class FreshdeskResource(dg.ConfigurableResource):
             start=start,
             end=end,
             tickets_to_now=True,
-            activities_from=start - FRESHDESK_ACTIVITIES_LOOKBACK,
+            activities_from=max(start - FRESHDESK_ACTIVITIES_LOOKBACK, BEGINNING_OF_HISTORY),
             land_free_text=self.land_free_text,
             timeout_seconds=self.timeout_seconds,
         )

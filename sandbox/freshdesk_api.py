@@ -386,7 +386,8 @@ class FreshdeskApi:
     ``clock``: the sandbox's "now" (the past-30-days windows; a day's activity export exists
     once the day has ended). ``activity_export=False``: an account without the ticket
     activities export (403). ``export_retention_days``: exports older than that many days
-    are gone (404); ``None`` keeps them all.
+    are gone (404); ``None`` keeps them all. ``export_delay_seconds``: a day's export appears
+    that long after the day ends (Freshdesk builds it at a scheduled hour; 404 before).
     """
 
     prefixes = (f"{PREFIX}/",)
@@ -396,12 +397,14 @@ class FreshdeskApi:
                  clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic,
                  activity_export: bool = True,
-                 export_retention_days: int | None = None) -> None:
+                 export_retention_days: int | None = None,
+                 export_delay_seconds: int = 0) -> None:
         self.world = world
         self.api_key = api_key
         self.clock = clock
         self.activity_export = activity_export
         self.export_retention_days = export_retention_days
+        self.export_delay_seconds = export_delay_seconds
         self.limiter = CreditLimiter(rate_limit_per_minute, clock=monotonic)
         self.groups = sorted(world.freshdesk_groups, key=lambda g: g.id)
         self.group_names = {g.id: g.name for g in self.groups}
@@ -790,8 +793,8 @@ class FreshdeskApi:
     def _export_exists(self, day: date) -> bool:
         end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
         now = self.clock()
-        if end.timestamp() > now:
-            return False  # the day has not ended: its export is not generated yet
+        if end.timestamp() + self.export_delay_seconds > now:
+            return False  # the day has not ended, or its export is not generated yet
         if self.export_retention_days is not None:
             return now - end.timestamp() <= self.export_retention_days * 86_400
         return True

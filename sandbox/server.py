@@ -232,7 +232,8 @@ class Sandbox:
     limit, see :mod:`sandbox.intercom_api`; Freshdesk: ``freshdesk_api_key``,
     ``freshdesk_rate_limit_per_minute`` (credits per minute, ``None`` for no limit),
     ``freshdesk_activity_export=False`` for an account without the ticket activities export
-    (403) and ``freshdesk_export_retention_days`` (older daily exports are gone), see
+    (403), ``freshdesk_export_retention_days`` (older daily exports are gone) and
+    ``freshdesk_export_delay_seconds`` (how long after its UTC day a daily export appears), see
     :mod:`sandbox.freshdesk_api`.)
     ``zendesk_rating_time_field="created_at"``: the satisfaction ratings list's
     ``start_time`` / ``end_time`` compare the creation time instead of the last update.
@@ -260,7 +261,8 @@ class Sandbox:
                  freshdesk_rate_limit_per_minute: int | None =
                  DOCUMENTED_RATE_LIMIT_PER_MINUTE,
                  freshdesk_activity_export: bool = True,
-                 freshdesk_export_retention_days: int | None = None) -> None:
+                 freshdesk_export_retention_days: int | None = None,
+                 freshdesk_export_delay_seconds: int = 0) -> None:
         self.world = world
         self.host = host
         self.port = port
@@ -280,7 +282,8 @@ class Sandbox:
         self.intercom = IntercomApi(world, intercom_access_token, intercom_rate_limit_per_10s)
         self.freshdesk = FreshdeskApi(world, freshdesk_api_key, freshdesk_rate_limit_per_minute,
                                       clock=clock, activity_export=freshdesk_activity_export,
-                                      export_retention_days=freshdesk_export_retention_days)
+                                      export_retention_days=freshdesk_export_retention_days,
+                                      export_delay_seconds=freshdesk_export_delay_seconds)
         self.vendors: list[VendorApi] = [self.hubspot, self.salesforce, self.intercom,
                                          self.freshdesk]
         self.faults = FaultRegistry()

@@ -277,10 +277,12 @@ WHERE r.source = 'intercom' AND t.updated_at >= (
 )
 """
 
-#: A Freshdesk window reads the activities of the day before it too (Freshdesk exports them
-#: by UTC day once it has ended: pipelines.resources.FreshdeskResource), so the status
-#: changes of the day before the window may have landed with it: that day's backlog and
-#: resolutions are recomputed whenever Freshdesk changed a status in it.
+#: A Freshdesk window reads the activities of the two days before it too, by whole UTC days
+#: (Freshdesk exports them by UTC day some time after it has ended:
+#: pipelines.resources.FreshdeskResource), so status changes of up to 72 hours before the
+#: window may have landed with it: the backlog and resolutions of their days are recomputed
+#: whenever Freshdesk changed a status in them. (Hours, not days: an interval of days on a
+#: timestamptz counts calendar days in the session's time zone.)
 FRESHDESK_ACTIVITIES_LOOKED_BACK = """
 SELECT min(CAST(c.changed_at AT TIME ZONE :reporting_timezone AS date))
 FROM staging.status_changes AS c
@@ -289,7 +291,7 @@ INNER JOIN (
     FROM staging.reporting_days
     WHERE date >= :range_start AND date < :range_end
 ) AS w
-    ON c.changed_at >= w.starts - INTERVAL '1 day' AND c.changed_at < w.starts
+    ON c.changed_at >= w.starts - INTERVAL '72 hours' AND c.changed_at < w.starts
 WHERE c.source = 'freshdesk'
 """
 

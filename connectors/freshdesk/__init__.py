@@ -95,10 +95,11 @@ def freshdesk_source(
     host. `start` must be timezone-aware; `end` None means up to now. `tickets_to_now`:
     tickets (with their conversations) updated at or after `end` land too, every ticket
     updated since `start` (the activities and ratings keep to [start, end)).
-    `activities_from` (default `start`) moves the activities' start earlier: a day's export
-    exists only once the UTC day has ended, so a window that ends before its last UTC day
-    does leaves that day's later activities to a window whose activities reach back over
-    it (the pipeline's reach back a day: `pipelines.resources.FreshdeskResource`). Subjects,
+    The activities land by whole UTC days: every day of [`activities_from`, end) that has
+    ended (`activities_from` defaults to `start`). A day's export exists only once the UTC
+    day has ended, and may come later still, so a day left out (not ended, or its export
+    missing) comes with a window whose activities reach back over it (the pipeline's reach
+    back two days: `pipelines.resources.FreshdeskResource`). Subjects,
     conversation bodies, rating feedback and the activities' raw JSON land only with
     `land_free_text` (their columns are NULL otherwise); e-mail addresses never land.
     `page_size` is the list pages' size (at most 100). The client paces itself on
@@ -260,10 +261,10 @@ def ticket_activities(
     client: ApiClient, download: Callable[[str], Any], land_free_text: bool,
     start: datetime, end: datetime | None,
 ) -> Iterator[Any]:
-    """The activities performed in [start, end), from the daily ticket activities export of
-    each UTC day that overlaps it and has ended (two requests a day: the export, then its
-    file). A day not yet ended, or whose export is missing, is left to a window whose
-    activities reach back over it."""
+    """The activities of each UTC day that overlaps [start, end) and has ended, whole, from
+    the daily ticket activities export (two requests a day: the export, then its file). A
+    day not yet ended, or whose export is missing, is left to a window whose activities
+    reach back over it."""
     table = landed_table(settings.ACTIVITY_COLUMNS, required=("id", "ticket_id",
                                                               "performed_at"))
     landing = Landing(new_quarantine(land_free_text), settings.ACTIVITIES_FILE_ENDPOINT,
@@ -292,8 +293,7 @@ def ticket_activities(
 
     def items() -> Iterator[Any]:
         for day, records in prefetch(pages()):
-            kept, rows, rejections = _activities_in_window(records, day, start, end,
-                                                           land_free_text, landing)
+            kept, rows, rejections = _day_activities(records, day, land_free_text, landing)
             page, _ = landing.build(kept, rows, rejections)
             if page.num_rows:
                 yield dlt.mark.with_table_name(page, settings.ACTIVITIES_TABLE)
@@ -315,13 +315,14 @@ def ticket_activities(
     yield empty_page(table, settings.ACTIVITIES_TABLE)
 
 
-def _activities_in_window(
-    records: list[Any], day: date, start: datetime, end: datetime | None,
-    land_free_text: bool, landing: Landing,
+def _day_activities(
+    records: list[Any], day: date, land_free_text: bool, landing: Landing,
 ) -> tuple[list[Any], list[dict[str, Any]], list[Rejection]]:
-    """The activities of one day's export performed in [start, end): (records, rows,
-    rejections). Ids are numbered over the whole export before the window is applied, so
-    a record's id does not depend on the window."""
+    """Every activity of one day's export: (records, rows, rejections). A day lands whole,
+    whatever part of it the window covers: activities never change, their ids are stable
+    per export (numbered over the whole export), so landing a day again merges onto the
+    same rows, and a day read late (its export missing when an earlier window wanted it)
+    lands in full."""
     kept: list[Any] = []
     rows: list[dict[str, Any]] = []
     rejections: list[Rejection] = []
@@ -335,9 +336,8 @@ def _activities_in_window(
         except SHAPE_ERRORS as exc:
             rejections.append(landing.reject(record, unshapeable(exc)))
             continue
-        if start <= row["performed_at"] and (end is None or row["performed_at"] < end):
-            kept.append(record)
-            rows.append(row)
+        kept.append(record)
+        rows.append(row)
     return kept, rows, rejections
 
 

@@ -89,18 +89,20 @@ class TwoNights:
 def two_nights(monkeypatch: pytest.MonkeyPatch, tmp_path, warehouse_url: str,
                world_at: Callable[[datetime], World], queries: Sequence[str], start: date,
                cutoffs: tuple[datetime, datetime], timezone: str = "UTC",
-               sandbox_clock: bool = False, **sources: bool) -> TwoNights:
+               sandbox_clock: bool = False, night_options: Mapping[str, object] | None = None,
+               **sources: bool) -> TwoNights:
     """Two nights as the schedule runs them, each over `world_at(cutoff)` (the world as the
     APIs show it at that night's run), on one warehouse: the first runs the partitions from
     `start` to its local day, the second its own day (passing `start` as the first
     partition); then a single run over both nights' days on the final world, into its own
-    DuckDB file. `sandbox_clock`: the sandbox's clock stands at each run's cutoff (which
-    exports exist). `sources`: the `run_world` flags (`intercom=True`, ...)."""
+    DuckDB file. `sandbox_clock`: the sandbox's clock stands at each night's cutoff (which
+    exports exist); `night_options`: more `Sandbox` arguments for the nights. `sources`: the
+    `run_world` flags (`intercom=True`, ...)."""
     zone = ZoneInfo(timezone)
     first_day, second_day = (cutoff.astimezone(zone).date() for cutoff in cutoffs)
 
-    def options(cutoff: datetime) -> dict[str, object] | None:
-        return {"clock": cutoff.timestamp} if sandbox_clock else None
+    def options(cutoff: datetime) -> dict[str, object]:
+        return {**({"clock": cutoff.timestamp} if sandbox_clock else {}), **(night_options or {})}
 
     nights = tmp_path / "nights"
     first = run_world(monkeypatch, nights, world_at(cutoffs[0]), warehouse_url, start,

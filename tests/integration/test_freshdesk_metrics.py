@@ -289,6 +289,34 @@ def test_activities_of_a_local_evening_in_the_next_utc_day_count_on_their_day(
     assert backlog_after == []  # solved before the end of its local day
 
 
+def test_activities_exported_a_night_late_count_on_their_day(
+        monkeypatch, tmp_path, warehouse_url):
+    """New York, with Freshdesk building each day's export at 08:00 UTC (its scheduled hour),
+    after the 01:30 local night (06:30 UTC). The phone ticket is resolved on 03-05 at 21:00
+    local, 02:00 UTC on 03-06. The night of 03-06 finds no export of 03-06 yet; the night of
+    03-07 has it, though the resolution lies before its window's day before (local days
+    and UTC days overlap): days land whole, so it lands, and 03-05 is recomputed where a
+    single run puts it."""
+    resolved = datetime(2024, 3, 6, 2, tzinfo=UTC)
+
+    def change(world: World) -> None:
+        phone = next(t for t in world.freshdesk_tickets if t.id == PHONE)
+        phone.events.append(FreshdeskEvent(resolved, "agent", ANN, message="reply",
+                                           body="<div>Refunded</div>", status=RESOLVED))
+
+    cutoffs = (datetime(2024, 3, 7, 6, 30, tzinfo=UTC), datetime(2024, 3, 8, 6, 30, tzinfo=UTC))
+    result = two_nights(monkeypatch, tmp_path, warehouse_url,
+                        lambda cutoff: as_of(cutoff, change), [DAY_5], START, cutoffs,
+                        "America/New_York", sandbox_clock=True, freshdesk=True,
+                        night_options={"freshdesk_export_delay_seconds": 8 * 3600})
+    (before,), (after,), (once,) = result.first, result.second, result.once
+    phone = {r["channel"]: r for r in before}["phone"]
+    assert (phone["tickets_solved"], phone["backlog_end_of_day"]) == (0, 1)  # not yet known
+    phone = {r["channel"]: r for r in after}["phone"]
+    assert (phone["tickets_solved"], phone["backlog_end_of_day"]) == (1, 0)
+    assert after == once
+
+
 def test_an_agents_own_ticket_and_a_renamed_status(monkeypatch, tmp_path, warehouse_url):
     """Who is who comes from the agent list, whoever requested the ticket: Ann files a ticket
     herself and replies to it, then Ben does. And a custom status renamed since its

@@ -2,9 +2,10 @@
 -- of the incremental builds (transforms/incremental.py). One row per ticket (source,
 -- ticket_id) with the newest `loaded_at` of those windows. A window lands every ticket
 -- updated since its start, its end or later (pipelines.resources.FreshdeskResource), with
--- its conversations; the activities performed since a day before the window's start (the
--- activities export of each UTC day that has ended) and the ratings given in the window can
--- land after the ticket's own row did, so they count as changes of their tickets too.
+-- its conversations; the activities of the whole UTC days from two days before the window's
+-- start (72 hours back at most: the activities export of each day that has ended) and the
+-- ratings given in the window can land after the ticket's own row did, so they count as
+-- changes of their tickets too.
 WITH windows AS (
     SELECT window_start, loaded_at
     FROM raw_freshdesk._load_windows
@@ -20,7 +21,7 @@ touched AS (
     SELECT a.ticket_id, w.loaded_at
     FROM raw_freshdesk.ticket_activities AS a
     INNER JOIN windows AS w
-        ON a.performed_at >= w.window_start - INTERVAL '1 day'
+        ON a.performed_at >= w.window_start - INTERVAL '72 hours'
     UNION ALL
     SELECT r.ticket_id, w.loaded_at
     FROM raw_freshdesk.satisfaction_ratings AS r

@@ -1,7 +1,8 @@
 -- The status history of Freshdesk tickets, from the ticket activities export (METRICS.md:
 -- "Freshdesk activities"; docs/freshdesk-landed-tables.md). Every activity that names a
 -- status (`status`: the status's name, "Open", "Waiting on Customer"...) sets it; the name
--- is matched to raw_freshdesk.ticket_statuses for its id, then normalised as in
+-- is matched (ignoring case and spaces) to raw_freshdesk.ticket_statuses for its id, then
+-- normalised as in
 -- staging/freshdesk/tickets.sql (`freshdesk_status`); a name the list no longer holds (a
 -- custom status renamed or deleted since) is a custom status: `hold`. An activity that leaves the normalised
 -- status as it was (Pending → Waiting on Customer: both `pending`) is no change. The
@@ -24,11 +25,11 @@ WITH landed AS (
             AS to_status
     FROM raw_freshdesk.ticket_activities AS a
     LEFT JOIN raw_freshdesk.ticket_statuses AS s
-        ON s.name = a.status
+        ON lower(trim(s.name)) = lower(trim(a.status))
     -- The four default statuses by name, should the status list not name them.
-    LEFT JOIN (VALUES (2, 'Open'), (3, 'Pending'), (4, 'Resolved'), (5, 'Closed'))
+    LEFT JOIN (VALUES (2, 'open'), (3, 'pending'), (4, 'resolved'), (5, 'closed'))
         AS d (id, name)
-        ON d.name = a.status
+        ON d.name = lower(trim(a.status))
     WHERE a.status IS NOT NULL
       AND {{ raw_ticket_scope('freshdesk', 'a.ticket_id', 'bigint') }}
 ),

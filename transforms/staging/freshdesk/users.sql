@@ -1,4 +1,5 @@
--- Freshdesk's agents (full-time and occasional; a deactivated one stays an agent, inactive).
+-- Freshdesk's agents (full-time and occasional; an agent once listed stays one: the list is
+-- merged, so a deleted agent's replies stay an agent's).
 -- Customers (contacts) are not listed: whoever is not an agent is a customer
 -- (staging/freshdesk/messages.sql). Grain: (source, user_id).
 SELECT
@@ -7,7 +8,7 @@ SELECT
     'agent' AS role,
     coalesce(type, 'support_agent') AS source_role,
     CAST(NULL AS text) AS organization_id,
-    coalesce(active, true) AS is_active,
+    true AS is_active,
     created_at,
     updated_at
 FROM raw_freshdesk.agents

@@ -306,8 +306,8 @@ def ticket_activities(
     if missing:
         logger.warning(
             "%s: no ticket activities export for %d day(s) from %s to %s (UTC): Freshdesk "
-            "builds a day's export some time after the day ends (the pipeline's next night "
-            "reads the day again), and an old day's export is gone when the account had none "
+            "builds a day's export some time after the day ends (the pipeline's next two nights "
+            "read the day again), and an old day's export is gone when the account had none "
             "then or no longer keeps it (its tickets' status history then starts from their "
             "creation and stats); their activities are missing for now",
             settings.SOURCE_NAME, len(missing), missing[0].isoformat(),

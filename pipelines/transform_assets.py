@@ -104,12 +104,13 @@ def build_model_days(
     model: Model, warehouse: Warehouse, settings: Settings, first_day: date, end_day: date
 ) -> tuple[int, date]:
     """Recompute the days [first_day, end_day) of a daily model, from an earlier day when
-    the window landed rows of it (`Model.changed_before_sql`); return the rows written and
-    the first day recomputed."""
+    the window landed rows of it (`Model.changed_before_sql`, for the configured sources);
+    return the rows written and the first day recomputed."""
     params = model_params(warehouse, settings)
-    if model.changed_before_sql:
+    changed_before = model.changed_before_sql(settings.configured_sources)
+    if changed_before:
         earlier = warehouse.scalar(
-            model.changed_before_sql, {**params, "range_start": first_day, "range_end": end_day}
+            changed_before, {**params, "range_start": first_day, "range_end": end_day}
         )
         if earlier is not None and earlier < first_day:
             first_day = earlier

@@ -411,7 +411,6 @@ class FreshdeskApi:
         self.agents = sorted(world.freshdesk_agents, key=lambda a: a.id)
         self.agents_by_id = {a.id: a for a in self.agents}
         self.companies = sorted(world.freshdesk_companies, key=lambda c: c.id)
-        self.companies_by_id = {c.id: c for c in self.companies}
         #: The agent the API key belongs to (``new_and_my_open``): the first active agent.
         self.me = next((a.id for a in self.agents if a.active), None)
         self.contacts = {c.id: c for c in world.freshdesk_contacts}
@@ -504,9 +503,8 @@ class FreshdeskApi:
 
     _TICKET = re.compile(r"/api/v2/tickets/(\d+)")
     _CONVERSATIONS = re.compile(r"/api/v2/tickets/(\d+)/conversations")
-    _AGENT = re.compile(r"/api/v2/agents/(\d+)")
-    _COMPANY = re.compile(r"/api/v2/companies/(\d+)")
-    _GROUP = re.compile(r"/api/v2/groups/(\d+)")
+    #: The reference lists, each also read one record by id (`/agents/12`).
+    _REFERENCE = re.compile(r"/api/v2/(agents|groups|companies)(?:/(\d+))?")
     _EXPORT_FILE = re.compile(r"/exports/ticket_activities/(\d{4}-\d{2}-\d{2})\.json")
 
     def handle(self, request: CrmRequest) -> VendorResponse:
@@ -533,35 +531,26 @@ class FreshdeskApi:
                 return self.list_ratings(request, base)
             if path == "/api/v2/surveys":
                 return VendorResponse(200, [self._survey()])
-            if path == "/api/v2/agents":
-                return self._paged([self._agent(a) for a in self.agents], request, base,
-                                   "/api/v2/agents")
-            if (m := self._AGENT.fullmatch(path)) is not None:
-                agent = self.agents_by_id.get(int(m.group(1)))
-                if agent is None:
-                    raise NOT_FOUND
-                return VendorResponse(200, self._agent(agent))
-            if path == "/api/v2/groups":
-                return self._paged([self._group(g) for g in self.groups], request, base,
-                                   "/api/v2/groups")
-            if (m := self._GROUP.fullmatch(path)) is not None:
-                group = next((g for g in self.groups if g.id == int(m.group(1))), None)
-                if group is None:
-                    raise NOT_FOUND
-                return VendorResponse(200, self._group(group))
-            if path == "/api/v2/companies":
-                return self._paged([self._company(c) for c in self.companies], request, base,
-                                   "/api/v2/companies")
-            if (m := self._COMPANY.fullmatch(path)) is not None:
-                company = self.companies_by_id.get(int(m.group(1)))
-                if company is None:
-                    raise NOT_FOUND
-                return VendorResponse(200, self._company(company))
+            if (m := self._REFERENCE.fullmatch(path)) is not None:
+                return self._reference(m.group(1), m.group(2), request, base)
             if path == "/api/v2/ticket_fields":
                 return VendorResponse(200, self._ticket_fields())
         except FreshdeskError as exc:
             return VendorResponse(exc.status, exc.body)
         return VendorResponse(404, b"")
+
+    def _reference(self, kind: str, record_id: str | None, request: CrmRequest,
+                   base: str) -> VendorResponse:
+        """An agent, group or company list (paged), or one of its records (404 if unknown)."""
+        records, render = {"agents": (self.agents, self._agent),
+                           "groups": (self.groups, self._group),
+                           "companies": (self.companies, self._company)}[kind]
+        if record_id is None:
+            return self._paged([render(r) for r in records], request, base, f"/api/v2/{kind}")
+        record = next((r for r in records if r.id == int(record_id)), None)
+        if record is None:
+            raise NOT_FOUND
+        return VendorResponse(200, render(record))
 
     # -- paging -------------------------------------------------------------------------------
 

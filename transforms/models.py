@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
 
@@ -53,6 +54,15 @@ def selected_table(sql: str, grain: tuple[str, ...],
     return shape["schema"].lower(), shape["table"].lower()
 
 
+class LateDays(NamedTuple):
+    """A `Model.changed_before` query: the earliest local day (before the partition's) of the
+    rows the partition's window landed that count on an earlier day. `source`: the source
+    whose data it reads (None: any), so it runs only when that source is configured."""
+
+    source: str | None
+    sql: str
+
+
 @dataclass(frozen=True)
 class Model:
     """One table built by SQL.
@@ -77,10 +87,11 @@ class Model:
     the model reads; when it changes, the model is rebuilt in full. `as_of_scope_sql`
     returns (source, ticket_id) of tickets whose rows depend on the as-of time: they are
     rebuilt with the changed ones on every incremental build.
-    `changed_before_sql` (partitioned models) returns the earliest day before a partition's
-    own whose rows what the partition's window landed changes (a call that started before
-    midnight and was wrapped up after it lands in the next day's window): the partition
-    recomputes from that day on.
+    `changed_before` (partitioned models): queries (`LateDays`) each returning the earliest
+    day before a partition's own whose rows what the partition's window landed changes (a
+    call that started before midnight and was wrapped up after it lands in the next day's
+    window): the partition recomputes from the earliest of them on
+    (`changed_before_sql`). A query about one source's data runs only when it is configured.
     """
 
     name: str
@@ -92,7 +103,7 @@ class Model:
     per_ticket: bool = False
     reference_sql: str | None = None
     as_of_scope_sql: str | None = None
-    changed_before_sql: str | None = None
+    changed_before: tuple[LateDays, ...] = ()
 
     def __post_init__(self) -> None:
         if self.materialized not in ("table", "view"):
@@ -138,6 +149,19 @@ class Model:
                                    raw_ticket_scope=_raw_ticket_scope)
         return template.render(ticket_scope=_every_ticket, raw_ticket_scope=_every_ticket)
 
+    def changed_before_sql(self, sources: list[str]) -> str | None:
+        """The query of the earliest day a partition recomputes from, over the
+        `changed_before` queries that concern the configured `sources` (None: there are none):
+        a query about an unconfigured source's data would only scan for rows that cannot
+        exist."""
+        queries = [late.sql for late in self.changed_before
+                   if late.source is None or late.source in sources]
+        if len(queries) <= 1:
+            return queries[0] if queries else None
+        parts = "\n    UNION ALL\n".join(f"    SELECT ({query.strip()}) AS day"
+                                         for query in queries)
+        return f"SELECT min(day) FROM (\n{parts}\n) AS earliest"
+
     def row_subset_of(self, table_grain: tuple[str, ...]) -> tuple[str, str] | None:
         """For a view, `selected_table(its SQL, its grain, table_grain)`; None for a table."""
         if self.materialized != "view":
@@ -156,7 +180,7 @@ class Model:
         texts = [path.read_text() for path in paths if path.exists()]
         # The reference data and as-of scope an incremental build reads must be built first.
         texts += [self.reference_sql or "", self.as_of_scope_sql or "",
-                  self.changed_before_sql or ""]
+                  *(late.sql for late in self.changed_before)]
         found: set[tuple[str, str]] = set()
         for text in texts:
             for schema, table in _TABLE_REFERENCE.findall(re.sub(r"--[^\n]*", "", text)):
@@ -240,11 +264,11 @@ WHERE is_current AND status IN ('new', 'open', 'pending', 'hold')
 """
 
 
-def updated_in_window(table: str, day_column: str) -> str:
-    """`Model.changed_before_sql` for a daily mart whose rows of `table` count on the local
-    day of `day_column` but land when last updated (`updated_at`): the earliest such day of
-    the rows the partition's window landed."""
-    return f"""
+def updated_in_window(source: str, table: str, day_column: str) -> LateDays:
+    """The `LateDays` of a daily mart whose rows of `table` (`source`'s data) count on the
+    local day of `day_column` but land when last updated (`updated_at`): the earliest such
+    day of the rows the partition's window landed."""
+    return LateDays(source, f"""
 SELECT min(CAST(r.{day_column} AT TIME ZONE :reporting_timezone AS date))
 FROM {table} AS r
 INNER JOIN (
@@ -253,20 +277,22 @@ INNER JOIN (
     WHERE date >= :range_start AND date < :range_end
 ) AS w
     ON r.updated_at >= w.starts AND r.updated_at < w.ends
-"""
+""")
 
 
 #: A contact counts on the day it started, but lands when it was last updated, after its
 #: wrap-up.
-CONTACTS_UPDATED_IN_WINDOW = updated_in_window("staging.handle_time_records", "started_at")
+CONTACTS_UPDATED_IN_WINDOW = updated_in_window("zendesk", "staging.handle_time_records",
+                                               "started_at")
 #: A survey response counts on the day it was submitted, but an answer edited or archived
 #: later lands in a later window.
-SURVEYS_UPDATED_IN_WINDOW = updated_in_window("staging.survey_responses", "submitted_at")
+SURVEYS_UPDATED_IN_WINDOW = updated_in_window("hubspot", "staging.survey_responses",
+                                              "submitted_at")
 #: An Intercom rating counts on the day it was requested (the API gives no time of the
 #: answer: docs/staging.md), but lands when its conversation is next read, after the
 #: customer answered: the request days of the ratings of the conversations the window read
 #: (every conversation updated since the window's start: pipelines.resources).
-INTERCOM_RATINGS_IN_WINDOW = """
+INTERCOM_RATINGS_IN_WINDOW = LateDays("intercom", """
 SELECT min(CAST(r.updated_at AT TIME ZONE :reporting_timezone AS date))
 FROM staging.satisfaction_ratings AS r
 INNER JOIN staging.tickets AS t
@@ -275,7 +301,7 @@ WHERE r.source = 'intercom' AND t.updated_at >= (
     SELECT min(day_start) FROM staging.reporting_days
     WHERE date >= :range_start AND date < :range_end
 )
-"""
+""")
 
 #: A Freshdesk window reads the activities of the two days before it too, by whole UTC days
 #: (Freshdesk exports them by UTC day some time after it has ended:
@@ -283,7 +309,7 @@ WHERE r.source = 'intercom' AND t.updated_at >= (
 #: window may have landed with it: the backlog and resolutions of their days are recomputed
 #: whenever Freshdesk changed a status in them. (Hours, not days: an interval of days on a
 #: timestamptz counts calendar days in the session's time zone.)
-FRESHDESK_ACTIVITIES_LOOKED_BACK = """
+FRESHDESK_ACTIVITIES_LOOKED_BACK = LateDays("freshdesk", """
 SELECT min(CAST(c.changed_at AT TIME ZONE :reporting_timezone AS date))
 FROM staging.status_changes AS c
 INNER JOIN (
@@ -293,13 +319,8 @@ INNER JOIN (
 ) AS w
     ON c.changed_at >= w.starts - INTERVAL '72 hours' AND c.changed_at < w.starts
 WHERE c.source = 'freshdesk'
-"""
+""")
 
-
-def earliest_of(*queries: str) -> str:
-    """`Model.changed_before_sql` from several: the earliest of their days."""
-    parts = "\n    UNION ALL\n".join(f"    SELECT ({query.strip()}) AS day" for query in queries)
-    return f"SELECT min(day) FROM (\n{parts}\n) AS earliest"
 
 STAGING_MODELS: tuple[Model, ...] = (
     Model("users", "staging", ("source", "user_id")),
@@ -343,16 +364,14 @@ MART_MODELS: tuple[Model, ...] = (
     Model("ticket_metrics", "marts", ("source", "ticket_id"), per_ticket=True,
           reference_sql=ACCOUNT_MAPPING_REFERENCE, as_of_scope_sql=UNSOLVED_TICKETS),
     Model("backlog_daily", "marts", ("date", "source", "channel", "status"), date_column="date",
-          changed_before_sql=FRESHDESK_ACTIVITIES_LOOKED_BACK),
+          changed_before=(FRESHDESK_ACTIVITIES_LOOKED_BACK,)),
     Model("handle_time_daily", "marts", ("date", "source", "channel", "agent_id"),
-          date_column="date", changed_before_sql=CONTACTS_UPDATED_IN_WINDOW),
+          date_column="date", changed_before=(CONTACTS_UPDATED_IN_WINDOW,)),
     Model("support_daily", "marts", ("date", "source", "channel"), date_column="date",
-          changed_before_sql=earliest_of(CONTACTS_UPDATED_IN_WINDOW,
-                                         INTERCOM_RATINGS_IN_WINDOW,
-                                         FRESHDESK_ACTIVITIES_LOOKED_BACK)),
+          changed_before=(CONTACTS_UPDATED_IN_WINDOW, INTERCOM_RATINGS_IN_WINDOW,
+                          FRESHDESK_ACTIVITIES_LOOKED_BACK)),
     Model("survey_scores_daily", "marts", ("date", "source", "survey_id"), date_column="date",
-          changed_before_sql=earliest_of(SURVEYS_UPDATED_IN_WINDOW,
-                                         INTERCOM_RATINGS_IN_WINDOW)),
+          changed_before=(SURVEYS_UPDATED_IN_WINDOW, INTERCOM_RATINGS_IN_WINDOW)),
     Model("account_mrr_monthly", "marts", ("month", "source", "account_id"),
           date_column="month", period="month"),
     Model("churn_monthly", "marts", ("month", "segment"), date_column="month", period="month"),

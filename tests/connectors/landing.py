@@ -8,6 +8,8 @@ from typing import Any
 
 import dlt
 
+from connectors.http import ApiError
+
 _pipeline_names = itertools.count()
 
 
@@ -65,3 +67,13 @@ def quarantined(pipeline: dlt.Pipeline) -> list[dict[str, Any]]:
         return []
     rows = query(pipeline, f"SELECT {', '.join(names)} FROM _quarantine ORDER BY quarantine_id")
     return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def api_error_in(exc: BaseException) -> ApiError:
+    """The connector error at the root of a failed pipeline step."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ApiError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    raise AssertionError(f"no ApiError behind {exc!r}")

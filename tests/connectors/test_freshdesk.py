@@ -12,10 +12,10 @@ import pytest
 
 from connectors.freshdesk import freshdesk_source, settings
 from connectors.freshdesk.helpers import export_days, export_time
-from connectors.http import ApiAuthError, ApiError, RetryPolicy
+from connectors.http import ApiAuthError, RetryPolicy
 from sandbox import Sandbox, World, generate_world
 from sandbox.world import FRESHDESK_STATUSES
-from tests.connectors.landing import columns, counts, new_pipeline, quarantined, query
+from tests.connectors.landing import api_error_in, columns, counts, new_pipeline, quarantined, query
 
 DATASET = "raw_freshdesk"
 LAST_DAY = date(2024, 3, 10)
@@ -54,14 +54,6 @@ def updated_in(sb: Sandbox, start: datetime, end: datetime) -> set[int]:
     low, high = start.timestamp(), end.timestamp()
     return {tid for tid, st in sb.freshdesk.states.items() if low <= st.updated_at < high}
 
-
-def api_error_in(exc: BaseException) -> ApiError:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ApiError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    raise AssertionError(f"no ApiError behind {exc!r}")
 
 
 def test_a_window_lands_every_table_with_its_columns_and_types(sandbox, tmp_path):

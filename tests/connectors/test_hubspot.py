@@ -15,7 +15,6 @@ import pytest
 from connectors.http import (
     ApiAuthError,
     ApiClient,
-    ApiError,
     BearerAuth,
     RetryPolicy,
 )
@@ -38,7 +37,7 @@ from sandbox.world import (
     World,
     survey_response_group,
 )
-from tests.connectors.landing import columns, counts, new_pipeline, quarantined, query
+from tests.connectors.landing import api_error_in, columns, counts, new_pipeline, quarantined, query
 
 DATASET = "raw_hubspot"
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
@@ -142,15 +141,6 @@ def source_for(sb: Sandbox, **overrides: Any) -> Any:
     arguments.update(overrides)
     return hubspot_source(**arguments)
 
-
-def api_error_in(exc: BaseException) -> ApiError:
-    """The connector error at the root of a failed pipeline step."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ApiError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    raise AssertionError(f"no ApiError behind {exc!r}")
 
 
 def changed_at(record: CrmCompany | Deal | SurveyResponse) -> datetime:

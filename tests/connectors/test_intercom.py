@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 import requests
 
-from connectors.http import ApiAuthError, ApiError, RetryPolicy, parse_reset_time
+from connectors.http import ApiAuthError, RetryPolicy, parse_reset_time
 from connectors.intercom import intercom_source, settings
 from connectors.intercom.helpers import build_client, epoch_time, id_text, search_body
 from sandbox import Sandbox, World, generate_world
 from sandbox.intercom_api import derive_conversation
 from sandbox.world import IntercomConversation, IntercomPart
-from tests.connectors.landing import columns, counts, new_pipeline, quarantined, query
+from tests.connectors.landing import api_error_in, columns, counts, new_pipeline, quarantined, query
 
 DATASET = "raw_intercom"
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
@@ -70,15 +70,6 @@ def updated_in(world: World, start: datetime, end: datetime) -> set[str]:
     return {str(c.id) for c in world.intercom_conversations
             if low <= updated_epoch(c) < high}
 
-
-def api_error_in(exc: BaseException) -> ApiError:
-    """The connector error at the root of a failed pipeline step."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ApiError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    raise AssertionError(f"no ApiError behind {exc!r}")
 
 
 def detail_of(sb: Sandbox, conversation_id: int | str) -> dict[str, Any]:

@@ -15,7 +15,6 @@ import pytest
 
 from connectors.http import (
     ApiAuthError,
-    ApiError,
     ApiRetriesExhaustedError,
     RetryPolicy,
     parse_retry_after,
@@ -34,7 +33,7 @@ from sandbox import Sandbox, User, World, generate_world
 from sandbox.timeline import derive_ticket, epoch
 from sandbox.world import Comment, Schedule, Ticket, Update
 from sandbox.zendesk_api import WorldIndex
-from tests.connectors.landing import columns, counts, new_pipeline, quarantined, query
+from tests.connectors.landing import api_error_in, columns, counts, new_pipeline, quarantined, query
 
 DATASET = "raw_zendesk"
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)
@@ -93,15 +92,6 @@ def expected_counts(world: World) -> dict[str, int]:
         "calls": len(world.calls),
     }
 
-
-def api_error_in(exc: BaseException) -> ApiError:
-    """The connector error at the root of a failed pipeline step."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ApiError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    raise AssertionError(f"no ApiError behind {exc!r}")
 
 
 # --- whole loads ----------------------------------------------------------------------------

@@ -130,6 +130,11 @@ class IntercomResource(dg.ConfigurableResource):
 #: (`transforms/changes/freshdesk.sql`) look back over the same days (72 hours: the
 #: lookback, and the first day's hours before it, since days land whole).
 FRESHDESK_ACTIVITIES_LOOKBACK = timedelta(days=2)
+#: How far before its window a Freshdesk window reads time entries (`FreshdeskResource`):
+#: the API filters them by `executed_at` alone, so a timer stopped, or an entry logged and
+#: dated back, up to seven days after the work lands. The daily marts recompute the days of
+#: the handle-time records a window landed (`transforms.models.CONTACTS_UPDATED_IN_WINDOW`).
+FRESHDESK_TIME_ENTRIES_LOOKBACK = timedelta(days=7)
 
 
 class FreshdeskResource(dg.ConfigurableResource):
@@ -142,17 +147,18 @@ class FreshdeskResource(dg.ConfigurableResource):
     timeout_seconds: float = DEFAULT_READ_TIMEOUT_SECONDS
 
     def source(self, start: datetime, end: datetime | None) -> DltSource:
-        """The Freshdesk dlt source (tickets, their conversations and activities, ratings,
-        agents, groups, statuses) for the window [start, end), reading every ticket updated
-        since `start`, `end` or later: Freshdesk gives a ticket's conversations only with
-        the ticket as it is now, so one updated again after the window's end (before the
-        run) still brings the window's replies (as Intercom's, `IntercomResource`). The
+        """The Freshdesk dlt source (tickets, their conversations and activities, ratings, time
+        entries, agents, groups, statuses) for the window [start, end), reading every ticket
+        updated since `start`, `end` or later: Freshdesk gives a ticket's conversations only
+        with the ticket as it is now, so one updated again after the window's end (before
+        the run) still brings the window's replies (as Intercom's, `IntercomResource`). The
         ratings keep to the window; the activities reach back two days before it
         (`FRESHDESK_ACTIVITIES_LOOKBACK`), by whole UTC days: Freshdesk exports them by UTC
         day some time after the day has ended, so the end of a local day east or west of
-        UTC, or a day whose export was late, comes with a later night, which recomputes
-        the days before its own in the daily marts
-        (`transforms.models.FRESHDESK_ACTIVITIES_LOOKED_BACK`)."""
+        UTC, or a day whose export was late, comes with a later night, which recomputes the
+        days before its own in the daily marts
+        (`transforms.models.FRESHDESK_ACTIVITIES_LOOKED_BACK`). The time entries reach back
+        seven days (`FRESHDESK_TIME_ENTRIES_LOOKBACK`)."""
         from connectors.freshdesk import freshdesk_source
 
         return freshdesk_source(
@@ -163,6 +169,8 @@ class FreshdeskResource(dg.ConfigurableResource):
             end=end,
             tickets_to_now=True,
             activities_from=max(start - FRESHDESK_ACTIVITIES_LOOKBACK, BEGINNING_OF_HISTORY),
+            time_entries_from=max(start - FRESHDESK_TIME_ENTRIES_LOOKBACK,
+                                  BEGINNING_OF_HISTORY),
             land_free_text=self.land_free_text,
             timeout_seconds=self.timeout_seconds,
         )

@@ -61,6 +61,7 @@ from sandbox.world import (
     FreshdeskGroup,
     FreshdeskRating,
     FreshdeskTicket,
+    FreshdeskTimeEntry,
     World,
 )
 
@@ -418,6 +419,7 @@ class FreshdeskApi:
         self.states = {t.id: derive_ticket(t, self.group_names)
                        for t in world.freshdesk_tickets}
         self.ratings = sorted(world.freshdesk_ratings, key=lambda r: (epoch(r.created_at), r.id))
+        self.time_entries = sorted(world.freshdesk_time_entries, key=lambda e: e.id)
         #: The world's end: the latest moment any Freshdesk object knows (SLA escalations).
         self.as_of = max([st.updated_at for st in self.states.values()]
                          + [epoch(r.created_at) for r in self.ratings] + [0])
@@ -531,6 +533,8 @@ class FreshdeskApi:
                 return self.list_ratings(request, base)
             if path == "/api/v2/surveys":
                 return VendorResponse(200, [self._survey()])
+            if path == "/api/v2/time_entries":
+                return self.list_time_entries(request, base)
             if (m := self._REFERENCE.fullmatch(path)) is not None:
                 return self._reference(m.group(1), m.group(2), request, base)
             if path == "/api/v2/ticket_fields":
@@ -859,6 +863,50 @@ class FreshdeskApi:
                                "accepted_ratings": sorted(SURVEY_SCALE, reverse=True),
                                "default": True}],
                 "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"}
+
+    # -- time entries -------------------------------------------------------------------------
+
+    def list_time_entries(self, request: CrmRequest, base: str) -> VendorResponse:
+        """Every time entry created by the clock's now (all of them when no filter is
+        given), filtered by ``executed_after`` / ``executed_before`` (inclusive /
+        exclusive), ``agent_id``, ``company_id`` and ``billable``; oldest first."""
+        bounds = {}
+        for name in ("executed_after", "executed_before"):
+            raw = _one(request.query, name)
+            bounds[name] = _parse_time(raw, name) if raw else None
+        ids = {}
+        for name in ("agent_id", "company_id"):
+            raw = _one(request.query, name)
+            if raw is not None and not raw.isdigit():
+                raise invalid(name, "It should be a Positive Integer", "datatype_mismatch")
+            ids[name] = None if raw is None else int(raw)
+        billable = _one(request.query, "billable")
+        if billable not in (None, "true", "false"):
+            raise invalid("billable", "It should be a boolean value", "datatype_mismatch")
+        now = int(self.clock())
+        after, before = bounds["executed_after"], bounds["executed_before"]
+        items = [self._time_entry(e, now) for e in self.time_entries
+                 if epoch(e.started_at if e.timer else e.stopped_at) <= now
+                 and (after is None or epoch(e.executed_at) >= after)
+                 and (before is None or epoch(e.executed_at) < before)
+                 and ids["agent_id"] in (None, e.agent_id)
+                 and ids["company_id"] in (None, e.company_id)
+                 and billable in (None, "true" if e.billable else "false")]
+        return self._paged(items, request, base, "/api/v2/time_entries")
+
+    @staticmethod
+    def _time_entry(e: FreshdeskTimeEntry, now: int) -> dict[str, Any]:
+        """A time entry as the API shows it at ``now``: a timer still running shows the time
+        so far (``time_spent`` in whole minutes, ``hh:mm``) and its start as last update."""
+        started, stopped = epoch(e.started_at), epoch(e.stopped_at)
+        running = e.timer and now < stopped
+        minutes = ((now if running else stopped) - started) // 60
+        created = started if e.timer else stopped
+        return {"id": e.id, "billable": e.billable, "note": e.note, "timer_running": running,
+                "agent_id": e.agent_id, "ticket_id": e.ticket_id, "company_id": e.company_id,
+                "time_spent": f"{minutes // 60:02d}:{minutes % 60:02d}",
+                "executed_at": iso(epoch(e.executed_at)), "start_time": iso(started),
+                "created_at": iso(created), "updated_at": iso(created if running else stopped)}
 
     # -- reference data -----------------------------------------------------------------------
 

@@ -22,7 +22,10 @@ figure of the world is what it is without it. What it produces:
   48 hours" closing resolved tickets at the next hourly run after 48 hours (performer
   system); ~1 % marked spam, ~0.5 % deleted; tickets still open or waiting at the end;
 * satisfaction ratings (the default survey's 5-point scale, mostly happy) on ~35 % of
-  resolved tickets, 1 hour to 2 days after the resolution, never after the last day.
+  resolved tickets, 1 hour to 2 days after the resolution, never after the last day;
+* time entries (:func:`freshdesk_time_entries`, from a stream of their own) for about half
+  the agents' replies and notes: mostly timers running up to the reply, some logged by hand
+  afterwards, a few of those days later and dated back to the work.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from sandbox.world import (
     FreshdeskGroup,
     FreshdeskRating,
     FreshdeskTicket,
+    FreshdeskTimeEntry,
     World,
 )
 
@@ -52,6 +56,7 @@ AGENT_ID_BASE = 47_000_000_001
 CONTACT_ID_BASE = 46_000_000_000
 COMPANY_ID_BASE = 45_000_000_000
 RATING_ID_BASE = 49_000_000_001
+TIME_ENTRY_ID_BASE = 43_000_000_001
 OPEN, PENDING, RESOLVED, CLOSED, WAITING_CUSTOMER, WAITING_THIRD_PARTY = 2, 3, 4, 5, 6, 7
 #: (source, weight): Email, Portal, Phone, Chat, Feedback Widget, Outbound Email.
 SOURCES = ((1, 45), (2, 22), (3, 10), (7, 12), (9, 3), (10, 6))
@@ -67,6 +72,12 @@ DISPATCHR, SUPERVISOR = 1, 3
 #: Arrival weight per UTC hour (customers mostly in the Americas and Europe).
 HOUR_WEIGHTS = (3, 2, 2, 1, 1, 1, 2, 3, 5, 7, 9, 10, 11, 12, 13, 13, 13, 12, 11, 10, 8, 6, 5, 4)
 RATING_WEIGHTS = ((103, 45), (102, 25), (100, 14), (-102, 9), (-103, 7))
+#: Minutes an agent spends on one reply or note, by ticket source (phone and chat: the
+#: conversation itself); others: email-like.
+WORK_MINUTES = {3: (3, 25), 7: (4, 30)}
+EMAIL_WORK_MINUTES = (2, 20)
+TIME_NOTES = ("Investigated the account settings.", "Reproduced the issue.",
+              "Call with the customer.", "Checked the billing history.", None, None)
 THIRD_PARTY_NOTES = ("Vendor confirmed the fix is deployed.",
                      "Carrier answered: the parcel is back in transit.",
                      "Engineering replied on the internal ticket.")
@@ -376,3 +387,43 @@ def generate_freshdesk(world: World, seed: int, start_ts: int, end_ts: int, tick
     for k, rating in enumerate(ratings):
         rating.id = RATING_ID_BASE + k
     return groups, agents, contacts, out, ratings
+
+
+def freshdesk_time_entries(tickets: list[FreshdeskTicket], seed: int, end_ts: int
+                           ) -> list[FreshdeskTimeEntry]:
+    """The agents' time entries on ``tickets``, from ``random.Random(f"freshdesk-time:{seed}")``
+    (a stream of their own: every other figure of the world is unchanged), none created at or
+    after ``end_ts``. About half of the agents' replies and notes get one: 70 % a timer that
+    ran for the work up to the reply, stopped up to 10 minutes after it (a wrap-up); the rest
+    logged by hand later that day, or 1-3 days later and dated back to the reply's time.
+    Ids follow the order of creation."""
+    rng = random.Random(f"freshdesk-time:{seed}")
+    entries: list[FreshdeskTimeEntry] = []
+    for ticket in tickets:
+        low, high = WORK_MINUTES.get(ticket.source, EMAIL_WORK_MINUTES)
+        for event in ticket.events:
+            if event.actor != "agent" or event.message not in ("reply", "note") \
+                    or event.agent_id is None or rng.random() >= 0.5:
+                continue
+            at = int(event.at.timestamp())
+            minutes = rng.randint(low, high)
+            note = rng.choice(TIME_NOTES)
+            billable = rng.random() < 0.6
+            if rng.random() < 0.7:
+                started, stopped = at - minutes * MINUTE, at + rng.randint(0, 10 * MINUTE)
+                created, executed, timer = started, started, True
+            else:
+                late = rng.random() < 0.15
+                stopped = at + (rng.randint(DAY, 3 * DAY) if late else
+                                rng.randint(5 * MINUTE, 8 * HOUR))
+                started = stopped - minutes * MINUTE
+                created, executed, timer = stopped, at, False
+            if created >= end_ts:
+                continue
+            entries.append(FreshdeskTimeEntry(0, ticket.id, event.agent_id, _utc(started),
+                                              _utc(stopped), _utc(executed), timer, billable,
+                                              note, ticket.company_id))
+    entries.sort(key=lambda e: (e.started_at if e.timer else e.stopped_at, e.ticket_id))
+    for k, entry in enumerate(entries):
+        entry.id = TIME_ENTRY_ID_BASE + k
+    return entries

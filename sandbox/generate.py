@@ -27,7 +27,11 @@ from zoneinfo import ZoneInfo
 from sandbox import texts
 from sandbox.business_time import BusinessCalendar
 from sandbox.crm_generate import generate_crm, generate_crm_contacts, generate_survey_responses
-from sandbox.freshdesk_generate import freshdesk_companies, generate_freshdesk
+from sandbox.freshdesk_generate import (
+    freshdesk_companies,
+    freshdesk_time_entries,
+    generate_freshdesk,
+)
 from sandbox.intercom_generate import generate_intercom
 from sandbox.world import (
     SYSTEM_AUTHOR_ID,
@@ -483,9 +487,9 @@ def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
     The Intercom side (admins, teams and ``intercom_conversations`` conversations over the
     same days; default a third of ``tickets``, 0 for none) comes from its own stream too
     (:mod:`sandbox.intercom_generate`) and changes nothing else. So does the Freshdesk side
-    (groups, agents, contacts, ``freshdesk_tickets`` tickets with their histories and
-    ratings over the same days; default a quarter of ``tickets``, 0 for none;
-    :mod:`sandbox.freshdesk_generate`).
+    (groups, agents, contacts, ``freshdesk_tickets`` tickets with their histories,
+    ratings and the agents' time entries over the same days; default a quarter of
+    ``tickets``, 0 for none; :mod:`sandbox.freshdesk_generate`).
     """
     if tickets < 0 or days < 1:
         raise ValueError("tickets must be >= 0 and days >= 1")
@@ -568,4 +572,5 @@ def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
      world.freshdesk_tickets, world.freshdesk_ratings) = \
         generate_freshdesk(world, seed, start_ts, end_ts, n_freshdesk)
     world.freshdesk_companies = freshdesk_companies(world)
+    world.freshdesk_time_entries = freshdesk_time_entries(world.freshdesk_tickets, seed, end_ts)
     return world

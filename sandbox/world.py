@@ -544,6 +544,27 @@ class FreshdeskRating:
 
 
 @dataclass(slots=True)
+class FreshdeskTimeEntry:
+    """Time an agent logged on a ticket (Freshdesk's time tracking), ``started_at`` to
+    ``stopped_at``. A timer entry (``timer=True``) is created when its timer starts and
+    updated when it stops: until the sandbox's clock reaches ``stopped_at`` it is served
+    ``timer_running: true`` with the time so far. A manual entry is created (and last
+    updated) at ``stopped_at``. ``executed_at``: when the work counts (the timer's start, or
+    the day an agent logging it afterwards typed, up to a few days back)."""
+
+    id: int
+    ticket_id: int
+    agent_id: int
+    started_at: datetime
+    stopped_at: datetime
+    executed_at: datetime
+    timer: bool = True
+    billable: bool = True
+    note: str | None = None
+    company_id: int | None = None
+
+
+@dataclass(slots=True)
 class World:
     """Everything the sandbox serves."""
 
@@ -568,6 +589,7 @@ class World:
     freshdesk_contacts: list[FreshdeskContact] = field(default_factory=list)
     freshdesk_tickets: list[FreshdeskTicket] = field(default_factory=list)
     freshdesk_ratings: list[FreshdeskRating] = field(default_factory=list)
+    freshdesk_time_entries: list[FreshdeskTimeEntry] = field(default_factory=list)
 
     def user(self, user_id: int) -> User | None:
         """Return the user with ``user_id`` or ``None`` (linear scan; fine for tests)."""

@@ -8,6 +8,8 @@ Tables (see docs/freshdesk-landed-tables.md for every column):
 - `ticket_activities`: the daily ticket activities export of each UTC day of the window
   that has ended, activities performed in the window.
 - `satisfaction_ratings`: ratings created in the window.
+- `time_entries`: the agents' time entries executed in the window, or in the days before it
+  that `time_entries_from` reaches back over (the API filters them by `executed_at` only).
 - `agents`, `groups`, `companies`, `ticket_statuses`, `survey_scale`: reference data,
   loaded whole on every run.
 Every table is merged on `id`.
@@ -47,6 +49,7 @@ from connectors.freshdesk.helpers import (
     shape_rating,
     shape_scale_point,
     shape_status,
+    shape_time_entry,
     status_choices,
     survey_scale,
     ticket_pages,
@@ -82,6 +85,7 @@ def freshdesk_source(
     end: datetime | None = None,
     tickets_to_now: bool = False,
     activities_from: datetime | None = None,
+    time_entries_from: datetime | None = None,
     land_free_text: bool = False,
     page_size: int = settings.DEFAULT_PAGE_SIZE,
     retry: RetryPolicy | None = None,
@@ -99,9 +103,13 @@ def freshdesk_source(
     ended (`activities_from` defaults to `start`). A day's export exists only once the UTC
     day has ended, and may come later still, so a day left out (not ended, or its export
     missing) comes with a window whose activities reach back over it (the pipeline's reach
-    back two days: `pipelines.resources.FreshdeskResource`). Subjects,
-    conversation bodies, rating feedback and the activities' raw JSON land only with
-    `land_free_text` (their columns are NULL otherwise); e-mail addresses never land.
+    back two days: `pipelines.resources.FreshdeskResource`). The time entries land when
+    executed in [`time_entries_from`, end) (default `start`): the API filters them by
+    `executed_at` alone, so an entry updated after its window (a timer stopped later, one
+    logged afterwards and dated back) lands with a later window reaching back over it (the
+    pipeline's reach back seven days). Subjects, conversation bodies, rating feedback,
+    time-entry notes and the activities' raw JSON land only with `land_free_text` (their
+    columns are NULL otherwise); e-mail addresses never land.
     `page_size` is the list pages' size (at most 100). The client paces itself on
     `X-RateLimit-Remaining` and waits out a 429's `Retry-After`; `timeout_seconds` bounds
     each read (a timeout is retried). A record that cannot land goes to `_quarantine` with
@@ -109,8 +117,9 @@ def freshdesk_source(
     extracted.
     """
     activities_from = start if activities_from is None else activities_from
+    time_entries_from = start if time_entries_from is None else time_entries_from
     if start.tzinfo is None or activities_from.tzinfo is None or (
-            end is not None and end.tzinfo is None):
+            time_entries_from.tzinfo is None) or (end is not None and end.tzinfo is None):
         raise ValueError("freshdesk_source: start and end must be timezone-aware datetimes")
     if end is not None and end <= start:
         raise ValueError(f"freshdesk_source: end ({end}) must be after start ({start})")
@@ -120,17 +129,18 @@ def freshdesk_source(
     download = file_downloader(api_key, client.retry, client.timeout)
     # Everything is passed explicitly, so dlt never fills an argument from the environment.
     return _freshdesk(client, download, start, end, None if tickets_to_now else end,
-                      activities_from, land_free_text, page_size)
+                      activities_from, time_entries_from, land_free_text, page_size)
 
 
 @dlt.source(name=settings.SOURCE_NAME)
 def _freshdesk(
     client: ApiClient, download: Callable[[str], Any], start: datetime,
     end: datetime | None, tickets_end: datetime | None, activities_from: datetime,
-    land_free_text: bool, page_size: int,
+    time_entries_from: datetime, land_free_text: bool, page_size: int,
 ) -> Sequence[DltResource]:
     """The resources of one Freshdesk account for one window (the tickets' ends at
-    `tickets_end`, the activities' starts at `activities_from`)."""
+    `tickets_end`, the activities' starts at `activities_from`, the time entries' at
+    `time_entries_from`)."""
     ticket_resource = tickets(client, land_free_text, page_size, start, tickets_end)
     # tickets lands the conversations too. A table variant starts as a copy of the
     # resource's hints: drop the ticket columns before giving the conversations their own.
@@ -146,6 +156,7 @@ def _freshdesk(
         ticket_resource,
         ticket_activities(client, download, land_free_text, activities_from, end),
         satisfaction_ratings(client, land_free_text, page_size, start, end),
+        time_entries(client, land_free_text, page_size, time_entries_from, end),
         agents(client, land_free_text, page_size),
         groups(client, land_free_text, page_size),
         companies(client, land_free_text, page_size),
@@ -362,15 +373,55 @@ def satisfaction_ratings(
     landing = Landing(new_quarantine(land_free_text), path, settings.RATINGS_TABLE, table,
                       shape=lambda record: shape_rating(record, land_free_text))
 
+    params = {"created_since": iso_seconds(start), "per_page": page_size}
+    yield from _window_pages(client, landing, params, "created_at", start, end)
+
+
+def _window_pages(
+    client: ApiClient, landing: Landing, params: dict[str, Any], column: str,
+    start: datetime, end: datetime | None,
+) -> Iterator[Any]:
+    """The dlt items of the records of `landing`'s list endpoint whose `column` falls in
+    [start, end): the API's filter takes only one bound, or counts it inclusive."""
+
     def in_window(records: list[Any]) -> list[Any]:
         kept, rows, rejections = landing.split(records)
         inside = [r for r, row in zip(kept, rows, strict=True)
-                  if start <= row["created_at"] and (end is None or row["created_at"] < end)]
+                  if start <= row[column] and (end is None or row[column] < end)]
         # Records that cannot land are kept, so `Landing.items` quarantines them.
         return inside + [rejection.record for rejection in rejections]
 
-    params = {"created_since": iso_seconds(start), "per_page": page_size}
-    yield from landing.pages(in_window(page) for page in list_pages(client, path, params))
+    pages = list_pages(client, landing.endpoint, params)
+    yield from landing.pages(in_window(page) for page in pages)
+
+
+# --- time entries ---------------------------------------------------------------------------
+
+
+@dlt.resource(
+    name=settings.TIME_ENTRIES_TABLE,
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.TIME_ENTRY_COLUMNS),
+    max_table_nesting=0,
+)
+def time_entries(
+    client: ApiClient, land_free_text: bool, page_size: int, start: datetime,
+    end: datetime | None,
+) -> Iterator[Any]:
+    """Time entries executed in [start, end) (`executed_after` / `executed_before`; the
+    bounds are kept here too, whatever the API counts inclusive). A running timer lands as
+    it stands (`timer_running`), and again once stopped, when a window reaches back over
+    its `executed_at`."""
+    path = settings.TIME_ENTRIES_PATH
+    table = landed_table(settings.TIME_ENTRY_COLUMNS, required=("id", "ticket_id",
+                                                                "executed_at"))
+    landing = Landing(new_quarantine(land_free_text), path, settings.TIME_ENTRIES_TABLE,
+                      table, shape=lambda record: shape_time_entry(record, land_free_text))
+    params: dict[str, Any] = {"executed_after": iso_seconds(start), "per_page": page_size}
+    if end is not None:
+        params["executed_before"] = iso_seconds(end)
+    yield from _window_pages(client, landing, params, "executed_at", start, end)
 
 
 # --- reference tables -----------------------------------------------------------------------

@@ -637,6 +637,36 @@ def shape_rating(record: Any, land_free_text: bool) -> Record:
     return row
 
 
+def time_spent_seconds(value: Any) -> int | None:
+    """Seconds of a time entry's `time_spent` (`hh:mm`, hours unbounded); `Rejected` naming
+    the value when it is not that."""
+    if value is None:
+        return None
+    hours, sep, minutes = value.partition(":") if isinstance(value, str) else ("", "", "")
+    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2
+            and int(minutes) < 60):
+        rejected = Rejected(f"time_spent = {describe(value)} is not a duration in hh:mm",
+                            "time_spent_seconds")
+        raise rejected
+    return int(hours) * 3600 + int(minutes) * 60
+
+
+def shape_time_entry(record: Any, land_free_text: bool) -> Record:
+    """The `time_entries` row of one time entry, its `time_spent` in seconds too."""
+    record = _record(record)
+    row: Record = {}
+    for name in ("id", "ticket_id", "agent_id", "company_id"):
+        row[name] = parse(name, record.get(name), "bigint", name)
+    for name in ("billable", "timer_running"):
+        row[name] = parse(name, record.get(name), "bool", name)
+    row["time_spent"] = parse("time_spent", record.get("time_spent"), "text", "time_spent")
+    row["time_spent_seconds"] = time_spent_seconds(row["time_spent"])
+    for name in ("executed_at", "start_time", "created_at", "updated_at"):
+        row[name] = parse(name, record.get(name), "timestamp", name)
+    row["note"] = parse("note", record.get("note"), "text", "note") if land_free_text else None
+    return row
+
+
 def shape_agent(record: Any, land_free_text: bool) -> Record:
     """The `agents` row of one agent: its name and `active` come from its `contact`
     (an agent's name lands like Zendesk's users' and Intercom's admins' names; its e-mail

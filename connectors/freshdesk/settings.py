@@ -27,6 +27,7 @@ GROUPS_PATH = "/api/v2/groups"
 COMPANIES_PATH = "/api/v2/companies"
 TICKET_FIELDS_PATH = "/api/v2/ticket_fields"
 SURVEYS_PATH = "/api/v2/surveys"
+TIME_ENTRIES_PATH = "/api/v2/time_entries"
 
 #: List endpoints return at most 100 records a page (`per_page`, default 30).
 MAX_PAGE_SIZE = 100
@@ -65,6 +66,7 @@ GROUPS_TABLE = "groups"
 COMPANIES_TABLE = "companies"
 STATUSES_TABLE = "ticket_statuses"
 SURVEY_SCALE_TABLE = "survey_scale"
+TIME_ENTRIES_TABLE = "time_entries"
 
 # Landed columns: (name, landed type). Freshdesk's ids are integers and land as bigint;
 # times are ISO 8601 UTC. The free-text columns are always there, NULL unless
@@ -208,6 +210,23 @@ SURVEY_SCALE_COLUMNS = {
     "points": "bigint",
 }
 
+#: `time_spent` as Freshdesk gives it (`hh:mm`), and in seconds (`time_spent_seconds`).
+TIME_ENTRY_COLUMNS = {
+    "id": "bigint",
+    "ticket_id": "bigint",
+    "agent_id": "bigint",
+    "company_id": "bigint",
+    "billable": "bool",
+    "timer_running": "bool",
+    "time_spent": "text",
+    "time_spent_seconds": "bigint",
+    "executed_at": "timestamp",
+    "start_time": "timestamp",
+    "created_at": "timestamp",
+    "updated_at": "timestamp",
+    "note": "text",
+}
+
 #: Per table: the free-text columns (NULL unless land_free_text).
 FREE_TEXT_COLUMNS = {
     TICKETS_TABLE: frozenset({"subject"}),
@@ -219,6 +238,7 @@ FREE_TEXT_COLUMNS = {
     COMPANIES_TABLE: frozenset(),
     STATUSES_TABLE: frozenset(),
     SURVEY_SCALE_TABLE: frozenset(),
+    TIME_ENTRIES_TABLE: frozenset({"note"}),
 }
 
 #: Keys removed (at any depth) from a record stored in `_quarantine` unless land_free_text:
@@ -229,6 +249,6 @@ QUARANTINE_PRIVATE_KEYS = frozenset(
         "subject", "description", "description_text", "body", "body_text", "feedback",
         "custom_fields", "name", "email", "to_emails", "from_email", "cc_emails",
         "bcc_emails", "fwd_emails", "reply_cc_emails", "ticket_cc_emails", "support_email",
-        "phone", "mobile", "signature", "job_title", "attachments", "activity",
+        "phone", "mobile", "signature", "job_title", "attachments", "activity", "note",
     }
 )

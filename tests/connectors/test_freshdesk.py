@@ -22,8 +22,8 @@ LAST_DAY = date(2024, 3, 10)
 FIRST_DAY = datetime(2024, 3, 5, tzinfo=UTC)
 WINDOW = (FIRST_DAY, FIRST_DAY + timedelta(days=3))
 QUICK_RETRY = RetryPolicy(max_attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05)
-TABLES = ("tickets", "conversations", "ticket_activities", "satisfaction_ratings", "agents",
-          "groups", "companies", "ticket_statuses", "survey_scale")
+TABLES = ("tickets", "conversations", "ticket_activities", "satisfaction_ratings",
+          "time_entries", "agents", "groups", "companies", "ticket_statuses", "survey_scale")
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,7 @@ def test_a_window_lands_every_table_with_its_columns_and_types(sandbox, tmp_path
                           (settings.CONVERSATIONS_TABLE, settings.CONVERSATION_COLUMNS),
                           (settings.ACTIVITIES_TABLE, settings.ACTIVITY_COLUMNS),
                           (settings.RATINGS_TABLE, settings.RATING_COLUMNS),
+                          (settings.TIME_ENTRIES_TABLE, settings.TIME_ENTRY_COLUMNS),
                           (settings.AGENTS_TABLE, settings.AGENT_COLUMNS),
                           (settings.GROUPS_TABLE, settings.GROUP_COLUMNS),
                           (settings.COMPANIES_TABLE, settings.COMPANY_COLUMNS),
@@ -127,8 +128,8 @@ def test_free_text_lands_only_when_asked(sandbox, tmp_path):
     private = new_pipeline(tmp_path / "private", DATASET)
     private.run(source_for(sandbox))
     for table, column in (("tickets", "subject"), ("conversations", "body_text"),
-                          ("ticket_activities", "activity"), ("satisfaction_ratings",
-                                                              "feedback")):
+                          ("ticket_activities", "activity"),
+                          ("satisfaction_ratings", "feedback"), ("time_entries", "note")):
         assert query(private, f"SELECT count(*) FROM {table} WHERE {column} IS NOT NULL") \
             == [(0,)], table
     free = new_pipeline(tmp_path / "free", DATASET)
@@ -136,6 +137,7 @@ def test_free_text_lands_only_when_asked(sandbox, tmp_path):
     assert query(free, "SELECT count(*) FROM tickets WHERE subject IS NULL") == [(0,)]
     assert query(free, "SELECT count(*) FROM ticket_activities WHERE activity IS NULL") \
         == [(0,)]
+    assert query(free, "SELECT count(*) FROM time_entries WHERE note IS NOT NULL")[0][0] > 0
 
 
 @pytest.fixture(scope="module")
@@ -222,6 +224,63 @@ def test_an_export_not_enabled_says_an_admin_must_enable_it(world, tmp_path):
     error = api_error_in(failure.value)
     assert isinstance(error, ApiAuthError) and error.status == 403
     assert "admin" in str(error) and "Ticket activity export" in str(error)
+
+
+def entries_executed_in(sb: Sandbox, start: datetime, end: datetime) -> dict[int, int]:
+    """The world's time entries executed in [start, end) and created by now, with their
+    seconds in whole minutes (as the API gives them)."""
+    return {e.id: (e.stopped_at - e.started_at) // timedelta(minutes=1) * 60
+            for e in sb.world.freshdesk_time_entries if start <= e.executed_at < end}
+
+
+def test_time_entries_land_by_executed_at_with_their_seconds(sandbox, tmp_path):
+    pipeline = new_pipeline(tmp_path, DATASET)
+    reach = WINDOW[0] - timedelta(days=2)
+    pipeline.run(source_for(sandbox, page_size=9, time_entries_from=reach)
+                 .with_resources("time_entries"))
+    expected = entries_executed_in(sandbox, reach, WINDOW[1])
+    assert len(expected) > 20
+    landed = dict(query(pipeline, "SELECT id, time_spent_seconds FROM time_entries"))
+    assert landed == expected
+    assert query(pipeline, "SELECT count(*) FROM time_entries WHERE timer_running") == [(0,)]
+    # Entries logged by hand a day or more after the work, dated back to it.
+    late = [e for e in sandbox.world.freshdesk_time_entries if e.id in expected
+            and not e.timer and (e.stopped_at - e.executed_at) > timedelta(days=1)]
+    assert late
+    asked = [r.query for r in sandbox.requests if r.path.endswith("/time_entries")]
+    assert asked[0]["executed_after"] == "2024-03-03T00:00:00Z"
+    assert asked[0]["executed_before"] == "2024-03-08T00:00:00Z"
+    assert len(asked) == -(-len(expected) // 9)  # every page, once
+
+
+def test_a_running_timer_lands_running_and_again_once_stopped(world, tmp_path):
+    timer = next(e for e in world.freshdesk_time_entries
+                 if e.timer and (e.stopped_at - e.started_at) > timedelta(minutes=5))
+    pipeline = new_pipeline(tmp_path, DATASET)
+    running_at = timer.started_at + timedelta(minutes=3, seconds=20)
+    for now in (running_at, datetime(2024, 4, 1, tzinfo=UTC)):
+        with Sandbox(world, port=0, clock=now.timestamp) as sb:
+            pipeline.run(source_for(sb, start=timer.executed_at - timedelta(hours=1),
+                                    end=timer.executed_at + timedelta(hours=1))
+                         .with_resources("time_entries"))
+        rows = query(pipeline, "SELECT timer_running, time_spent, time_spent_seconds, "
+                               f"updated_at FROM time_entries WHERE id = {timer.id}")
+        if now == running_at:
+            assert rows == [(True, "00:03", 180, timer.started_at)]
+    minutes = (timer.stopped_at - timer.started_at) // timedelta(minutes=1)
+    assert rows == [(False, f"{minutes // 60:02d}:{minutes % 60:02d}", minutes * 60,
+                     timer.stopped_at)]
+
+
+def test_a_time_entry_with_a_bad_duration_is_quarantined_naming_it(sandbox, tmp_path):
+    sandbox.inject_fault(path_prefix="/freshdesk/api/v2/time_entries", kind="bad_record",
+                         mode="wrong_type", field="time_spent", value="1h30", record_index=2)
+    pipeline = new_pipeline(tmp_path, DATASET)
+    pipeline.run(source_for(sandbox).with_resources("time_entries"))
+    rows = quarantined(pipeline)
+    assert len(rows) == 1 and rows[0]["table_name"] == "time_entries"
+    assert "time_spent" in rows[0]["reason"] and "hh:mm" in rows[0]["reason"]
+    assert counts(pipeline)["time_entries"] == len(entries_executed_in(sandbox, *WINDOW)) - 1
 
 
 def test_a_bad_record_is_quarantined_and_the_rest_lands(sandbox, tmp_path):

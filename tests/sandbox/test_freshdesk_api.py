@@ -1,6 +1,6 @@
 """Freshdesk (API v2) over real HTTP: auth, ticket listing (windows, filters, order, paging
 and link headers, includes), one ticket, conversations, the two-step activities export and
-its not-ready / disabled answers, ratings, agents, groups, ticket fields, rate limits and
+its not-ready / disabled answers, ratings, time entries, agents, groups, ticket fields, rate limits and
 faults on Freshdesk paths."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sandbox.world import (
     FreshdeskGroup,
     FreshdeskRating,
     FreshdeskTicket,
+    FreshdeskTimeEntry,
 )
 
 T0 = datetime(2025, 6, 2, 9, tzinfo=UTC)  # a Monday
@@ -96,6 +97,15 @@ def build_freshdesk_world() -> World:
     world.freshdesk_ratings = [
         FreshdeskRating(9001, STORY, ALICE, 103, at(31), ANN, SUPPORT, "Great"),
         FreshdeskRating(9002, STORY, ALICE, -103, at(50), BEN, BILLING)]
+    world.freshdesk_time_entries = [
+        # A timer over the note and the reply; one still running at NOW; one logged by hand
+        # two days after the work and dated back to it.
+        FreshdeskTimeEntry(7001, STORY, ANN, at(1.4), at(2.05), at(1.4), billable=True,
+                           note="Call", company_id=9),
+        FreshdeskTimeEntry(7002, OUTBOUND, BEN, at(479.5), at(481), at(479.5),
+                           billable=False),
+        FreshdeskTimeEntry(7003, STORY, ANN, at(77.5), at(78), at(30), timer=False,
+                           billable=False, company_id=9)]
     return world
 
 
@@ -337,6 +347,37 @@ def test_ratings_surveys_agents_groups_fields(fsb: Sandbox, fd: requests.Session
     assert status["choices"]["6"] == ["Waiting on Customer", "Awaiting your Reply"]
     assert status["choices"]["7"] == ["Waiting on Third Party", "Being Processed"]
     assert status["choices"]["2"][0] == "Open" and status["choices"]["5"][0] == "Closed"
+
+
+def test_time_entries(fsb: Sandbox, fd: requests.Session) -> None:
+    entries = fd.get(url(fsb, "/api/v2/time_entries")).json()
+    assert ids(entries) == [7001, 7002, 7003]
+    assert entries[0] == {"id": 7001, "billable": True, "note": "Call", "timer_running": False,
+                          "agent_id": ANN, "ticket_id": STORY, "company_id": 9,
+                          "time_spent": "00:39", "executed_at": iso(1.4),
+                          "start_time": iso(1.4), "created_at": iso(1.4),
+                          "updated_at": iso(2.05)}
+    # NOW is 480 hours in: the timer started half an hour before runs, its time so far.
+    running = entries[1]
+    assert running["timer_running"] is True and running["time_spent"] == "00:30"
+    assert running["updated_at"] == running["created_at"] == iso(479.5)
+    manual = entries[2]
+    assert (manual["executed_at"], manual["created_at"], manual["time_spent"]) == \
+        (iso(30), iso(78), "00:30")
+
+    def listed(**params: Any) -> list[int]:
+        return ids(fd.get(url(fsb, "/api/v2/time_entries"), params=params).json())
+
+    assert listed(executed_after=iso(2), executed_before=iso(100)) == [7003]
+    assert listed(executed_after=iso(1.4)) == [7001, 7002, 7003]
+    assert listed(agent_id=BEN) == [7002] and listed(company_id=9) == [7001, 7003]
+    assert listed(billable="false") == [7002, 7003]
+    assert "page=2" in fd.get(url(fsb, "/api/v2/time_entries"),
+                              params={"per_page": 2}).links["next"]["url"]
+    bad = fd.get(url(fsb, "/api/v2/time_entries"), params={"executed_after": "yesterday"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "executed_after"
+    assert fd.get(url(fsb, "/api/v2/time_entries"),
+                  params={"billable": "maybe"}).status_code == 400
 
 
 def test_rate_limit_headers_credits_and_429(fd_world: World) -> None:

@@ -6,23 +6,13 @@
 -- (waiting on someone else, as "Waiting on Third Party"). A deleted ticket, and a ticket
 -- marked as spam, is `deleted` (left out of every count, METRICS.md). Priority: 1 Low,
 -- 2 Medium, 3 High, 4 Urgent. Grain: (source, ticket_id).
-{% from "staging/freshdesk/macros.jinja" import freshdesk_status -%}
+{% from "staging/freshdesk/macros.jinja" import freshdesk_channel, freshdesk_status -%}
 SELECT
     'freshdesk' AS source,
     CAST(t.id AS text) AS ticket_id,
     t.created_at,
     t.updated_at,
-    CASE t.source
-        WHEN 1 THEN 'email'
-        WHEN 10 THEN 'email'
-        WHEN 2 THEN 'web'
-        WHEN 9 THEN 'web'
-        WHEN 3 THEN 'phone'
-        WHEN 7 THEN 'chat'
-        WHEN 5 THEN 'messaging'
-        WHEN 6 THEN 'messaging'
-        ELSE 'other'
-    END AS channel,
+    {{ freshdesk_channel('t.source') }} AS channel,
     CAST(t.source AS text) AS source_channel,
     CASE t.priority WHEN 1 THEN 'low' WHEN 2 THEN 'normal' WHEN 3 THEN 'high'
         WHEN 4 THEN 'urgent' END AS priority,

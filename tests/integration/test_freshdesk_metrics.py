@@ -18,6 +18,7 @@ from sandbox.world import (
     FreshdeskGroup,
     FreshdeskRating,
     FreshdeskTicket,
+    FreshdeskTimeEntry,
 )
 from tests.integration.pipeline_runner import run_world, status_history, two_nights
 from tests.sandbox.sandbox_world import build_small_world
@@ -41,7 +42,7 @@ def freshdesk_world() -> World:
     kind of step (assignment, a private note, replies, the two custom statuses, a
     resolution, the customer's reopen, a second resolution, the automation's close, a
     rating), a phone ticket still pending, an outbound e-mail the customer answered, and a
-    deleted ticket."""
+    deleted ticket; the agents' time entries on them (timers, and one logged afterwards)."""
     world = build_small_world()
     world.freshdesk_groups = [FreshdeskGroup(SUPPORT, "Support", agent_ids=[ANN, BEN])]
     world.freshdesk_agents = [
@@ -83,6 +84,14 @@ def freshdesk_world() -> World:
     ]
     world.freshdesk_ratings = [FreshdeskRating(9001, STORY, ALICE.id, 103, at(300),
                                                agent_id=BEN, group_id=SUPPORT)]
+    world.freshdesk_time_entries = [
+        FreshdeskTimeEntry(7001, STORY, ANN, at(3), at(15), at(3)),  # 12 minutes
+        # 20 minutes logged by hand at minute 100, for the work up to the reply at 90
+        FreshdeskTimeEntry(7002, STORY, ANN, at(80), at(100), at(90), timer=False),
+        FreshdeskTimeEntry(7003, STORY, BEN, at(220), at(232), at(220)),
+        FreshdeskTimeEntry(7004, PHONE, ANN, at(600), at(612), at(600)),
+        FreshdeskTimeEntry(7005, DELETED, ANN, at(705), at(710), at(705)),
+    ]
     return world
 
 
@@ -183,6 +192,36 @@ def test_daily_marts_count_the_tickets(loaded):
         == {(f"2024-03-0{d}", "phone", "pending", 1) for d in range(5, 10)}
 
 
+HANDLED_ON_DAY_5 = ("SELECT channel, agent_id, handled_contacts, handle_seconds, aht_seconds "
+                    "FROM marts.handle_time_daily WHERE source = 'freshdesk' "
+                    "AND date = '2024-03-05' AND handled_contacts > 0 ORDER BY channel, agent_id")
+
+
+def test_handle_time_from_time_entries(loaded):
+    """One handled contact per ticket and agent who logged time on it, on the day of the
+    first entry; a deleted ticket's left out of the day."""
+    records = {(r["ticket_id"], r["agent_id"]): (r["channel"], r["started_at"],
+                                                  r["handle_seconds"])
+               for r in loaded.query("SELECT * FROM staging.handle_time_records "
+                                     "WHERE source = 'freshdesk'")}
+    assert records == {(str(STORY), str(ANN)): ("email", at(3), 32 * 60),
+                       (str(STORY), str(BEN)): ("email", at(220), 12 * 60),
+                       (str(PHONE), str(ANN)): ("phone", at(600), 12 * 60),
+                       (str(DELETED), str(ANN)): ("email", at(705), 5 * 60)}
+    assert [tuple(r.values()) for r in loaded.query(HANDLED_ON_DAY_5)] == [
+        ("email", str(ANN), 1, 1920, 1920.0), ("email", str(BEN), 1, 720, 720.0),
+        ("phone", str(ANN), 1, 720, 720.0)]
+    day = {r["channel"]: r for r in loaded.query(
+        "SELECT channel, handled_contacts, handle_seconds, aht_seconds FROM marts.support_daily "
+        "WHERE source = 'freshdesk' AND date = '2024-03-05'")}
+    assert (day["email"]["handled_contacts"], day["email"]["handle_seconds"],
+            day["email"]["aht_seconds"]) == (2, 2640, 1320.0)
+    metrics = by_ticket(loaded, "SELECT * FROM marts.ticket_metrics WHERE source = 'freshdesk'")
+    assert metrics[str(STORY)]["handle_seconds"] == 2640
+    assert metrics[str(PHONE)]["handle_seconds"] == 720
+    assert metrics[str(OUTBOUND)]["handle_seconds"] is None
+
+
 def test_reconciliation_compares_what_freshdesk_reports(loaded):
     rows = {r["metric"]: r for r in loaded.query(
         "SELECT * FROM marts.metric_reconciliation WHERE source = 'freshdesk'")}
@@ -201,6 +240,8 @@ def as_of(cutoff: datetime, change=None) -> World:
     for ticket in w.freshdesk_tickets:
         ticket.events = [e for e in ticket.events if e.at < cutoff]
     w.freshdesk_ratings = [r for r in w.freshdesk_ratings if r.created_at < cutoff]
+    w.freshdesk_time_entries = [e for e in w.freshdesk_time_entries
+                                if (e.started_at if e.timer else e.stopped_at) < cutoff]
     return w
 
 
@@ -233,6 +274,51 @@ def test_replies_of_a_day_count_though_their_ticket_changed_after_it(
             phone["replies_to_resolution_avg"], phone["backlog_end_of_day"]) \
         == ("phone", 1, 1, 2.0, 0)
     assert nights == once
+
+
+def test_time_logged_after_its_night_counts_on_the_day_of_the_work(
+        monkeypatch, tmp_path, warehouse_url):
+    """Ben's timer on the phone ticket runs from 23:40 on 03-08 past the night (01:30), and
+    on 03-09 he logs 25 minutes on the outbound ticket (solved on 03-05, unchanged since),
+    dated back to 03-05: the first night sees the timer running (not counted), the second
+    lands both (a window reads seven days of time entries back) and recomputes 03-05, 03-08
+    and the outbound ticket's metrics, as a single run does. (Nine tickets: the per-ticket
+    models would rebuild whole for any change; kept incremental, the outbound ticket is
+    recomputed only because its time entry counts as its change.)"""
+    from transforms import incremental
+
+    monkeypatch.setattr(incremental, "FULL_BUILD_SHARE", 1.0)
+
+    def change(world: World) -> None:
+        world.freshdesk_time_entries += [
+            FreshdeskTimeEntry(7006, PHONE, BEN, datetime(2024, 3, 8, 23, 40, tzinfo=UTC),
+                               datetime(2024, 3, 9, 1, 40, tzinfo=UTC),
+                               datetime(2024, 3, 8, 23, 40, tzinfo=UTC)),
+            FreshdeskTimeEntry(7007, OUTBOUND, BEN, datetime(2024, 3, 9, 14, 35, tzinfo=UTC),
+                               datetime(2024, 3, 9, 15, tzinfo=UTC), at(415), timer=False)]
+
+    cutoffs = (datetime(2024, 3, 9, 1, 30, tzinfo=UTC), datetime(2024, 3, 10, 1, 30, tzinfo=UTC))
+    handled = ("SELECT date, channel, agent_id, handled_contacts, handle_seconds "
+               "FROM marts.handle_time_daily WHERE source = 'freshdesk' "
+               "AND handled_contacts > 0 ORDER BY date, channel, agent_id")
+    tickets = ("SELECT ticket_id, handle_seconds FROM marts.ticket_metrics "
+               f"WHERE source = 'freshdesk' AND ticket_id IN ('{PHONE}', '{OUTBOUND}') "
+               "ORDER BY ticket_id")
+    result = two_nights(monkeypatch, tmp_path, warehouse_url,
+                        lambda cutoff: as_of(cutoff, change), [handled, tickets],
+                        START, cutoffs, sandbox_clock=True, freshdesk=True)
+    (first, tickets_first), (second, tickets_second), once = \
+        result.first, result.second, result.once
+    day_5, day_8 = date(2024, 3, 5), date(2024, 3, 8)
+    assert [tuple(r.values()) for r in first] == [
+        (day_5, "email", str(ANN), 1, 1920), (day_5, "email", str(BEN), 1, 720),
+        (day_5, "phone", str(ANN), 1, 720)]
+    assert [r["handle_seconds"] for r in tickets_first] == [720, None]
+    assert [tuple(r.values()) for r in second] == [
+        (day_5, "email", str(ANN), 1, 1920), (day_5, "email", str(BEN), 2, 720 + 1500),
+        (day_5, "phone", str(ANN), 1, 720), (day_8, "phone", str(BEN), 1, 7200)]
+    assert [r["handle_seconds"] for r in tickets_second] == [720 + 7200, 1500]
+    assert [second, tickets_second] == once
 
 
 def test_history_without_the_activities_export_starts_from_the_tickets_stats(

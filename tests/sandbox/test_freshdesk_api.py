@@ -1,7 +1,7 @@
 """Freshdesk (API v2) over real HTTP: auth, ticket listing (windows, filters, order, paging
 and link headers, includes), one ticket, conversations, the two-step activities export and
-its not-ready / disabled answers, ratings, time entries, agents, groups, ticket fields, rate limits and
-faults on Freshdesk paths."""
+its not-ready / disabled answers, ratings, time entries, agents, groups, ticket fields, rate
+limits and faults on Freshdesk paths."""
 
 from __future__ import annotations
 

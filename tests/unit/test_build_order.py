@@ -37,3 +37,15 @@ def test_the_nightly_models_leave_out_the_monthly_revenue_marts_and_what_reads_t
     assert "account_mrr_monthly" not in names and "churn_monthly" not in names
     assert "customer_lifetime_value" not in names  # reads account_mrr_monthly
     assert {"ticket_metrics", "support_daily", "backlog_daily"} <= set(names)
+
+
+def test_a_daily_marts_late_day_queries_run_for_the_sources_whose_data_they_read():
+    by_name = {m.name: m for m in ALL_MODELS}
+    handled = by_name["handle_time_daily"]
+    assert handled.changed_before_sql(["hubspot", "salesforce"]) is None
+    for helpdesk in ("zendesk", "freshdesk"):  # Talk calls, time entries
+        assert "staging.handle_time_records" in handled.changed_before_sql([helpdesk])
+    support = by_name["support_daily"]
+    assert "staging.handle_time_records" not in support.changed_before_sql(["intercom"])
+    assert support.changed_before_sql(["freshdesk"]).count(" AS day") == 2  # contacts, activities
+    assert support.changed_before_sql(["zendesk", "intercom", "freshdesk"]).count(" AS day") == 3

@@ -171,8 +171,8 @@ SURVEY_DAYS = 30
 
 
 def kpi_summary(warehouse_url: str) -> dict[str, object]:
-    """The headline KPIs, read back from marts.ticket_metrics, marts.churn_monthly,
-    marts.account_health and marts.survey_scores_daily."""
+    """The headline KPIs, read back from marts.ticket_metrics, marts.handle_time_daily,
+    marts.churn_monthly, marts.account_health and marts.survey_scores_daily."""
     from warehouse import Warehouse
 
     warehouse = Warehouse(warehouse_url)
@@ -194,6 +194,17 @@ def kpi_summary(warehouse_url: str) -> dict[str, object]:
         """,
         unsolved,
     )
+    # Average handle time per handled contact (Zendesk's calls, Freshdesk's time entries).
+    aht = {row["source"]: row["aht_minutes"] for row in warehouse.query(
+        """
+        SELECT source, sum(handle_seconds) / 60.0 / nullif(sum(handled_contacts), 0)
+                   AS aht_minutes
+        FROM marts.handle_time_daily
+        GROUP BY source
+        """
+    )}
+    for row in rows:
+        row["aht_minutes"] = aht.get(row["source"])
     revenue = warehouse.query(
         """
         SELECT month, accounts_end, mrr_end, logo_churn_rate, nrr
@@ -247,13 +258,14 @@ def print_summary(summary: dict[str, object]) -> None:
         return "n/a" if value is None else f"{float(value):.1%}"
 
     helpdesks = summary["helpdesks"]
-    print("\nCustomer-experience KPIs (marts.ticket_metrics):")
+    print("\nCustomer-experience KPIs (marts.ticket_metrics, marts.handle_time_daily):")
     print(f"  {'':<32} " + " ".join(f"{row['source']:>10}" for row in helpdesks))
     for label, key, shown in (
         ("tickets", "tickets", lambda v: f"{v:,}"),
         ("median first response (minutes)", "median_first_response_minutes", fmt),
         ("median full resolution (minutes)", "median_full_resolution_minutes", fmt),
         ("replies to resolution (average)", "avg_replies_to_resolution", fmt),
+        ("average handle time (minutes)", "aht_minutes", fmt),
         ("open backlog (unsolved tickets)", "open_backlog", lambda v: f"{v:,}"),
     ):
         print(f"  {label:<32} " + " ".join(f"{shown(row[key]):>10}" for row in helpdesks))

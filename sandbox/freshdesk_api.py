@@ -897,16 +897,19 @@ class FreshdeskApi:
     @staticmethod
     def _time_entry(e: FreshdeskTimeEntry, now: int) -> dict[str, Any]:
         """A time entry as the API shows it at ``now``: a timer still running shows the time
-        so far (``time_spent`` in whole minutes, ``hh:mm``) and its start as last update."""
+        so far (``time_spent`` in whole minutes, ``hh:mm``) and its start as last update; an
+        edited one its edit."""
         started, stopped = epoch(e.started_at), epoch(e.stopped_at)
         running = e.timer and now < stopped
         minutes = ((now if running else stopped) - started) // 60
         created = started if e.timer else stopped
+        updated = epoch(e.edited_at) if e.edited_at is not None else \
+            created if running else stopped
         return {"id": e.id, "billable": e.billable, "note": e.note, "timer_running": running,
                 "agent_id": e.agent_id, "ticket_id": e.ticket_id, "company_id": e.company_id,
                 "time_spent": f"{minutes // 60:02d}:{minutes % 60:02d}",
                 "executed_at": iso(epoch(e.executed_at)), "start_time": iso(started),
-                "created_at": iso(created), "updated_at": iso(created if running else stopped)}
+                "created_at": iso(created), "updated_at": iso(updated)}
 
     # -- reference data -----------------------------------------------------------------------
 

@@ -550,7 +550,8 @@ class FreshdeskTimeEntry:
     updated when it stops: until the sandbox's clock reaches ``stopped_at`` it is served
     ``timer_running: true`` with the time so far. A manual entry is created (and last
     updated) at ``stopped_at``. ``executed_at``: when the work counts (the timer's start, or
-    the day an agent logging it afterwards typed, up to a few days back)."""
+    the day an agent logging it afterwards typed, up to a few days back). ``edited_at``: when
+    an agent last edited it (its ``updated_at`` from then on)."""
 
     id: int
     ticket_id: int
@@ -562,6 +563,7 @@ class FreshdeskTimeEntry:
     billable: bool = True
     note: str | None = None
     company_id: int | None = None
+    edited_at: datetime | None = None
 
 
 @dataclass(slots=True)

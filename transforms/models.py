@@ -56,10 +56,10 @@ def selected_table(sql: str, grain: tuple[str, ...],
 
 class LateDays(NamedTuple):
     """A `Model.changed_before` query: the earliest local day (before the partition's) of the
-    rows the partition's window landed that count on an earlier day. `sources`: the sources
-    whose data it reads (None: any), so it runs only when one of them is configured."""
+    rows the partition's window landed that count on an earlier day. `source`: the source
+    whose data it reads (None: any), so it runs only when that source is configured."""
 
-    sources: tuple[str, ...] | None
+    source: str | None
     sql: str
 
 
@@ -155,7 +155,7 @@ class Model:
         a query about an unconfigured source's data would only scan for rows that cannot
         exist."""
         queries = [late.sql for late in self.changed_before
-                   if late.sources is None or set(late.sources) & set(sources)]
+                   if late.source is None or late.source in sources]
         if len(queries) <= 1:
             return queries[0] if queries else None
         parts = "\n    UNION ALL\n".join(f"    SELECT ({query.strip()}) AS day"
@@ -264,11 +264,11 @@ WHERE is_current AND status IN ('new', 'open', 'pending', 'hold')
 """
 
 
-def updated_in_window(sources: tuple[str, ...], table: str, day_column: str) -> LateDays:
-    """The `LateDays` of a daily mart whose rows of `table` (`sources`' data) count on the
+def updated_in_window(source: str, table: str, day_column: str) -> LateDays:
+    """The `LateDays` of a daily mart whose rows of `table` (`source`'s data) count on the
     local day of `day_column` but land when last updated (`updated_at`): the earliest such
     day of the rows the partition's window landed."""
-    return LateDays(sources, f"""
+    return LateDays(source, f"""
 SELECT min(CAST(r.{day_column} AT TIME ZONE :reporting_timezone AS date))
 FROM {table} AS r
 INNER JOIN (
@@ -280,19 +280,19 @@ INNER JOIN (
 """)
 
 
-#: A contact counts on the day it started, but lands when it was last updated: a Zendesk
-#: call after its wrap-up, a Freshdesk agent's time on a ticket with the last entry logged.
-CONTACTS_UPDATED_IN_WINDOW = updated_in_window(("zendesk", "freshdesk"),
-                                               "staging.handle_time_records", "started_at")
+#: A contact counts on the day it started, but lands when it was last updated, after its
+#: wrap-up.
+CONTACTS_UPDATED_IN_WINDOW = updated_in_window("zendesk", "staging.handle_time_records",
+                                               "started_at")
 #: A survey response counts on the day it was submitted, but an answer edited or archived
 #: later lands in a later window.
-SURVEYS_UPDATED_IN_WINDOW = updated_in_window(("hubspot",), "staging.survey_responses",
+SURVEYS_UPDATED_IN_WINDOW = updated_in_window("hubspot", "staging.survey_responses",
                                               "submitted_at")
 #: An Intercom rating counts on the day it was requested (the API gives no time of the
 #: answer: docs/staging.md), but lands when its conversation is next read, after the
 #: customer answered: the request days of the ratings of the conversations the window read
 #: (every conversation updated since the window's start: pipelines.resources).
-INTERCOM_RATINGS_IN_WINDOW = LateDays(("intercom",), """
+INTERCOM_RATINGS_IN_WINDOW = LateDays("intercom", """
 SELECT min(CAST(r.updated_at AT TIME ZONE :reporting_timezone AS date))
 FROM staging.satisfaction_ratings AS r
 INNER JOIN staging.tickets AS t
@@ -309,7 +309,7 @@ WHERE r.source = 'intercom' AND t.updated_at >= (
 #: window may have landed with it: the backlog and resolutions of their days are recomputed
 #: whenever Freshdesk changed a status in them. (Hours, not days: an interval of days on a
 #: timestamptz counts calendar days in the session's time zone.)
-FRESHDESK_ACTIVITIES_LOOKED_BACK = LateDays(("freshdesk",), """
+FRESHDESK_ACTIVITIES_LOOKED_BACK = LateDays("freshdesk", """
 SELECT min(CAST(c.changed_at AT TIME ZONE :reporting_timezone AS date))
 FROM staging.status_changes AS c
 INNER JOIN (
@@ -319,6 +319,27 @@ INNER JOIN (
 ) AS w
     ON c.changed_at >= w.starts - INTERVAL '72 hours' AND c.changed_at < w.starts
 WHERE c.source = 'freshdesk'
+""")
+
+#: A Freshdesk window reads the time entries executed in the seven days before it too (the
+#: API filters them by `executed_at` alone: pipelines.resources.FRESHDESK_TIME_ENTRIES_LOOKBACK),
+#: and an edited entry may have moved from any of those days, where nothing is left to show
+#: it: a window that landed any Freshdesk contact recomputes those seven days (not before
+#: 1970: a first partition's range starts in year 1). (Zendesk's CONTACTS_UPDATED_IN_WINDOW
+#: reads every source's records: Freshdesk's start within those seven days.)
+FRESHDESK_TIME_ENTRIES_LOOKED_BACK = LateDays("freshdesk", """
+SELECT greatest(CAST(CAST(:range_start AS date) - INTERVAL '7 days' AS date), DATE '1970-01-01')
+WHERE EXISTS (
+    SELECT 1
+    FROM staging.handle_time_records AS r
+    INNER JOIN (
+        SELECT min(day_start) AS starts, max(day_end) AS ends
+        FROM staging.reporting_days
+        WHERE date >= :range_start AND date < :range_end
+    ) AS w
+        ON r.updated_at >= w.starts AND r.updated_at < w.ends
+    WHERE r.source = 'freshdesk'
+)
 """)
 
 
@@ -366,10 +387,11 @@ MART_MODELS: tuple[Model, ...] = (
     Model("backlog_daily", "marts", ("date", "source", "channel", "status"), date_column="date",
           changed_before=(FRESHDESK_ACTIVITIES_LOOKED_BACK,)),
     Model("handle_time_daily", "marts", ("date", "source", "channel", "agent_id"),
-          date_column="date", changed_before=(CONTACTS_UPDATED_IN_WINDOW,)),
+          date_column="date", changed_before=(CONTACTS_UPDATED_IN_WINDOW,
+                                              FRESHDESK_TIME_ENTRIES_LOOKED_BACK)),
     Model("support_daily", "marts", ("date", "source", "channel"), date_column="date",
           changed_before=(CONTACTS_UPDATED_IN_WINDOW, INTERCOM_RATINGS_IN_WINDOW,
-                          FRESHDESK_ACTIVITIES_LOOKED_BACK)),
+                          FRESHDESK_ACTIVITIES_LOOKED_BACK, FRESHDESK_TIME_ENTRIES_LOOKED_BACK)),
     Model("survey_scores_daily", "marts", ("date", "source", "survey_id"), date_column="date",
           changed_before=(SURVEYS_UPDATED_IN_WINDOW, INTERCOM_RATINGS_IN_WINDOW)),
     Model("account_mrr_monthly", "marts", ("month", "source", "account_id"),

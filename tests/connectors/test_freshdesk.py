@@ -227,8 +227,8 @@ def test_an_export_not_enabled_says_an_admin_must_enable_it(world, tmp_path):
 
 
 def entries_executed_in(sb: Sandbox, start: datetime, end: datetime) -> dict[int, int]:
-    """The world's time entries executed in [start, end) and created by now, with their
-    seconds in whole minutes (as the API gives them)."""
+    """The world's time entries executed in [start, end) (every one exists by the real
+    clock), with their seconds in whole minutes (as the API gives them)."""
     return {e.id: (e.stopped_at - e.started_at) // timedelta(minutes=1) * 60
             for e in sb.world.freshdesk_time_entries if start <= e.executed_at < end}
 

@@ -276,49 +276,82 @@ def test_replies_of_a_day_count_though_their_ticket_changed_after_it(
     assert nights == once
 
 
+FIRST_NIGHT = datetime(2024, 3, 12, 1, 30, tzinfo=UTC)
+NIGHTS = (FIRST_NIGHT, datetime(2024, 3, 13, 1, 30, tzinfo=UTC))
+HANDLED = ("SELECT date, channel, agent_id, handled_contacts, handle_seconds "
+           "FROM marts.handle_time_daily WHERE source = 'freshdesk' "
+           "AND handled_contacts > 0 ORDER BY date, channel, agent_id")
+HANDLED_BEFORE = [(date(2024, 3, 5), "email", str(ANN), 1, 1920),
+                  (date(2024, 3, 5), "email", str(BEN), 1, 720),
+                  (date(2024, 3, 5), "phone", str(ANN), 1, 720)]
+
+
+def utc(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2024, 3, day, hour, minute, tzinfo=UTC)
+
+
 def test_time_logged_after_its_night_counts_on_the_day_of_the_work(
         monkeypatch, tmp_path, warehouse_url):
-    """Ben's timer on the phone ticket runs from 23:40 on 03-08 past the night (01:30), and
-    on 03-09 he logs 25 minutes on the outbound ticket (solved on 03-05, unchanged since),
-    dated back to 03-05: the first night sees the timer running (not counted), the second
-    lands both (a window reads seven days of time entries back) and recomputes 03-05, 03-08
-    and the outbound ticket's metrics, as a single run does. (Nine tickets: the per-ticket
-    models would rebuild whole for any change; kept incremental, the outbound ticket is
-    recomputed only because its time entry counts as its change.)"""
+    """Ben's timer on the phone ticket, from 23:40 on 03-11, still runs at the night of 03-11
+    (01:30 on 03-12): not counted. On 03-12 he logs 25 minutes on the outbound ticket (solved
+    on 03-05, unchanged since) dated back to 03-05 15:55, 6 days 16 hours before the night's
+    day (a window reads seven days of time entries back). The night of 03-12 recomputes
+    those days and the outbound ticket's
+    metrics, as a single run does. (Nine tickets: the per-ticket models would rebuild whole
+    for any change; kept incremental, the outbound ticket is recomputed only because its
+    time entry counts as its change.)"""
     from transforms import incremental
 
     monkeypatch.setattr(incremental, "FULL_BUILD_SHARE", 1.0)
 
     def change(world: World) -> None:
         world.freshdesk_time_entries += [
-            FreshdeskTimeEntry(7006, PHONE, BEN, datetime(2024, 3, 8, 23, 40, tzinfo=UTC),
-                               datetime(2024, 3, 9, 1, 40, tzinfo=UTC),
-                               datetime(2024, 3, 8, 23, 40, tzinfo=UTC)),
-            FreshdeskTimeEntry(7007, OUTBOUND, BEN, datetime(2024, 3, 9, 14, 35, tzinfo=UTC),
-                               datetime(2024, 3, 9, 15, tzinfo=UTC), at(415), timer=False)]
+            FreshdeskTimeEntry(7006, PHONE, BEN, utc(11, 23, 40), utc(12, 1, 40),
+                               utc(11, 23, 40)),
+            FreshdeskTimeEntry(7007, OUTBOUND, BEN, utc(12, 14, 35), utc(12, 15), at(415),
+                               timer=False)]
 
-    cutoffs = (datetime(2024, 3, 9, 1, 30, tzinfo=UTC), datetime(2024, 3, 10, 1, 30, tzinfo=UTC))
-    handled = ("SELECT date, channel, agent_id, handled_contacts, handle_seconds "
-               "FROM marts.handle_time_daily WHERE source = 'freshdesk' "
-               "AND handled_contacts > 0 ORDER BY date, channel, agent_id")
     tickets = ("SELECT ticket_id, handle_seconds FROM marts.ticket_metrics "
                f"WHERE source = 'freshdesk' AND ticket_id IN ('{PHONE}', '{OUTBOUND}') "
                "ORDER BY ticket_id")
     result = two_nights(monkeypatch, tmp_path, warehouse_url,
-                        lambda cutoff: as_of(cutoff, change), [handled, tickets],
-                        START, cutoffs, sandbox_clock=True, freshdesk=True)
+                        lambda cutoff: as_of(cutoff, change), [HANDLED, tickets], START,
+                        NIGHTS, sandbox_clock=True, freshdesk=True)
     (first, tickets_first), (second, tickets_second), once = \
         result.first, result.second, result.once
-    day_5, day_8 = date(2024, 3, 5), date(2024, 3, 8)
-    assert [tuple(r.values()) for r in first] == [
-        (day_5, "email", str(ANN), 1, 1920), (day_5, "email", str(BEN), 1, 720),
-        (day_5, "phone", str(ANN), 1, 720)]
+    assert [tuple(r.values()) for r in first] == HANDLED_BEFORE
     assert [r["handle_seconds"] for r in tickets_first] == [720, None]
+    day_5, day_11 = date(2024, 3, 5), date(2024, 3, 11)
     assert [tuple(r.values()) for r in second] == [
-        (day_5, "email", str(ANN), 1, 1920), (day_5, "email", str(BEN), 2, 720 + 1500),
-        (day_5, "phone", str(ANN), 1, 720), (day_8, "phone", str(BEN), 1, 7200)]
+        HANDLED_BEFORE[0], (day_5, "email", str(BEN), 2, 720 + 1500), HANDLED_BEFORE[2],
+        (day_11, "phone", str(BEN), 1, 7200)]
     assert [r["handle_seconds"] for r in tickets_second] == [720 + 7200, 1500]
     assert [second, tickets_second] == once
+
+
+def test_time_moved_to_another_day_leaves_its_old_day(monkeypatch, tmp_path, warehouse_url):
+    """Ben's 10 minutes on the story ticket, logged for 03-09, are moved to 03-10 on 03-12:
+    nothing in the warehouse shows the old day any more, so the night recomputes the seven
+    days its time entries reach back over, and 03-09 loses them, as in a single run."""
+
+    def world_at(cutoff: datetime) -> World:
+        def change(world: World) -> None:
+            entry = FreshdeskTimeEntry(7008, STORY, BEN, utc(9, 10), utc(9, 10, 10),
+                                       utc(9, 10), timer=False)
+            if cutoff > FIRST_NIGHT:
+                entry.executed_at, entry.edited_at = utc(10, 10), utc(12, 12)
+            world.freshdesk_time_entries.append(entry)
+
+        return as_of(cutoff, change)
+
+    result = two_nights(monkeypatch, tmp_path, warehouse_url, world_at, [HANDLED], START,
+                        NIGHTS, freshdesk=True)
+    (first,), (second,), (once,) = result.first, result.second, result.once
+    assert [tuple(r.values()) for r in first] == [
+        *HANDLED_BEFORE, (date(2024, 3, 9), "email", str(BEN), 1, 600)]
+    assert [tuple(r.values()) for r in second] == [
+        *HANDLED_BEFORE, (date(2024, 3, 10), "email", str(BEN), 1, 600)]
+    assert second == once
 
 
 def test_history_without_the_activities_export_starts_from_the_tickets_stats(

@@ -47,5 +47,6 @@ def test_a_daily_marts_late_day_queries_run_for_the_sources_whose_data_they_read
         assert "staging.handle_time_records" in handled.changed_before_sql([helpdesk])
     support = by_name["support_daily"]
     assert "staging.handle_time_records" not in support.changed_before_sql(["intercom"])
-    assert support.changed_before_sql(["freshdesk"]).count(" AS day") == 2  # contacts, activities
-    assert support.changed_before_sql(["zendesk", "intercom", "freshdesk"]).count(" AS day") == 3
+    # Freshdesk: the activities' and the time entries' look-backs
+    assert support.changed_before_sql(["freshdesk"]).count(" AS day") == 2
+    assert support.changed_before_sql(["zendesk", "intercom", "freshdesk"]).count(" AS day") == 4

@@ -264,6 +264,15 @@ WHERE is_current AND status IN ('new', 'open', 'pending', 'hold')
 """
 
 
+#: The partition's window as instants (`w.starts`, `w.ends`: its first day's start, its last
+#: day's end), for the `LateDays` queries to join.
+PARTITION_WINDOW = """(
+    SELECT min(day_start) AS starts, max(day_end) AS ends
+    FROM staging.reporting_days
+    WHERE date >= :range_start AND date < :range_end
+) AS w"""
+
+
 def updated_in_window(source: str, table: str, day_column: str) -> LateDays:
     """The `LateDays` of a daily mart whose rows of `table` (`source`'s data) count on the
     local day of `day_column` but land when last updated (`updated_at`): the earliest such
@@ -271,11 +280,7 @@ def updated_in_window(source: str, table: str, day_column: str) -> LateDays:
     return LateDays(source, f"""
 SELECT min(CAST(r.{day_column} AT TIME ZONE :reporting_timezone AS date))
 FROM {table} AS r
-INNER JOIN (
-    SELECT min(day_start) AS starts, max(day_end) AS ends
-    FROM staging.reporting_days
-    WHERE date >= :range_start AND date < :range_end
-) AS w
+INNER JOIN {PARTITION_WINDOW}
     ON r.updated_at >= w.starts AND r.updated_at < w.ends
 """)
 
@@ -292,15 +297,12 @@ SURVEYS_UPDATED_IN_WINDOW = updated_in_window("hubspot", "staging.survey_respons
 #: answer: docs/staging.md), but lands when its conversation is next read, after the
 #: customer answered: the request days of the ratings of the conversations the window read
 #: (every conversation updated since the window's start: pipelines.resources).
-INTERCOM_RATINGS_IN_WINDOW = LateDays("intercom", """
+INTERCOM_RATINGS_IN_WINDOW = LateDays("intercom", f"""
 SELECT min(CAST(r.updated_at AT TIME ZONE :reporting_timezone AS date))
 FROM staging.satisfaction_ratings AS r
 INNER JOIN staging.tickets AS t
     ON t.source = r.source AND t.ticket_id = r.ticket_id
-WHERE r.source = 'intercom' AND t.updated_at >= (
-    SELECT min(day_start) FROM staging.reporting_days
-    WHERE date >= :range_start AND date < :range_end
-)
+WHERE r.source = 'intercom' AND t.updated_at >= (SELECT starts FROM {PARTITION_WINDOW})
 """)
 
 #: A Freshdesk window reads the activities of the two days before it too, by whole UTC days
@@ -309,14 +311,10 @@ WHERE r.source = 'intercom' AND t.updated_at >= (
 #: window may have landed with it: the backlog and resolutions of their days are recomputed
 #: whenever Freshdesk changed a status in them. (Hours, not days: an interval of days on a
 #: timestamptz counts calendar days in the session's time zone.)
-FRESHDESK_ACTIVITIES_LOOKED_BACK = LateDays("freshdesk", """
+FRESHDESK_ACTIVITIES_LOOKED_BACK = LateDays("freshdesk", f"""
 SELECT min(CAST(c.changed_at AT TIME ZONE :reporting_timezone AS date))
 FROM staging.status_changes AS c
-INNER JOIN (
-    SELECT min(day_start) AS starts
-    FROM staging.reporting_days
-    WHERE date >= :range_start AND date < :range_end
-) AS w
+INNER JOIN {PARTITION_WINDOW}
     ON c.changed_at >= w.starts - INTERVAL '72 hours' AND c.changed_at < w.starts
 WHERE c.source = 'freshdesk'
 """)
@@ -327,16 +325,12 @@ WHERE c.source = 'freshdesk'
 #: it: a window that landed any Freshdesk contact recomputes those seven days (not before
 #: 1970: a first partition's range starts in year 1). (Zendesk's CONTACTS_UPDATED_IN_WINDOW
 #: reads every source's records: Freshdesk's start within those seven days.)
-FRESHDESK_TIME_ENTRIES_LOOKED_BACK = LateDays("freshdesk", """
+FRESHDESK_TIME_ENTRIES_LOOKED_BACK = LateDays("freshdesk", f"""
 SELECT greatest(CAST(CAST(:range_start AS date) - INTERVAL '7 days' AS date), DATE '1970-01-01')
 WHERE EXISTS (
     SELECT 1
     FROM staging.handle_time_records AS r
-    INNER JOIN (
-        SELECT min(day_start) AS starts, max(day_end) AS ends
-        FROM staging.reporting_days
-        WHERE date >= :range_start AND date < :range_end
-    ) AS w
+    INNER JOIN {PARTITION_WINDOW}
         ON r.updated_at >= w.starts AND r.updated_at < w.ends
     WHERE r.source = 'freshdesk'
 )

@@ -132,8 +132,8 @@ class IntercomResource(dg.ConfigurableResource):
 FRESHDESK_ACTIVITIES_LOOKBACK = timedelta(days=2)
 #: How far before its window a Freshdesk window reads time entries (`FreshdeskResource`):
 #: the API filters them by `executed_at` alone, so a timer stopped, or an entry logged and
-#: dated back, up to seven days after the work lands. The daily marts recompute the days of
-#: the handle-time records a window landed (`transforms.models.CONTACTS_UPDATED_IN_WINDOW`).
+#: dated back, up to seven days after the work lands. The daily marts recompute the days it
+#: reaches back over (`transforms.models.FRESHDESK_TIME_ENTRIES_LOOKED_BACK`).
 FRESHDESK_TIME_ENTRIES_LOOKBACK = timedelta(days=7)
 
 

@@ -319,20 +319,22 @@ INNER JOIN {PARTITION_WINDOW}
 WHERE c.source = 'freshdesk'
 """)
 
-#: A Freshdesk window reads the time entries executed in the seven days before it too (the
+#: A Freshdesk window reads the time entries executed in the 168 hours before it too (the
 #: API filters them by `executed_at` alone: pipelines.resources.FRESHDESK_TIME_ENTRIES_LOOKBACK),
 #: and an edited entry may have moved from any of those days, where nothing is left to show
-#: it: a window that landed any Freshdesk contact recomputes those seven days (not before
-#: 1970: a first partition's range starts in year 1). (Zendesk's CONTACTS_UPDATED_IN_WINDOW
-#: reads every source's records: Freshdesk's start within those seven days.)
+#: it: a window that landed any Freshdesk contact (updated since the window's start: an edit
+#: after its end, before the run, lands with it) recomputes from the local day the look-back
+#: starts on (hours, as the connector counts them: a week across a DST change starts an hour
+#: into the day before), not before 1970. (Zendesk's CONTACTS_UPDATED_IN_WINDOW reads every
+#: source's records: Freshdesk's start within those days.)
 FRESHDESK_TIME_ENTRIES_LOOKED_BACK = LateDays("freshdesk", f"""
-SELECT greatest(CAST(CAST(:range_start AS date) - INTERVAL '7 days' AS date), DATE '1970-01-01')
+SELECT greatest(CAST((w.starts - INTERVAL '168 hours') AT TIME ZONE :reporting_timezone
+                     AS date), DATE '1970-01-01')
+FROM {PARTITION_WINDOW}
 WHERE EXISTS (
     SELECT 1
     FROM staging.handle_time_records AS r
-    INNER JOIN {PARTITION_WINDOW}
-        ON r.updated_at >= w.starts AND r.updated_at < w.ends
-    WHERE r.source = 'freshdesk'
+    WHERE r.source = 'freshdesk' AND r.updated_at >= w.starts
 )
 """)
 

@@ -19,10 +19,10 @@ from warehouse import Warehouse
 
 def configure(monkeypatch: pytest.MonkeyPatch, tmp_path, sandbox: Sandbox, warehouse_url: str,
               start: date, timezone: str = "UTC", crm: bool = False,
-              intercom: bool = False, freshdesk: bool = False) -> None:
-    """Point the pipeline's environment at `sandbox` and `warehouse_url` (HubSpot too if
-    `crm`, Intercom too if `intercom`, Freshdesk too if `freshdesk`); the partitions start
-    at `start`."""
+              intercom: bool = False, freshdesk: bool = False, zendesk: bool = True) -> None:
+    """Point the pipeline's environment at `sandbox` and `warehouse_url` (Zendesk unless not
+    `zendesk`, HubSpot too if `crm`, Intercom too if `intercom`, Freshdesk too if
+    `freshdesk`); the partitions start at `start`."""
     creds = sandbox.credentials
     tmp_path.mkdir(parents=True, exist_ok=True)
     monkeypatch.chdir(tmp_path)
@@ -43,6 +43,10 @@ def configure(monkeypatch: pytest.MonkeyPatch, tmp_path, sandbox: Sandbox, wareh
                  "HUBSPOT_ACCESS_TOKEN", "HUBSPOT_BASE_URL", "SALESFORCE_INSTANCE_URL",
                  "SALESFORCE_ACCESS_TOKEN", "GROSS_MARGIN", "CLV_MIN_CHURN_RATE"):
         monkeypatch.delenv(name, raising=False)
+    if not zendesk:
+        for name in ("ZENDESK_BASE_URL", "ZENDESK_SUBDOMAIN", "ZENDESK_EMAIL",
+                     "ZENDESK_API_TOKEN"):
+            monkeypatch.delenv(name)
     if crm:
         monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", creds["hubspot_access_token"])
         monkeypatch.setenv("HUBSPOT_BASE_URL", sandbox.url)
@@ -57,7 +61,8 @@ def configure(monkeypatch: pytest.MonkeyPatch, tmp_path, sandbox: Sandbox, wareh
 def run_world(monkeypatch: pytest.MonkeyPatch, tmp_path, world: World, warehouse_url: str,
               start: date, end: date, timezone: str = "UTC", crm: bool = False,
               first_partition: date | None = None, intercom: bool = False,
-              freshdesk: bool = False, environment: Mapping[str, str] | None = None,
+              freshdesk: bool = False, zendesk: bool = True,
+              environment: Mapping[str, str] | None = None,
               sandbox_options: Mapping[str, object] | None = None) -> Warehouse:
     """Serve `world`, run the pipeline for [start, end), return the warehouse. The
     partitions start at `first_partition` (default `start`): a later night passes the
@@ -68,7 +73,7 @@ def run_world(monkeypatch: pytest.MonkeyPatch, tmp_path, world: World, warehouse
     with Sandbox(world, port=0, incremental_rate_limit_per_minute=None,
                  **(sandbox_options or {})) as sandbox:
         configure(monkeypatch, tmp_path, sandbox, warehouse_url, first_partition or start,
-                  timezone, crm, intercom, freshdesk)
+                  timezone, crm, intercom, freshdesk, zendesk)
         for name, value in (environment or {}).items():
             monkeypatch.setenv(name, value)
         # An in-memory Dagster instance: the run is the CLI's, without SQLite's fsyncs.

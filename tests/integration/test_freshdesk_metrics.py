@@ -354,6 +354,36 @@ def test_time_moved_to_another_day_leaves_its_old_day(monkeypatch, tmp_path, war
     assert second == once
 
 
+def test_a_week_across_a_dst_change_recomputes_where_its_time_entries_start(
+        monkeypatch, tmp_path, warehouse_url):
+    """Freshdesk alone (no Zendesk, whose late-day query would recompute the record's own
+    day), New York, clocks forward on 03-10: the night of 03-16 reads time entries from
+    168 hours before 03-16 00:00 EDT, 23:00 EST on 03-08. Ben's 10 minutes on the story
+    ticket at 23:30 on 03-08 become 20 on 03-16: 03-08 is recomputed, as a single run has
+    it."""
+    def world_at(cutoff: datetime) -> World:
+        def change(world: World) -> None:
+            entry = FreshdeskTimeEntry(7008, STORY, BEN, utc(9, 4, 30), utc(9, 4, 40),
+                                       utc(9, 4, 30), timer=False)
+            if cutoff > utc(16, 5, 30):
+                entry.stopped_at, entry.edited_at = utc(9, 4, 50), utc(16, 12)
+            world.freshdesk_time_entries.append(entry)
+
+        return as_of(cutoff, change)
+
+    ben = ("SELECT date, handle_seconds FROM marts.handle_time_daily WHERE source = "
+           f"'freshdesk' AND agent_id = '{BEN}' AND handled_contacts > 0 ORDER BY date")
+    result = two_nights(monkeypatch, tmp_path, warehouse_url, world_at, [ben], START,
+                        (utc(16, 5, 30), utc(17, 5, 30)), "America/New_York",
+                        freshdesk=True, zendesk=False)
+    (first,), (second,), (once,) = result.first, result.second, result.once
+    assert [tuple(r.values()) for r in first] == [(date(2024, 3, 5), 720),
+                                                  (date(2024, 3, 8), 600)]
+    assert [tuple(r.values()) for r in second] == [(date(2024, 3, 5), 720),
+                                                   (date(2024, 3, 8), 1200)]
+    assert second == once
+
+
 def test_history_without_the_activities_export_starts_from_the_tickets_stats(
         monkeypatch, tmp_path, warehouse_url, caplog):
     """An account whose exports of those days are gone (the sandbox keeps a day's export for

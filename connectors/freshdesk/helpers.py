@@ -645,9 +645,8 @@ def time_spent_seconds(value: Any) -> int | None:
     hours, sep, minutes = value.partition(":") if isinstance(value, str) else ("", "", "")
     if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2
             and int(minutes) < 60):
-        rejected = Rejected(f"time_spent = {describe(value)} is not a duration in hh:mm",
-                            "time_spent_seconds")
-        raise rejected
+        raise Rejected(f"time_spent = {describe(value)} is not a duration in hh:mm",
+                       "time_spent_seconds")
     return int(hours) * 3600 + int(minutes) * 60
 
 

@@ -69,11 +69,19 @@ def quarantined(pipeline: dlt.Pipeline) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def api_error_in(exc: BaseException) -> ApiError:
-    """The connector error at the root of a failed pipeline step."""
+def root_error(exc: BaseException) -> BaseException:
+    """The connector error behind a failed pipeline step (else the exception itself)."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, ApiError):
             return seen
         seen = seen.__cause__ or seen.__context__
-    raise AssertionError(f"no ApiError behind {exc!r}")
+    return exc
+
+
+def api_error_in(exc: BaseException) -> ApiError:
+    """The connector error at the root of a failed pipeline step."""
+    error = root_error(exc)
+    if not isinstance(error, ApiError):
+        raise AssertionError(f"no ApiError behind {exc!r}")
+    return error

@@ -19,13 +19,13 @@ from typing import Any
 import dlt
 import pytest
 
-from connectors.http import ApiError, RetryPolicy
+from connectors.http import RetryPolicy
 from connectors.hubspot import hubspot_source
 from connectors.salesforce import salesforce_source
 from connectors.zendesk import zendesk_source
 from sandbox import Sandbox, World, generate_world
 from sandbox.timeline import derive_ticket
-from tests.connectors.landing import new_pipeline, quarantined
+from tests.connectors.landing import new_pipeline, quarantined, root_error
 from tests.connectors.test_hubspot import crm_world
 from tests.faults.report import ROWS, FaultRow
 
@@ -287,16 +287,6 @@ def measure(pipeline: dlt.Pipeline, table: str) -> Landed:
             found.rows, found.duplicates = count, count - distinct
     found.rejected = [(row["table_name"], row["reason"] or "") for row in quarantined(pipeline)]
     return found
-
-
-def root_error(exc: BaseException) -> BaseException:
-    """The connector error behind a failed pipeline step (else the exception itself)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ApiError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return exc
 
 
 def first_line(exc: BaseException) -> str:

@@ -20,8 +20,9 @@ choices made where Freshdesk's reference is silent):
   ``{"metadata": {...}, "activities_data": [...]}``.
 * ``GET /api/v2/surveys/satisfaction_ratings`` (``created_since``, default the past 30
   days; ``user_id``; paged), ``GET /api/v2/surveys``.
-* ``GET /api/v2/agents``, ``/agents/{id}``, ``/groups``, ``/groups/{id}``, ``/companies``,
-  ``/companies/{id}`` (paged),
+* ``GET /api/v2/agents``, ``/agents/{id}``, ``/groups``, ``/groups/{id}`` (with the
+  ``business_hour_id`` its tickets follow), ``/companies``, ``/companies/{id}``,
+  ``/business_hours``, ``/business_hours/{id}`` (paged),
   ``GET /api/v2/ticket_fields``.
 * Auth: HTTP Basic with the API key as user name (any password, ``X`` by convention);
   otherwise 401 ``{"code": "invalid_credentials", ...}``. Rate limit: credits per minute
@@ -56,6 +57,7 @@ from sandbox.crm_common import CrmRequest, VendorResponse
 from sandbox.world import (
     FRESHDESK_STATUSES,
     FreshdeskAgent,
+    FreshdeskBusinessHours,
     FreshdeskCompany,
     FreshdeskContact,
     FreshdeskGroup,
@@ -78,6 +80,7 @@ DEFAULT_WINDOW_DAYS = 30
 #: Credits an ``include`` adds to a request.
 INCLUDE_CREDITS = 2
 TICKET_INCLUDES = ("stats", "requester", "description")
+DAY_SECONDS = 86_400
 TICKET_FILTERS = ("new_and_my_open", "watching", "spam", "deleted")
 ORDER_FIELDS = ("created_at", "due_by", "updated_at", "status")
 RESOLVED, CLOSED, PENDING, OPEN = 4, 5, 3, 2
@@ -409,6 +412,7 @@ class FreshdeskApi:
         self.limiter = CreditLimiter(rate_limit_per_minute, clock=monotonic)
         self.groups = sorted(world.freshdesk_groups, key=lambda g: g.id)
         self.group_names = {g.id: g.name for g in self.groups}
+        self.business_hours = sorted(world.freshdesk_business_hours, key=lambda b: b.id)
         self.agents = sorted(world.freshdesk_agents, key=lambda a: a.id)
         self.agents_by_id = {a.id: a for a in self.agents}
         self.companies = sorted(world.freshdesk_companies, key=lambda c: c.id)
@@ -506,7 +510,7 @@ class FreshdeskApi:
     _TICKET = re.compile(r"/api/v2/tickets/(\d+)")
     _CONVERSATIONS = re.compile(r"/api/v2/tickets/(\d+)/conversations")
     #: The reference lists, each also read one record by id (`/agents/12`).
-    _REFERENCE = re.compile(r"/api/v2/(agents|groups|companies)(?:/(\d+))?")
+    _REFERENCE = re.compile(r"/api/v2/(agents|groups|companies|business_hours)(?:/(\d+))?")
     _EXPORT_FILE = re.compile(r"/exports/ticket_activities/(\d{4}-\d{2}-\d{2})\.json")
 
     def handle(self, request: CrmRequest) -> VendorResponse:
@@ -545,10 +549,13 @@ class FreshdeskApi:
 
     def _reference(self, kind: str, record_id: str | None, request: CrmRequest,
                    base: str) -> VendorResponse:
-        """An agent, group or company list (paged), or one of its records (404 if unknown)."""
+        """An agent, group, company or business calendar list (paged), or one of its records
+        (404 if unknown)."""
         records, render = {"agents": (self.agents, self._agent),
                            "groups": (self.groups, self._group),
-                           "companies": (self.companies, self._company)}[kind]
+                           "companies": (self.companies, self._company),
+                           "business_hours": (self.business_hours, self._business_hours),
+                           }[kind]
         if record_id is None:
             return self._paged([render(r) for r in records], request, base, f"/api/v2/{kind}")
         record = next((r for r in records if r.id == int(record_id)), None)
@@ -939,11 +946,30 @@ class FreshdeskApi:
     @staticmethod
     def _group(g: FreshdeskGroup) -> dict[str, Any]:
         return {"id": g.id, "name": g.name, "description": g.description,
-                "escalate_to": None, "unassigned_for": None, "business_hour_id": None,
+                "escalate_to": None, "unassigned_for": None,
+                "business_hour_id": g.business_hour_id,
                 "group_type": "support_agent_group", "auto_ticket_assign": False,
                 "agent_ids": list(g.agent_ids),
                 "created_at": iso(epoch(g.created_at)),
                 "updated_at": iso(epoch(g.updated_at or g.created_at))}
+
+    @staticmethod
+    def _business_hours(b: FreshdeskBusinessHours) -> dict[str, Any]:
+        """A business calendar as Freshdesk lists it: each open weekday's `start_time` and
+        `end_time` as `08:00:00 am`, the end of the day as `11:59:59 pm`; a closed weekday
+        is left out."""
+        def clock(minute: int) -> str:
+            seconds = min(minute * 60, DAY_SECONDS - 1)
+            hour, rest = divmod(seconds, 3600)
+            return (f"{(hour - 1) % 12 + 1:02d}:{rest // 60:02d}:{rest % 60:02d} "
+                    f"{'am' if hour < 12 else 'pm'}")
+
+        return {"id": b.id, "name": b.name, "description": b.description,
+                "time_zone": b.time_zone, "is_default": b.is_default,
+                "business_hours": {day: {"start_time": clock(start), "end_time": clock(end)}
+                                   for day, (start, end) in b.hours.items()},
+                "created_at": iso(epoch(b.created_at)),
+                "updated_at": iso(epoch(b.updated_at or b.created_at))}
 
     def _ticket_fields(self) -> list[dict[str, Any]]:
         stamp = "2020-01-01T00:00:00Z"

@@ -429,6 +429,28 @@ class FreshdeskGroup:
     agent_ids: list[int] = field(default_factory=list)
     created_at: datetime = DEFAULT_CREATED_AT
     updated_at: datetime | None = None
+    #: The business hours its tickets follow (None: the account's default).
+    business_hour_id: int | None = None
+
+
+@dataclass(slots=True)
+class FreshdeskBusinessHours:
+    """A Freshdesk business calendar: at most one opening per weekday.
+
+    ``hours`` maps a weekday (``"monday"``...) to its ``(start_minute, end_minute)`` of the
+    local day (``(480, 1020)`` is 08:00-17:00; 1440 is midnight at its end); a weekday not
+    in it is closed. ``time_zone`` is a Rails zone name, as Zendesk's. Freshdesk's API
+    lists no holidays.
+    """
+
+    id: int
+    name: str
+    time_zone: str
+    hours: dict[str, tuple[int, int]]
+    is_default: bool = False
+    description: str = ""
+    created_at: datetime = DEFAULT_CREATED_AT
+    updated_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -592,6 +614,7 @@ class World:
     freshdesk_tickets: list[FreshdeskTicket] = field(default_factory=list)
     freshdesk_ratings: list[FreshdeskRating] = field(default_factory=list)
     freshdesk_time_entries: list[FreshdeskTimeEntry] = field(default_factory=list)
+    freshdesk_business_hours: list[FreshdeskBusinessHours] = field(default_factory=list)
 
     def user(self, user_id: int) -> User | None:
         """Return the user with ``user_id`` or ``None`` (linear scan; fine for tests)."""

@@ -18,6 +18,7 @@ from sandbox.freshdesk_api import CONVERSATION_ID_BASE
 from sandbox.limits import BAD_TIMESTAMP
 from sandbox.world import (
     FreshdeskAgent,
+    FreshdeskBusinessHours,
     FreshdeskContact,
     FreshdeskEvent,
     FreshdeskGroup,
@@ -30,6 +31,7 @@ T0 = datetime(2025, 6, 2, 9, tzinfo=UTC)  # a Monday
 NOW = (T0 + timedelta(days=20)).timestamp()
 ADMIN, ANN, BEN = 101, 102, 103
 SUPPORT, BILLING = 201, 202
+DEFAULT_HOURS, EUROPE = 401, 402
 ALICE, BOB = 301, 302
 STORY, OLD, SPAM, DELETED, OUTBOUND, FRESH = 1, 2, 3, 4, 5, 6
 
@@ -72,7 +74,12 @@ def story() -> FreshdeskTicket:
 def build_freshdesk_world() -> World:
     world = World()
     world.freshdesk_groups = [FreshdeskGroup(SUPPORT, "Support", agent_ids=[ADMIN, ANN]),
-                              FreshdeskGroup(BILLING, "Billing", agent_ids=[BEN])]
+                              FreshdeskGroup(BILLING, "Billing", agent_ids=[BEN],
+                                             business_hour_id=EUROPE)]
+    world.freshdesk_business_hours = [
+        FreshdeskBusinessHours(DEFAULT_HOURS, "Default", "Eastern Time (US & Canada)",
+                               {"monday": (480, 1020), "friday": (0, 1440)}, is_default=True),
+        FreshdeskBusinessHours(EUROPE, "Europe", "London", {"saturday": (570, 750)})]
     world.freshdesk_agents = [
         FreshdeskAgent(ADMIN, "Ada Admin", "ada@example.com", group_ids=[SUPPORT]),
         FreshdeskAgent(ANN, "Ann Agent", "ann@example.com", group_ids=[SUPPORT]),
@@ -340,13 +347,30 @@ def test_ratings_surveys_agents_groups_fields(fsb: Sandbox, fd: requests.Session
     assert ben["group_ids"] == [BILLING] and ben["contact"]["email"] == "ben@example.com"
     assert fd.get(url(fsb, f"/api/v2/agents/{ANN}")).json()["contact"]["name"] == "Ann Agent"
     groups = fd.get(url(fsb, "/api/v2/groups")).json()
-    assert [(g["id"], g["name"], g["agent_ids"]) for g in groups] == [
-        (SUPPORT, "Support", [ADMIN, ANN]), (BILLING, "Billing", [BEN])]
+    assert [(g["id"], g["name"], g["agent_ids"], g["business_hour_id"]) for g in groups] == [
+        (SUPPORT, "Support", [ADMIN, ANN], None), (BILLING, "Billing", [BEN], EUROPE)]
     status = next(f for f in fd.get(url(fsb, "/api/v2/ticket_fields")).json()
                   if f["name"] == "status")
     assert status["choices"]["6"] == ["Waiting on Customer", "Awaiting your Reply"]
     assert status["choices"]["7"] == ["Waiting on Third Party", "Being Processed"]
     assert status["choices"]["2"][0] == "Open" and status["choices"]["5"][0] == "Closed"
+
+
+def test_business_hours(fsb: Sandbox, fd: requests.Session) -> None:
+    calendars = fd.get(url(fsb, "/api/v2/business_hours")).json()
+    assert [(c["id"], c["is_default"], c["time_zone"]) for c in calendars] == [
+        (DEFAULT_HOURS, True, "Eastern Time (US & Canada)"), (EUROPE, False, "London")]
+    # Freshdesk's clock: 12-hour with seconds; a day open to its end closes at 11:59:59 pm;
+    # a closed weekday is left out.
+    assert calendars[0]["business_hours"] == {
+        "monday": {"start_time": "08:00:00 am", "end_time": "05:00:00 pm"},
+        "friday": {"start_time": "12:00:00 am", "end_time": "11:59:59 pm"}}
+    one = fd.get(url(fsb, f"/api/v2/business_hours/{EUROPE}")).json()
+    assert one["business_hours"] == {
+        "saturday": {"start_time": "09:30:00 am", "end_time": "12:30:00 pm"}}
+    assert fd.get(url(fsb, "/api/v2/business_hours/999")).status_code == 404
+    assert "page=2" in fd.get(url(fsb, "/api/v2/business_hours"),
+                              params={"per_page": 1}).links["next"]["url"]
 
 
 def test_time_entries(fsb: Sandbox, fd: requests.Session) -> None:

@@ -1,5 +1,6 @@
 """Freshdesk (API v2) as a dlt source: tickets with their conversations, the ticket
-activities export (status history), satisfaction ratings, agents, groups and statuses.
+activities export (status history), satisfaction ratings, time entries, agents, groups,
+business calendars and statuses.
 
 Tables (see docs/freshdesk-landed-tables.md for every column):
 - `tickets` + `conversations`: the tickets whose `updated_at` falls in the window
@@ -10,8 +11,8 @@ Tables (see docs/freshdesk-landed-tables.md for every column):
 - `satisfaction_ratings`: ratings created in the window.
 - `time_entries`: the agents' time entries executed in the window, or in the days before it
   that `time_entries_from` reaches back over (the API filters them by `executed_at` only).
-- `agents`, `groups`, `companies`, `ticket_statuses`, `survey_scale`: reference data,
-  loaded whole on every run.
+- `agents`, `groups`, `companies`, `business_hours`, `ticket_statuses`, `survey_scale`:
+  reference data, loaded whole on every run.
 Every table is merged on `id`.
 """
 
@@ -43,6 +44,7 @@ from connectors.freshdesk.helpers import (
     rejections_of,
     shape_activity,
     shape_agent,
+    shape_business_hours,
     shape_company,
     shape_conversation,
     shape_group,
@@ -160,6 +162,7 @@ def _freshdesk(
         agents(client, land_free_text, page_size),
         groups(client, land_free_text, page_size),
         companies(client, land_free_text, page_size),
+        business_hours(client, land_free_text, page_size),
         ticket_statuses(client, land_free_text),
         survey_scales(client, land_free_text, page_size),
     )
@@ -449,6 +452,9 @@ groups = _reference_list(settings.GROUPS_TABLE, settings.GROUPS_PATH, settings.G
                          shape_group, "group")
 companies = _reference_list(settings.COMPANIES_TABLE, settings.COMPANIES_PATH,
                             settings.COMPANY_COLUMNS, shape_company, "company")
+business_hours = _reference_list(settings.BUSINESS_HOURS_TABLE, settings.BUSINESS_HOURS_PATH,
+                                 settings.BUSINESS_HOURS_COLUMNS, shape_business_hours,
+                                 "business calendar")
 
 
 @dlt.resource(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -688,14 +689,67 @@ def shape_agent(record: Any, land_free_text: bool) -> Record:
 
 
 def shape_group(record: Any, land_free_text: bool) -> Record:
-    """The `groups` row of one group."""
+    """The `groups` row of one group (`business_hour_id`: the business calendar its tickets
+    follow, None for the account's default)."""
     record = _record(record)
     row: Record = {
         "id": parse("id", record.get("id"), "bigint", "id"),
         "name": parse("name", record.get("name"), "text", "name"),
+        "business_hour_id": parse("business_hour_id", record.get("business_hour_id"),
+                                  "bigint", "business_hour_id"),
     }
     for name in ("created_at", "updated_at"):
         row[name] = parse(name, record.get(name), "timestamp", name)
+    return row
+
+
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap]m)?", re.IGNORECASE)
+
+
+def day_minute(field_name: str, value: Any, round_up: bool) -> int:
+    """The minute of the day of a business calendar's clock time (`08:00:00 am`, `8:00 am`
+    or `17:00`); seconds round down, or up for a closing time (`11:59:59 pm` closes at
+    1440). `Rejected` naming the field when it is not a time of day."""
+    match = _CLOCK.fullmatch(value.strip()) if isinstance(value, str) else None
+    hour, minute, second = (int(g or 0) for g in match.groups()[:3]) if match else (0, 0, 0)
+    half = (match.group(4) or "").lower() if match else ""
+    if not match or minute > 59 or second > 59 or hour > (12 if half else 23) \
+            or (half and hour == 0):
+        raise Rejected(f"{field_name} = {describe(value)} is not a time of day", field_name)
+    if half:
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    return hour * 60 + minute + (1 if round_up and second else 0)
+
+
+def shape_business_hours(record: Any, land_free_text: bool) -> Record:
+    """The `business_hours` row of one business calendar: each weekday's opening in minutes
+    of the local day, NULL on a weekday it leaves out (closed). An opening that does not end
+    after it starts, or a `business_hours` that is not an object, is rejected naming it."""
+    record = _record(record)
+    row: Record = {
+        "id": parse("id", record.get("id"), "bigint", "id"),
+        "name": parse("name", record.get("name"), "text", "name"),
+        "is_default": parse("is_default", record.get("is_default"), "bool", "is_default"),
+        "time_zone": parse("time_zone", record.get("time_zone"), "text", "time_zone"),
+    }
+    for name in ("created_at", "updated_at"):
+        row[name] = parse(name, record.get(name), "timestamp", name)
+    week = record.get("business_hours")
+    if not isinstance(week, dict):
+        raise Rejected(f"business_hours = {describe(week)} is not an object of weekdays",
+                       "business_hours")
+    for day in settings.WEEKDAYS:
+        opening = week.get(day)
+        start = end = None
+        if opening is not None:
+            where = f"business_hours.{day}"
+            hours = opening if isinstance(opening, dict) else {}
+            start = day_minute(f"{where}.start_time", hours.get("start_time"), False)
+            end = day_minute(f"{where}.end_time", hours.get("end_time"), True)
+            if end <= start:
+                raise Rejected(f"{where} = {describe(opening)} does not end after it starts",
+                               where)
+        row[f"{day}_start_minute"], row[f"{day}_end_minute"] = start, end
     return row
 
 

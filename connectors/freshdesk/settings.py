@@ -28,6 +28,7 @@ COMPANIES_PATH = "/api/v2/companies"
 TICKET_FIELDS_PATH = "/api/v2/ticket_fields"
 SURVEYS_PATH = "/api/v2/surveys"
 TIME_ENTRIES_PATH = "/api/v2/time_entries"
+BUSINESS_HOURS_PATH = "/api/v2/business_hours"
 
 #: List endpoints return at most 100 records a page (`per_page`, default 30).
 MAX_PAGE_SIZE = 100
@@ -67,6 +68,7 @@ COMPANIES_TABLE = "companies"
 STATUSES_TABLE = "ticket_statuses"
 SURVEY_SCALE_TABLE = "survey_scale"
 TIME_ENTRIES_TABLE = "time_entries"
+BUSINESS_HOURS_TABLE = "business_hours"
 
 # Landed columns: (name, landed type). Freshdesk's ids are integers and land as bigint;
 # times are ISO 8601 UTC. The free-text columns are always there, NULL unless
@@ -180,6 +182,7 @@ AGENT_COLUMNS = {
 GROUP_COLUMNS = {
     "id": "bigint",
     "name": "text",
+    "business_hour_id": "bigint",
     "created_at": "timestamp",
     "updated_at": "timestamp",
 }
@@ -227,6 +230,22 @@ TIME_ENTRY_COLUMNS = {
     "note": "text",
 }
 
+#: A business calendar's weekdays, Sunday first (staging counts its week from Sunday 00:00).
+WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+#: One row per business calendar: each weekday's opening as minutes of the local day
+#: (`monday_start_minute` 480 and `monday_end_minute` 1020 for 08:00-17:00; Freshdesk's
+#: `11:59:59 pm` closes at 1440), both NULL on a closed weekday. `time_zone` is Freshdesk's
+#: (a Rails name, as Zendesk's).
+BUSINESS_HOURS_COLUMNS = {
+    "id": "bigint",
+    "name": "text",
+    "is_default": "bool",
+    "time_zone": "text",
+    "created_at": "timestamp",
+    "updated_at": "timestamp",
+    **{f"{day}_{end}_minute": "bigint" for day in WEEKDAYS for end in ("start", "end")},
+}
+
 #: Per table: the free-text columns (NULL unless land_free_text).
 FREE_TEXT_COLUMNS = {
     TICKETS_TABLE: frozenset({"subject"}),
@@ -239,6 +258,7 @@ FREE_TEXT_COLUMNS = {
     STATUSES_TABLE: frozenset(),
     SURVEY_SCALE_TABLE: frozenset(),
     TIME_ENTRIES_TABLE: frozenset({"note"}),
+    BUSINESS_HOURS_TABLE: frozenset(),
 }
 
 #: Keys removed (at any depth) from a record stored in `_quarantine` unless land_free_text:

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from connectors.freshdesk import freshdesk_source, settings
-from connectors.freshdesk.helpers import export_days, export_time
+from connectors.freshdesk.helpers import day_minute, export_days, export_time
 from connectors.http import ApiAuthError, RetryPolicy
+from connectors.typed_rows import Rejected
 from sandbox import Sandbox, World, generate_world
 from sandbox.world import FRESHDESK_STATUSES
 from tests.connectors.landing import api_error_in, columns, counts, new_pipeline, quarantined, query
@@ -23,7 +24,8 @@ FIRST_DAY = datetime(2024, 3, 5, tzinfo=UTC)
 WINDOW = (FIRST_DAY, FIRST_DAY + timedelta(days=3))
 QUICK_RETRY = RetryPolicy(max_attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05)
 TABLES = ("tickets", "conversations", "ticket_activities", "satisfaction_ratings",
-          "time_entries", "agents", "groups", "companies", "ticket_statuses", "survey_scale")
+          "time_entries", "agents", "groups", "companies", "business_hours", "ticket_statuses",
+          "survey_scale")
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +76,7 @@ def test_a_window_lands_every_table_with_its_columns_and_types(sandbox, tmp_path
                           (settings.AGENTS_TABLE, settings.AGENT_COLUMNS),
                           (settings.GROUPS_TABLE, settings.GROUP_COLUMNS),
                           (settings.COMPANIES_TABLE, settings.COMPANY_COLUMNS),
+                          (settings.BUSINESS_HOURS_TABLE, settings.BUSINESS_HOURS_COLUMNS),
                           (settings.STATUSES_TABLE, settings.STATUS_COLUMNS),
                           (settings.SURVEY_SCALE_TABLE, settings.SURVEY_SCALE_COLUMNS)):
         found = columns(pipeline, table)
@@ -99,6 +102,18 @@ def test_a_window_lands_every_table_with_its_columns_and_types(sandbox, tmp_path
                            "ORDER BY position") == [(-103, 1, 5), (-102, 2, 5), (100, 3, 5),
                                                     (102, 4, 5), (103, 5, 5)]
     assert query(pipeline, "SELECT count(*) FROM ticket_statuses WHERE name = 'Open'") == [(1,)]
+    # Each calendar's weekdays in minutes of the local day, a closed one NULL; each group
+    # with the calendar it follows.
+    calendars = {row[0]: row[1:] for row in query(
+        pipeline, "SELECT id, is_default, time_zone, sunday_start_minute, monday_start_minute, "
+                  "monday_end_minute, saturday_start_minute, saturday_end_minute "
+                  "FROM business_hours")}
+    assert calendars == {
+        b.id: (b.is_default, b.time_zone, None, *b.hours["monday"],
+               *b.hours.get("saturday", (None, None)))
+        for b in sandbox.world.freshdesk_business_hours} and len(calendars) == 2
+    assert dict(query(pipeline, "SELECT id, business_hour_id FROM groups")) == {
+        g.id: g.business_hour_id for g in sandbox.world.freshdesk_groups}
     assert quarantined(pipeline) == []
 
 
@@ -281,6 +296,29 @@ def test_a_time_entry_with_a_bad_duration_is_quarantined_naming_it(sandbox, tmp_
     assert len(rows) == 1 and rows[0]["table_name"] == "time_entries"
     assert "time_spent" in rows[0]["reason"] and "hh:mm" in rows[0]["reason"]
     assert counts(pipeline)["time_entries"] == len(entries_executed_in(sandbox, *WINDOW)) - 1
+
+
+def test_business_hours_clock_times():
+    assert [day_minute("t", v, False) for v in ("08:00:00 am", "8:30 am", "12:00:00 am",
+                                                "12:15:00 pm", "17:45", "11:59:59 pm")] == [
+        480, 510, 0, 735, 1065, 1439]
+    assert day_minute("t", "11:59:59 pm", True) == 1440  # Freshdesk's end of the day
+    assert day_minute("t", "05:00:00 pm", True) == 1020
+    for bad in ("13:00 pm", "25:00", "8 am", "", None, 480):
+        with pytest.raises(Rejected, match="t = .* is not a time of day"):
+            day_minute("t", bad, False)
+
+
+def test_a_calendar_that_is_not_a_week_is_quarantined_naming_it(sandbox, tmp_path):
+    sandbox.inject_fault(path_prefix="/freshdesk/api/v2/business_hours", kind="bad_record",
+                         mode="wrong_type", field="business_hours", value="weekdays 9-5",
+                         record_index=0)
+    pipeline = new_pipeline(tmp_path, DATASET)
+    pipeline.run(source_for(sandbox).with_resources("business_hours"))
+    rows = quarantined(pipeline)
+    assert len(rows) == 1 and rows[0]["table_name"] == "business_hours"
+    assert "business_hours = 'weekdays 9-5' is not an object of weekdays" in rows[0]["reason"]
+    assert counts(pipeline)["business_hours"] == 1
 
 
 def test_a_bad_record_is_quarantined_and_the_rest_lands(sandbox, tmp_path):

@@ -225,9 +225,9 @@ def _raw_ticket_scope(source: str, ticket_id: str, id_type: str) -> str:
 
 
 #: Reference data whose change rebuilds a per-ticket model in full (`Model.reference_sql`):
-#: who is an agent decides a message's author role; the default schedule, its weekly
-#: intervals and holidays decide business minutes; the organisation -> account mapping
-#: decides `ticket_metrics.account_id`. Each query returns one text.
+#: who is an agent decides a message's author role; the schedules, their weekly intervals
+#: and holidays, and the groups' schedules decide business minutes; the organisation ->
+#: account mapping decides `ticket_metrics.account_id`. Each query returns one text.
 AGENTS_REFERENCE = """
 SELECT md5(coalesce(string_agg(source || ':' || user_id, ',' ORDER BY source, user_id), ''))
 FROM staging.users
@@ -248,6 +248,10 @@ SELECT md5(
                                              CAST(start_date AS text), CAST(end_date AS text)),
                                    ',' ORDER BY source, holiday_id), '')
         FROM staging.holidays)
+    || (SELECT coalesce(string_agg(concat_ws('|', source, group_id, schedule_id),
+                                   ',' ORDER BY source, group_id), '')
+        FROM staging.groups
+        WHERE schedule_id IS NOT NULL)
 )
 """
 ACCOUNT_MAPPING_REFERENCE = """

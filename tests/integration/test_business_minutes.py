@@ -28,8 +28,7 @@ BUSINESS_COLUMNS = (
     "first_resolution_business_minutes",
     "full_resolution_business_minutes",
 )
-SCHEDULES_SQL = (Path(__file__).parents[2] / "transforms" / "staging" / "zendesk"
-                 / "schedules.sql")
+TIME_ZONES_SQL = Path(__file__).parents[2] / "transforms" / "staging" / "time_zones.jinja"
 
 
 def utc(month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -275,7 +274,7 @@ def test_without_a_schedule_business_minutes_are_null(monkeypatch, tmp_path, war
 def test_every_mapped_zone_is_known_to_the_warehouse(warehouse_url):
     """Each IANA name of the mapping must work with AT TIME ZONE on this engine."""
     mapping = re.findall(r"^\s+\('((?:[^']|'')+)',\s+'([^']+)'\),?$",
-                         SCHEDULES_SQL.read_text(), flags=re.MULTILINE)
+                         TIME_ZONES_SQL.read_text(), flags=re.MULTILINE)
     assert len(mapping) == 151  # ActiveSupport::TimeZone::MAPPING has 151 names
     assert ("Eastern Time (US & Canada)", "America/New_York") in mapping
     known = {row["name"] for row in Warehouse(warehouse_url).query(

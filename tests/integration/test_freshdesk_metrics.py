@@ -13,6 +13,7 @@ import pytest
 from sandbox import World
 from sandbox.world import (
     FreshdeskAgent,
+    FreshdeskBusinessHours,
     FreshdeskContact,
     FreshdeskEvent,
     FreshdeskGroup,
@@ -26,6 +27,7 @@ from tests.sandbox.sandbox_world import build_small_world
 START, END = date(2024, 3, 1), date(2024, 3, 10)  # as-of time: 2024-03-10 00:00 UTC
 T0 = datetime(2024, 3, 5, 9, tzinfo=UTC)
 ANN, BEN, SUPPORT = 101, 102, 201
+NEW_YORK_HOURS, LONDON_HOURS = 301, 302
 ALICE = FreshdeskContact(501, "Alice", "alice@acme.example")
 BOB = FreshdeskContact(502, "Bob", "bob@globex.example")
 STORY, PHONE, OUTBOUND, DELETED = 1, 2, 3, 4
@@ -44,7 +46,16 @@ def freshdesk_world() -> World:
     rating), a phone ticket still pending, an outbound e-mail the customer answered, and a
     deleted ticket; the agents' time entries on them (timers, and one logged afterwards)."""
     world = build_small_world()
-    world.freshdesk_groups = [FreshdeskGroup(SUPPORT, "Support", agent_ids=[ANN, BEN])]
+    # Support follows a London calendar open on Tuesdays 09:10-12:00 (GMT in March: UTC);
+    # a ticket without a group the default, New York's weekdays 08:00-17:00 (13:00-22:00 UTC).
+    world.freshdesk_groups = [FreshdeskGroup(SUPPORT, "Support", agent_ids=[ANN, BEN],
+                                             business_hour_id=LONDON_HOURS)]
+    world.freshdesk_business_hours = [
+        FreshdeskBusinessHours(NEW_YORK_HOURS, "Default", "Eastern Time (US & Canada)",
+                               {day: (480, 1020) for day in ("monday", "tuesday", "wednesday",
+                                                             "thursday", "friday")},
+                               is_default=True),
+        FreshdeskBusinessHours(LONDON_HOURS, "London", "London", {"tuesday": (550, 720)})]
     world.freshdesk_agents = [
         FreshdeskAgent(ANN, "Ann Agent", "ann@sandbox.example", group_ids=[SUPPORT]),
         FreshdeskAgent(BEN, "Ben Agent", "ben@sandbox.example", group_ids=[SUPPORT]),
@@ -192,6 +203,32 @@ def test_daily_marts_count_the_tickets(loaded):
         == {(f"2024-03-0{d}", "phone", "pending", 1) for d in range(5, 10)}
 
 
+def test_business_minutes_follow_the_group_calendar_or_the_default(loaded):
+    minutes = {row["ticket_id"]: row for row in loaded.query(
+        "SELECT ticket_id, schedule_id, first_response_business_minutes AS fr, "
+        "first_resolution_business_minutes AS fs, full_resolution_business_minutes AS fl "
+        "FROM staging.ticket_business_minutes WHERE source = 'freshdesk'")}
+    story, phone, outbound = (minutes[str(t)] for t in (STORY, PHONE, OUTBOUND))
+    # Support's tickets on London's Tuesday 09:10-12:00: the story opened at 09:00, answered
+    # at 09:15, resolved at 10:30 and again at 12:50.
+    assert story["schedule_id"] == str(LONDON_HOURS)
+    assert (story["fr"], story["fs"], story["fl"]) == pytest.approx((5, 80, 170))
+    # The outbound e-mail, 14:00 -> 16:00, after London closed.
+    assert outbound["schedule_id"] == str(LONDON_HOURS)
+    assert (outbound["fr"], outbound["fl"]) == pytest.approx((0, 0))
+    # No group: the default, New York's 08:00-17:00 (14:00 there at 19:00 UTC): 10 minutes.
+    assert phone["schedule_id"] == str(NEW_YORK_HOURS)
+    assert phone["fr"] == pytest.approx(10) and phone["fl"] is None
+    metrics = by_ticket(loaded, "SELECT ticket_id, first_response_business_minutes "
+                                "FROM marts.ticket_metrics WHERE source = 'freshdesk'")
+    assert metrics[str(STORY)]["first_response_business_minutes"] == pytest.approx(5)
+    schedules = {(r["schedule_id"], r["time_zone"], r["is_default"]) for r in loaded.query(
+        "SELECT schedule_id, time_zone, is_default FROM staging.schedules "
+        "WHERE source = 'freshdesk'")}
+    assert schedules == {(str(NEW_YORK_HOURS), "America/New_York", True),
+                         (str(LONDON_HOURS), "Europe/London", False)}
+
+
 HANDLED_ON_DAY_5 = ("SELECT channel, agent_id, handled_contacts, handle_seconds, aht_seconds "
                     "FROM marts.handle_time_daily WHERE source = 'freshdesk' "
                     "AND date = '2024-03-05' AND handled_contacts > 0 ORDER BY channel, agent_id")
@@ -327,6 +364,29 @@ def test_time_logged_after_its_night_counts_on_the_day_of_the_work(
         (day_11, "phone", str(BEN), 1, 7200)]
     assert [r["handle_seconds"] for r in tickets_second] == [720 + 7200, 1500]
     assert [second, tickets_second] == once
+
+
+def test_a_group_moved_to_the_default_calendar_recomputes_its_tickets(
+        monkeypatch, tmp_path, warehouse_url):
+    """On 03-12 Support stops following London's calendar: its tickets, none of them updated
+    since, are counted on the default (New York) from that night on, as in a single run."""
+
+    def world_at(cutoff: datetime) -> World:
+        def change(world: World) -> None:
+            if cutoff > FIRST_NIGHT:
+                world.freshdesk_groups[0].business_hour_id = None
+
+        return as_of(cutoff, change)
+
+    minutes = ("SELECT ticket_id, schedule_id, first_response_business_minutes AS fr "
+               "FROM staging.ticket_business_minutes WHERE source = 'freshdesk' "
+               f"AND ticket_id = '{STORY}'")
+    result = two_nights(monkeypatch, tmp_path, warehouse_url, world_at, [minutes], START,
+                        NIGHTS, sandbox_clock=True, freshdesk=True)
+    (first,), (second,), (once,) = result.first, result.second, result.once
+    assert [(r["schedule_id"], r["fr"]) for r in first] == [(str(LONDON_HOURS), 5)]
+    assert [(r["schedule_id"], r["fr"]) for r in second] == [(str(NEW_YORK_HOURS), 0)]
+    assert second == once
 
 
 def test_time_moved_to_another_day_leaves_its_old_day(monkeypatch, tmp_path, warehouse_url):

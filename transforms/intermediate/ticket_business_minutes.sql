@@ -1,9 +1,11 @@
 -- Business minutes of each ticket's response and resolution times (METRICS.md, "Business
 -- hours"): the minutes of [created_at, milestone) that fall inside the open intervals of the
 -- ticket's schedule, for the first reply, the first and the final resolution. A ticket uses
--- its helpdesk's default schedule (staging.schedules.is_default); no landed source assigns a
--- ticket another one yet. No schedule, or one whose time zone is unknown: NULL, never a guess;
--- a milestone not reached: NULL. `schedule_id` is the schedule the minutes were counted in.
+-- the schedule its group assigns (staging.groups.schedule_id: Freshdesk's group business
+-- hours), when that schedule is landed, else its helpdesk's default
+-- (staging.schedules.is_default). No schedule, or one whose time zone is unknown: NULL, never
+-- a guess; a milestone not reached: NULL. `schedule_id` is the schedule the minutes were
+-- counted in.
 -- Grain: one row per ticket (source, ticket_id).
 --
 -- Each schedule has a business clock: the open minutes elapsed since its first interval. The
@@ -41,6 +43,19 @@ schedule_totals AS (
     GROUP BY source, schedule_id
 ),
 
+-- The tickets whose group assigns them a landed schedule (only the sources whose groups
+-- assign any are read).
+group_schedules AS (
+    SELECT t.source, t.ticket_id, g.schedule_id
+    FROM staging.tickets AS t
+    INNER JOIN staging.groups AS g
+        ON g.source = t.source AND g.group_id = t.group_id
+    INNER JOIN staging.schedules AS s
+        ON s.source = g.source AND s.schedule_id = g.schedule_id
+    WHERE t.source IN (SELECT source FROM staging.groups WHERE schedule_id IS NOT NULL)
+      AND {{ ticket_scope('t.source', 't.ticket_id') }}
+),
+
 -- Each ticket with its schedule, the calendar's first day and the schedule's total open
 -- minutes (what a reading after the calendar is), so that each reading step below joins one
 -- table only.
@@ -60,8 +75,11 @@ ticket_schedules AS MATERIALIZED (
         b.first_date AS calendar_first_date,
         coalesce(totals.minutes, 0) AS total_minutes
     FROM staging.ticket_milestones AS ms
+    LEFT JOIN group_schedules AS gs
+        ON gs.source = ms.source AND gs.ticket_id = ms.ticket_id
     INNER JOIN staging.schedules AS s
-        ON s.source = ms.source AND s.is_default AND s.time_zone IS NOT NULL
+        ON s.source = ms.source AND s.time_zone IS NOT NULL
+        AND (s.schedule_id = gs.schedule_id OR (gs.schedule_id IS NULL AND s.is_default))
     CROSS JOIN calendar_bounds AS b
     LEFT JOIN schedule_totals AS totals
         ON totals.source = s.source AND totals.schedule_id = s.schedule_id

@@ -5,6 +5,7 @@ SELECT
     CAST(NULL AS text) AS group_id,
     CAST(NULL AS text) AS name,
     CAST(NULL AS boolean) AS is_deleted,
+    CAST(NULL AS text) AS schedule_id,
     CAST(NULL AS timestamptz) AS created_at,
     CAST(NULL AS timestamptz) AS updated_at
 WHERE false

@@ -10,7 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from sandbox import World
+from sandbox import World, generate_world
+from sandbox.business_time import BusinessCalendar
+from sandbox.freshdesk_api import derive_ticket
 from sandbox.world import (
     FreshdeskAgent,
     FreshdeskBusinessHours,
@@ -20,6 +22,7 @@ from sandbox.world import (
     FreshdeskRating,
     FreshdeskTicket,
     FreshdeskTimeEntry,
+    Schedule,
 )
 from tests.integration.pipeline_runner import run_world, status_history, two_nights
 from tests.sandbox.sandbox_world import build_small_world
@@ -227,6 +230,54 @@ def test_business_minutes_follow_the_group_calendar_or_the_default(loaded):
         "WHERE source = 'freshdesk'")}
     assert schedules == {(str(NEW_YORK_HOURS), "America/New_York", True),
                          (str(LONDON_HOURS), "Europe/London", False)}
+
+
+WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
+
+def test_business_minutes_match_a_generated_accounts_calendars(monkeypatch, tmp_path,
+                                                                 warehouse_url):
+    """Every Freshdesk ticket of a generated account: its business minutes as the sandbox's
+    own business calendar counts them, in its group's calendar (the Escalations group's
+    European one) or the default, between the staged milestones."""
+    last_day = date(2025, 6, 30)
+    world = generate_world(seed=11, tickets=20, days=14, end_date=last_day,
+                           freshdesk_tickets=250)
+    warehouse = run_world(monkeypatch, tmp_path, world, warehouse_url,
+                          last_day - timedelta(days=13), last_day + timedelta(days=1),
+                          freshdesk=True)
+    calendars = {
+        b.id: BusinessCalendar(
+            Schedule(b.id, b.name, b.time_zone,
+                     [(WEEKDAYS.index(day) * 1440 + start, WEEKDAYS.index(day) * 1440 + end)
+                      for day, (start, end) in b.hours.items()]),
+            last_day - timedelta(days=20), last_day + timedelta(days=7))
+        for b in world.freshdesk_business_hours}
+    default = next(b.id for b in world.freshdesk_business_hours if b.is_default)
+    group_calendar = {g.id: g.business_hour_id for g in world.freshdesk_groups}
+    group_of = {t.id: derive_ticket(t, {}).group_id for t in world.freshdesk_tickets}
+    rows = warehouse.query(
+        "SELECT m.ticket_id, bm.schedule_id, m.created_at, m.first_response_at, "
+        "m.final_resolved_at, bm.first_response_business_minutes AS fr, "
+        "bm.full_resolution_business_minutes AS fl "
+        "FROM staging.ticket_milestones AS m LEFT JOIN staging.ticket_business_minutes AS bm "
+        "ON bm.source = m.source AND bm.ticket_id = m.ticket_id WHERE m.source = 'freshdesk'")
+    assert len(rows) > 200
+    on_europe = 0
+    for row in rows:
+        calendar_id = group_calendar.get(group_of[int(row["ticket_id"])]) or default
+        assert row["schedule_id"] == str(calendar_id), row
+        on_europe += calendar_id != default
+        calendar = calendars[calendar_id]
+        created = int(row["created_at"].timestamp())
+        for milestone, minutes in (("first_response_at", "fr"), ("final_resolved_at", "fl")):
+            if row[milestone] is None:
+                assert row[minutes] is None, row
+            else:
+                expected = calendar.business_seconds(
+                    created, int(row[milestone].timestamp())) / 60
+                assert row[minutes] == pytest.approx(expected, abs=1e-6), (row, milestone)
+    assert on_europe > 0
 
 
 HANDLED_ON_DAY_5 = ("SELECT channel, agent_id, handled_contacts, handle_seconds, aht_seconds "

@@ -43,8 +43,7 @@ schedule_totals AS (
     GROUP BY source, schedule_id
 ),
 
--- The tickets whose group assigns them a landed schedule (only the sources whose groups
--- assign any are read).
+-- The tickets whose group assigns them a landed schedule.
 group_schedules AS (
     SELECT t.source, t.ticket_id, g.schedule_id
     FROM staging.tickets AS t
@@ -52,8 +51,7 @@ group_schedules AS (
         ON g.source = t.source AND g.group_id = t.group_id
     INNER JOIN staging.schedules AS s
         ON s.source = g.source AND s.schedule_id = g.schedule_id
-    WHERE t.source IN (SELECT source FROM staging.groups WHERE schedule_id IS NOT NULL)
-      AND {{ ticket_scope('t.source', 't.ticket_id') }}
+    WHERE {{ ticket_scope('t.source', 't.ticket_id') }}
 ),
 
 -- Each ticket with its schedule, the calendar's first day and the schedule's total open

@@ -59,6 +59,8 @@ COMPANY_ID_BASE = 45_000_000_000
 RATING_ID_BASE = 49_000_000_001
 TIME_ENTRY_ID_BASE = 43_000_000_001
 BUSINESS_HOURS_ID_BASE = 42_000_000_001
+#: The business calendar the Escalations group follows.
+EUROPE_HOURS_ID = BUSINESS_HOURS_ID_BASE + 1
 OPEN, PENDING, RESOLVED, CLOSED, WAITING_CUSTOMER, WAITING_THIRD_PARTY = 2, 3, 4, 5, 6, 7
 #: (source, weight): Email, Portal, Phone, Chat, Feedback Widget, Outbound Email.
 SOURCES = ((1, 45), (2, 22), (3, 10), (7, 12), (9, 3), (10, 6))
@@ -270,10 +272,10 @@ def _arrivals(rng: random.Random, n: int, start_ts: int, end_ts: int) -> list[in
 
 def freshdesk_business_hours(groups: list[FreshdeskGroup]
                              ) -> list[FreshdeskBusinessHours]:
-    """The account's business calendars: the default (New York, weekdays 08:00-17:00) and one
-    for Europe (London, weekdays 09:00-18:00, Saturday mornings), which the Escalations group
-    follows (its `business_hour_id`; the other groups follow the default). No random draw:
-    the rest of the world is unchanged."""
+    """The account's business calendars, set up with its `groups`: the default (New York,
+    weekdays 08:00-17:00) and one for Europe (London, weekdays 09:00-18:00, Saturday
+    mornings), which the Escalations group follows (`generate_freshdesk`; the other groups
+    follow the default). No random draw: the rest of the world is unchanged."""
     weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday")
     setup = min((g.created_at for g in groups), default=None)
     extra = {} if setup is None else {"created_at": setup, "updated_at": setup}
@@ -281,14 +283,11 @@ def freshdesk_business_hours(groups: list[FreshdeskGroup]
         FreshdeskBusinessHours(BUSINESS_HOURS_ID_BASE, "Default", "Eastern Time (US & Canada)",
                                {day: (8 * 60, 17 * 60) for day in weekdays}, is_default=True,
                                description="Default Business Calendar", **extra),
-        FreshdeskBusinessHours(BUSINESS_HOURS_ID_BASE + 1, "Europe", "London",
+        FreshdeskBusinessHours(EUROPE_HOURS_ID, "Europe", "London",
                                {**{day: (9 * 60, 18 * 60) for day in weekdays},
                                 "saturday": (10 * 60, 14 * 60)},
                                description="European business hours", **extra),
     ]
-    for group in groups:
-        if group.name == "Escalations":
-            group.business_hour_id = calendars[1].id
     return calendars
 
 
@@ -310,7 +309,8 @@ def generate_freshdesk(world: World, seed: int, start_ts: int, end_ts: int, tick
     ``world.users`` and ``world.organizations``."""
     rng = random.Random(f"freshdesk:{seed}")
     setup = _utc(start_ts - 400 * DAY)
-    groups = [FreshdeskGroup(GROUP_ID_BASE + k, name, desc, [], setup, setup)
+    groups = [FreshdeskGroup(GROUP_ID_BASE + k, name, desc, [], setup, setup,
+                             EUROPE_HOURS_ID if name == "Escalations" else None)
               for k, (name, desc) in enumerate(texts.GROUPS)]
     gone_at = start_ts + (end_ts - start_ts) // 3
     agents: list[FreshdeskAgent] = []

@@ -30,7 +30,7 @@ from tests.sandbox.sandbox_world import build_small_world
 START, END = date(2024, 3, 1), date(2024, 3, 10)  # as-of time: 2024-03-10 00:00 UTC
 T0 = datetime(2024, 3, 5, 9, tzinfo=UTC)
 ANN, BEN, SUPPORT = 101, 102, 201
-NEW_YORK_HOURS, LONDON_HOURS = 301, 302
+NEW_YORK_HOURS, LONDON_HOURS, STALE_DEFAULT_HOURS = 301, 302, 303
 ALICE = FreshdeskContact(501, "Alice", "alice@acme.example")
 BOB = FreshdeskContact(502, "Bob", "bob@globex.example")
 STORY, PHONE, OUTBOUND, DELETED = 1, 2, 3, 4
@@ -230,6 +230,30 @@ def test_business_minutes_follow_the_group_calendar_or_the_default(loaded):
         "WHERE source = 'freshdesk'")}
     assert schedules == {(str(NEW_YORK_HOURS), "America/New_York", True),
                          (str(LONDON_HOURS), "Europe/London", False)}
+
+
+def test_a_group_calendar_that_did_not_land_is_no_default(monkeypatch, tmp_path,
+                                                          warehouse_url):
+    """London's calendar closes before it opens, so it is quarantined: Support's tickets get
+    no business minutes (never the default's); a calendar deleted while default still
+    landed beside the real one (a higher id, closed all week) is not the default."""
+    world = freshdesk_world()
+    world.freshdesk_business_hours[1].hours = {"tuesday": (720, 550)}
+    world.freshdesk_business_hours.append(FreshdeskBusinessHours(
+        STALE_DEFAULT_HOURS, "Old default", "Eastern Time (US & Canada)", {},
+        is_default=True))
+    warehouse = run_world(monkeypatch, tmp_path, world, warehouse_url, START, END,
+                          freshdesk=True)
+    reasons = [r["reason"] for r in warehouse.query(
+        "SELECT reason FROM raw_freshdesk._quarantine WHERE table_name = 'business_hours'")]
+    assert len(reasons) == 1 and "business_hours.tuesday" in reasons[0]
+    metrics = by_ticket(warehouse, "SELECT ticket_id, first_response_business_minutes AS fr "
+                                   "FROM marts.ticket_metrics WHERE source = 'freshdesk'")
+    assert metrics[str(STORY)]["fr"] is None and metrics[str(OUTBOUND)]["fr"] is None
+    assert metrics[str(PHONE)]["fr"] == pytest.approx(10)  # New York's, not the closed one
+    assert [r["schedule_id"] for r in warehouse.query(
+        "SELECT schedule_id FROM staging.schedules WHERE source = 'freshdesk' AND is_default"
+    )] == [str(NEW_YORK_HOURS)]
 
 
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")

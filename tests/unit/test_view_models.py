@@ -84,3 +84,9 @@ def test_anything_else_is_not(sql):
 def test_the_table_grain_must_be_part_of_the_view_grain():
     sql = "SELECT source, message_id, ticket_id FROM staging.messages"
     assert selected_table(sql, ("source", "ticket_id"), MESSAGES_GRAIN) is None
+
+
+def test_every_model_is_described_by_its_sql():
+    """The Dagster UI shows a model's leading SQL comment as its description: a template
+    import before it (`{% from ... %}`) would leave only the table's name."""
+    assert [m.qualified_name for m in ALL_MODELS if m.description == m.qualified_name] == []

@@ -2,10 +2,10 @@
 -- hours"): the minutes of [created_at, milestone) that fall inside the open intervals of the
 -- ticket's schedule, for the first reply, the first and the final resolution. A ticket uses
 -- the schedule its group assigns (staging.groups.schedule_id: Freshdesk's group business
--- hours), when that schedule is landed, else its helpdesk's default
--- (staging.schedules.is_default). No schedule, or one whose time zone is unknown: NULL, never
--- a guess; a milestone not reached: NULL. `schedule_id` is the schedule the minutes were
--- counted in.
+-- hours), else its helpdesk's default (staging.schedules.is_default, one per source). No
+-- schedule (none landed, or the group's did not land), or one whose time zone is unknown:
+-- NULL, never a guess; a milestone not reached: NULL. `schedule_id` is the schedule the
+-- minutes were counted in.
 -- Grain: one row per ticket (source, ticket_id).
 --
 -- Each schedule has a business clock: the open minutes elapsed since its first interval. The
@@ -43,15 +43,21 @@ schedule_totals AS (
     GROUP BY source, schedule_id
 ),
 
--- The tickets whose group assigns them a landed schedule.
+-- The tickets whose group assigns them a schedule (landed or not: a group's calendar that
+-- did not land leaves its tickets without a schedule, never on the default).
 group_schedules AS (
     SELECT t.source, t.ticket_id, g.schedule_id
     FROM staging.tickets AS t
     INNER JOIN staging.groups AS g
         ON g.source = t.source AND g.group_id = t.group_id
-    INNER JOIN staging.schedules AS s
-        ON s.source = g.source AND s.schedule_id = g.schedule_id
-    WHERE {{ ticket_scope('t.source', 't.ticket_id') }}
+    WHERE g.schedule_id IS NOT NULL
+      AND {{ ticket_scope('t.source', 't.ticket_id') }}
+),
+
+default_schedules AS (
+    SELECT source, schedule_id
+    FROM staging.schedules
+    WHERE is_default
 ),
 
 -- Each ticket with its schedule, the calendar's first day and the schedule's total open
@@ -75,9 +81,12 @@ ticket_schedules AS MATERIALIZED (
     FROM staging.ticket_milestones AS ms
     LEFT JOIN group_schedules AS gs
         ON gs.source = ms.source AND gs.ticket_id = ms.ticket_id
+    LEFT JOIN default_schedules AS d
+        ON d.source = ms.source
+    -- An equality join: each ticket meets its one schedule, however many its source has.
     INNER JOIN staging.schedules AS s
-        ON s.source = ms.source AND s.time_zone IS NOT NULL
-        AND (s.schedule_id = gs.schedule_id OR (gs.schedule_id IS NULL AND s.is_default))
+        ON s.source = ms.source AND s.schedule_id = coalesce(gs.schedule_id, d.schedule_id)
+        AND s.time_zone IS NOT NULL
     CROSS JOIN calendar_bounds AS b
     LEFT JOIN schedule_totals AS totals
         ON totals.source = s.source AND totals.schedule_id = s.schedule_id

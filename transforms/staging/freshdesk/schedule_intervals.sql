@@ -1,6 +1,7 @@
 -- The weekly open intervals of each Freshdesk business calendar, in minutes from Sunday
 -- 00:00 local time: each weekday's opening (landed in minutes of its day) moved by its
--- day's place in the week. A closed weekday has none. Grain: (source, schedule_id,
+-- day's place in the week (the connector rejects an opening that does not end after it
+-- starts). A closed weekday has none. Grain: (source, schedule_id,
 -- start_minute).
 WITH openings (schedule_id, day_index, start_minute, end_minute) AS (
     SELECT id, 0, sunday_start_minute, sunday_end_minute FROM raw_freshdesk.business_hours
@@ -25,4 +26,4 @@ SELECT
     day_index * 1440 + start_minute AS start_minute,
     day_index * 1440 + end_minute AS end_minute
 FROM openings
-WHERE start_minute IS NOT NULL AND end_minute > start_minute
+WHERE start_minute IS NOT NULL

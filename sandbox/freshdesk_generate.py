@@ -279,7 +279,7 @@ def freshdesk_business_hours(groups: list[FreshdeskGroup]
     weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday")
     setup = min((g.created_at for g in groups), default=None)
     extra = {} if setup is None else {"created_at": setup, "updated_at": setup}
-    calendars = [
+    return [
         FreshdeskBusinessHours(BUSINESS_HOURS_ID_BASE, "Default", "Eastern Time (US & Canada)",
                                {day: (8 * 60, 17 * 60) for day in weekdays}, is_default=True,
                                description="Default Business Calendar", **extra),
@@ -288,7 +288,6 @@ def freshdesk_business_hours(groups: list[FreshdeskGroup]
                                 "saturday": (10 * 60, 14 * 60)},
                                description="European business hours", **extra),
     ]
-    return calendars
 
 
 def freshdesk_companies(world: World) -> list[FreshdeskCompany]:

@@ -183,6 +183,8 @@ def kpi_summary(warehouse_url: str) -> dict[str, object]:
         SELECT source, count(*) AS tickets,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY first_response_minutes)
                    AS median_first_response_minutes,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY first_response_business_minutes)
+                   AS median_first_response_business_minutes,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY full_resolution_minutes)
                    AS median_full_resolution_minutes,
                avg(replies_to_resolution) AS avg_replies_to_resolution,
@@ -263,6 +265,7 @@ def print_summary(summary: dict[str, object]) -> None:
     for label, key, shown in (
         ("tickets", "tickets", lambda v: f"{v:,}"),
         ("median first response (minutes)", "median_first_response_minutes", fmt),
+        ("  in business minutes", "median_first_response_business_minutes", fmt),
         ("median full resolution (minutes)", "median_full_resolution_minutes", fmt),
         ("replies to resolution (average)", "avg_replies_to_resolution", fmt),
         ("average handle time (minutes)", "aht_minutes", fmt),

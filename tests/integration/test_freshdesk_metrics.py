@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from pipelines.cli import kpi_summary
 from sandbox import World, generate_world
 from sandbox.business_time import BusinessCalendar
 from sandbox.freshdesk_api import derive_ticket
@@ -206,7 +207,7 @@ def test_daily_marts_count_the_tickets(loaded):
         == {(f"2024-03-0{d}", "phone", "pending", 1) for d in range(5, 10)}
 
 
-def test_business_minutes_follow_the_group_calendar_or_the_default(loaded):
+def test_business_minutes_follow_the_group_calendar_or_the_default(loaded, warehouse_url):
     minutes = {row["ticket_id"]: row for row in loaded.query(
         "SELECT ticket_id, schedule_id, first_response_business_minutes AS fr, "
         "first_resolution_business_minutes AS fs, full_resolution_business_minutes AS fl "
@@ -230,6 +231,10 @@ def test_business_minutes_follow_the_group_calendar_or_the_default(loaded):
         "WHERE source = 'freshdesk'")}
     assert schedules == {(str(NEW_YORK_HOURS), "America/New_York", True),
                          (str(LONDON_HOURS), "Europe/London", False)}
+    # The demo's summary: the median of 5, 10 and 0 (the deleted ticket left out).
+    helpdesks = {row["source"]: row for row in kpi_summary(warehouse_url)["helpdesks"]}
+    assert helpdesks["freshdesk"]["median_first_response_business_minutes"] == \
+        pytest.approx(5)
 
 
 def test_a_group_calendar_that_did_not_land_is_no_default(monkeypatch, tmp_path,

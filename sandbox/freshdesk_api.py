@@ -53,6 +53,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from sandbox.business_time import SECONDS_PER_DAY
 from sandbox.crm_common import CrmRequest, VendorResponse
 from sandbox.world import (
     FRESHDESK_STATUSES,
@@ -80,7 +81,6 @@ DEFAULT_WINDOW_DAYS = 30
 #: Credits an ``include`` adds to a request.
 INCLUDE_CREDITS = 2
 TICKET_INCLUDES = ("stats", "requester", "description")
-DAY_SECONDS = 86_400
 TICKET_FILTERS = ("new_and_my_open", "watching", "spam", "deleted")
 ORDER_FIELDS = ("created_at", "due_by", "updated_at", "status")
 RESOLVED, CLOSED, PENDING, OPEN = 4, 5, 3, 2
@@ -959,7 +959,7 @@ class FreshdeskApi:
         `end_time` as `08:00:00 am`, the end of the day as `11:59:59 pm`; a closed weekday
         is left out."""
         def clock(minute: int) -> str:
-            seconds = min(minute * 60, DAY_SECONDS - 1)
+            seconds = min(minute * 60, SECONDS_PER_DAY - 1)
             hour, rest = divmod(seconds, 3600)
             return (f"{(hour - 1) % 12 + 1:02d}:{rest // 60:02d}:{rest % 60:02d} "
                     f"{'am' if hour < 12 else 'pm'}")

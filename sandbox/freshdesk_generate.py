@@ -270,15 +270,13 @@ def _arrivals(rng: random.Random, n: int, start_ts: int, end_ts: int) -> list[in
     return sorted(min(ts, end_ts - 1) for ts in out)
 
 
-def freshdesk_business_hours(groups: list[FreshdeskGroup]
-                             ) -> list[FreshdeskBusinessHours]:
-    """The account's business calendars, set up with its `groups`: the default (New York,
-    weekdays 08:00-17:00) and one for Europe (London, weekdays 09:00-18:00, Saturday
-    mornings), which the Escalations group follows (`generate_freshdesk`; the other groups
-    follow the default). No random draw: the rest of the world is unchanged."""
+def freshdesk_business_hours(setup: datetime) -> list[FreshdeskBusinessHours]:
+    """The account's business calendars, set up at `setup` (with its groups): the default
+    (New York, weekdays 08:00-17:00) and one for Europe (London, weekdays 09:00-18:00,
+    Saturday mornings), which the Escalations group follows (`generate_freshdesk`; the other
+    groups follow the default). No random draw: the rest of the world is unchanged."""
     weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday")
-    setup = min((g.created_at for g in groups), default=None)
-    extra = {} if setup is None else {"created_at": setup, "updated_at": setup}
+    extra = {"created_at": setup, "updated_at": setup}
     return [
         FreshdeskBusinessHours(BUSINESS_HOURS_ID_BASE, "Default", "Eastern Time (US & Canada)",
                                {day: (8 * 60, 17 * 60) for day in weekdays}, is_default=True,

@@ -573,6 +573,6 @@ def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
      world.freshdesk_tickets, world.freshdesk_ratings) = \
         generate_freshdesk(world, seed, start_ts, end_ts, n_freshdesk)
     world.freshdesk_companies = freshdesk_companies(world)
-    world.freshdesk_business_hours = freshdesk_business_hours(world.freshdesk_groups)
+    world.freshdesk_business_hours = freshdesk_business_hours(world.freshdesk_groups[0].created_at)
     world.freshdesk_time_entries = freshdesk_time_entries(world.freshdesk_tickets, seed, end_ts)
     return world

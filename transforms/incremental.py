@@ -13,14 +13,15 @@ history would redo the work of every ticket every night. Instead:
 2. **Each model's state** (`staging._incremental_state`): the newest `loaded_at` its table
    reflects (its watermark), a fingerprint of everything its rows depend on besides the
    tickets' own data (its SQL, the generation of each per-ticket model it reads, its
-   reference data: `Model.reference_sql`), and a generation that moves on every full build.
+   reference data: `Model.references`), and a generation that moves on every full build.
 3. **A build** recomputes the tickets logged after the model's watermark, plus the tickets
    whose rows depend on the as-of time (`Model.as_of_scope_sql`: the unsolved tickets of
    `ticket_metrics`): their rows are deleted and inserted again from the model's SQL narrowed
    to them (`{{ ticket_scope(...) }}`), in one transaction with the new state, so a reader
    sees the table before or after, never between. The whole table is rebuilt instead when
    the model has no state or no table, its fingerprint changed (new SQL, a full rebuild
-   upstream, new agents / schedules / account mapping), `FULL_REBUILD` is set, or the tickets
+   upstream, new agents / schedules / account mapping / Freshdesk statuses or survey
+   scales), `FULL_REBUILD` is set, or the tickets
    to recompute are more than `FULL_BUILD_SHARE` of all tickets (deleting and inserting most
    of a table costs more than writing it anew).
 
@@ -60,7 +61,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from transforms.models import SCOPE_TABLE, SQL_DIR, Model, ticket_scope_condition
+from transforms.models import SCOPE_TABLE, SQL_DIR, Model, for_sources, ticket_scope_condition
 from transforms.runner import create_table_in, duplicate_keys_sql, replace_ticket_rows
 from warehouse import Warehouse
 
@@ -233,14 +234,15 @@ def log_ticket_changes(connection: Connection, warehouse: Warehouse, sources: li
 
 
 def _fingerprint(connection: Connection, warehouse: Warehouse, model: Model, select_sql: str,
-                 upstream: list[str]) -> str:
-    """Everything the model's rows depend on besides the tickets' own data."""
+                 upstream: list[str], sources: list[str]) -> str:
+    """Everything the model's rows depend on besides the tickets' own data (the reference
+    data of the configured `sources`)."""
     parts = [select_sql]
     for name in upstream:
         state = _state(connection, warehouse, name)
         parts.append(f"{name}:{state.generation if state else 'none'}")
-    if model.reference_sql:
-        parts.append(str(connection.execute(sa.text(model.reference_sql)).scalar()))
+    for reference in for_sources(model.references, sources):
+        parts.append(str(connection.execute(sa.text(reference)).scalar()))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -288,7 +290,7 @@ def build_per_ticket(
                                {"key": ADVISORY_LOCK_KEY})
         watermark = log_ticket_changes(connection, warehouse, sources, per_ticket_models)
         full_sql = select_sql(False)
-        fingerprint = _fingerprint(connection, warehouse, model, full_sql, upstream)
+        fingerprint = _fingerprint(connection, warehouse, model, full_sql, upstream, sources)
         state = _state(connection, warehouse, model.name)
         reason = ""
         if full_rebuild:

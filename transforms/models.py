@@ -54,13 +54,19 @@ def selected_table(sql: str, grain: tuple[str, ...],
     return shape["schema"].lower(), shape["table"].lower()
 
 
-class LateDays(NamedTuple):
-    """A `Model.changed_before` query: the earliest local day (before the partition's) of the
-    rows the partition's window landed that count on an earlier day. `source`: the source
-    whose data it reads (None: any), so it runs only when that source is configured."""
+class SourceQuery(NamedTuple):
+    """A query a model's build runs besides its own SQL (`Model.references`,
+    `Model.changed_before`). `source`: the source whose data it reads (None: any source's),
+    so it runs, and its tables are read, only when that source is configured: a query about
+    an unconfigured source's data would only scan for rows that cannot exist."""
 
     source: str | None
     sql: str
+
+
+def for_sources(queries: tuple[SourceQuery, ...], sources: list[str]) -> list[str]:
+    """The texts of `queries` that concern the configured `sources`."""
+    return [query.sql for query in queries if query.source is None or query.source in sources]
 
 
 @dataclass(frozen=True)
@@ -83,15 +89,16 @@ class Model:
     `source`, `ticket_id`) and depend only on that ticket's data: it can be rebuilt for the
     tickets that changed (transforms/incremental.py). Its SQL narrows every read of ticket
     data with `{{ ticket_scope(...) }}`, which is `true` in a full build.
-    `reference_sql` returns one text summarising the reference data (not keyed by ticket)
-    the model reads; when it changes, the model is rebuilt in full. `as_of_scope_sql`
+    `references` each return one text summarising reference data (not keyed by ticket) the
+    model reads; when one changes, the model is rebuilt in full. `as_of_scope_sql`
     returns (source, ticket_id) of tickets whose rows depend on the as-of time: they are
     rebuilt with the changed ones on every incremental build.
-    `changed_before` (partitioned models): queries (`LateDays`) each returning the earliest
+    `changed_before` (partitioned models): queries each returning the earliest
     day before a partition's own whose rows what the partition's window landed changes (a
     call that started before midnight and was wrapped up after it lands in the next day's
     window): the partition recomputes from the earliest of them on
-    (`changed_before_sql`). A query about one source's data runs only when it is configured.
+    (`changed_before_sql`). A query about one source's data (`SourceQuery`) runs only when
+    that source is configured.
     """
 
     name: str
@@ -101,9 +108,9 @@ class Model:
     period: str = "day"
     materialized: str = "table"
     per_ticket: bool = False
-    reference_sql: str | None = None
+    references: tuple[SourceQuery, ...] = ()
     as_of_scope_sql: str | None = None
-    changed_before: tuple[LateDays, ...] = ()
+    changed_before: tuple[SourceQuery, ...] = ()
 
     def __post_init__(self) -> None:
         if self.materialized not in ("table", "view"):
@@ -151,11 +158,9 @@ class Model:
 
     def changed_before_sql(self, sources: list[str]) -> str | None:
         """The query of the earliest day a partition recomputes from, over the
-        `changed_before` queries that concern the configured `sources` (None: there are none):
-        a query about an unconfigured source's data would only scan for rows that cannot
-        exist."""
-        queries = [late.sql for late in self.changed_before
-                   if late.source is None or late.source in sources]
+        `changed_before` queries that concern the configured `sources` (None: there are
+        none)."""
+        queries = for_sources(self.changed_before, sources)
         if len(queries) <= 1:
             return queries[0] if queries else None
         parts = "\n    UNION ALL\n".join(f"    SELECT ({query.strip()}) AS day"
@@ -179,8 +184,8 @@ class Model:
             paths = [self.sql_path()]
         texts = [path.read_text() for path in paths if path.exists()]
         # The reference data and as-of scope an incremental build reads must be built first.
-        texts += [self.reference_sql or "", self.as_of_scope_sql or "",
-                  *(late.sql for late in self.changed_before)]
+        texts += [*for_sources(self.references, sources), self.as_of_scope_sql or "",
+                  *for_sources(self.changed_before, sources)]
         found: set[tuple[str, str]] = set()
         for text in texts:
             for schema, table in _TABLE_REFERENCE.findall(re.sub(r"--[^\n]*", "", text)):
@@ -224,16 +229,18 @@ def _raw_ticket_scope(source: str, ticket_id: str, id_type: str) -> str:
             f"WHERE source = '{source}')")
 
 
-#: Reference data whose change rebuilds a per-ticket model in full (`Model.reference_sql`):
+#: Reference data whose change rebuilds a per-ticket model in full (`Model.references`):
 #: who is an agent decides a message's author role; the schedules, their weekly intervals
 #: and holidays, and the groups' schedules decide business minutes; the organisation ->
-#: account mapping decides `ticket_metrics.account_id`. Each query returns one text.
-AGENTS_REFERENCE = """
+#: account mapping decides `ticket_metrics.account_id`; Freshdesk's status list decides
+#: its tickets' normalised statuses, its surveys' scales their ratings' scores. Each query
+#: returns one text.
+AGENTS_REFERENCE = SourceQuery(None, """
 SELECT md5(coalesce(string_agg(source || ':' || user_id, ',' ORDER BY source, user_id), ''))
 FROM staging.users
 WHERE role = 'agent'
-"""
-SCHEDULES_REFERENCE = """
+""")
+SCHEDULES_REFERENCE = SourceQuery(None, """
 SELECT md5(
     (SELECT coalesce(string_agg(concat_ws('|', source, schedule_id, time_zone,
                                           CAST(is_default AS text)),
@@ -253,12 +260,26 @@ SELECT md5(
         FROM staging.groups
         WHERE schedule_id IS NOT NULL)
 )
-"""
-ACCOUNT_MAPPING_REFERENCE = """
+""")
+ACCOUNT_MAPPING_REFERENCE = SourceQuery(None, """
 SELECT md5(coalesce(string_agg(concat_ws('|', helpdesk_source, organization_id, account_id),
                                ',' ORDER BY helpdesk_source, organization_id), ''))
 FROM staging.organization_accounts
-"""
+""")
+#: A custom status renamed, or its customer label changed ("Awaiting your Reply" or not),
+#: moves the tickets in it, and the activities naming it, to another normalised status.
+FRESHDESK_STATUSES_REFERENCE = SourceQuery("freshdesk", """
+SELECT md5(coalesce(string_agg(concat_ws('|', CAST(id AS text), name, customer_label),
+                               ',' ORDER BY id), ''))
+FROM raw_freshdesk.ticket_statuses
+""")
+#: A survey's accepted answers place its ratings on its scale.
+FRESHDESK_SURVEY_SCALES_REFERENCE = SourceQuery("freshdesk", """
+SELECT md5(coalesce(string_agg(concat_ws('|', CAST(survey_id AS text), CAST(rating AS text),
+                                         CAST(position AS text), CAST(points AS text)),
+                               ',' ORDER BY survey_id, rating), ''))
+FROM raw_freshdesk.survey_scale
+""")
 #: Tickets whose `ticket_metrics` row moves with the as-of time: the unsolved ones, whose
 #: current period (requester / agent wait, on hold) runs to it.
 UNSOLVED_TICKETS = """
@@ -269,7 +290,7 @@ WHERE is_current AND status IN ('new', 'open', 'pending', 'hold')
 
 
 #: The partition's window as instants (`w.starts`, `w.ends`: its first day's start, its last
-#: day's end), for the `LateDays` queries to join.
+#: day's end), for the `changed_before` queries to join.
 PARTITION_WINDOW = """(
     SELECT min(day_start) AS starts, max(day_end) AS ends
     FROM staging.reporting_days
@@ -277,11 +298,11 @@ PARTITION_WINDOW = """(
 ) AS w"""
 
 
-def updated_in_window(source: str, table: str, day_column: str) -> LateDays:
-    """The `LateDays` of a daily mart whose rows of `table` (`source`'s data) count on the
-    local day of `day_column` but land when last updated (`updated_at`): the earliest such
-    day of the rows the partition's window landed."""
-    return LateDays(source, f"""
+def updated_in_window(source: str, table: str, day_column: str) -> SourceQuery:
+    """The `changed_before` query of a daily mart whose rows of `table` (`source`'s data)
+    count on the local day of `day_column` but land when last updated (`updated_at`): the
+    earliest such day of the rows the partition's window landed."""
+    return SourceQuery(source, f"""
 SELECT min(CAST(r.{day_column} AT TIME ZONE :reporting_timezone AS date))
 FROM {table} AS r
 INNER JOIN {PARTITION_WINDOW}
@@ -301,7 +322,7 @@ SURVEYS_UPDATED_IN_WINDOW = updated_in_window("hubspot", "staging.survey_respons
 #: answer: docs/staging.md), but lands when its conversation is next read, after the
 #: customer answered: the request days of the ratings of the conversations the window read
 #: (every conversation updated since the window's start: pipelines.resources).
-INTERCOM_RATINGS_IN_WINDOW = LateDays("intercom", f"""
+INTERCOM_RATINGS_IN_WINDOW = SourceQuery("intercom", f"""
 SELECT min(CAST(r.updated_at AT TIME ZONE :reporting_timezone AS date))
 FROM staging.satisfaction_ratings AS r
 INNER JOIN staging.tickets AS t
@@ -315,7 +336,7 @@ WHERE r.source = 'intercom' AND t.updated_at >= (SELECT starts FROM {PARTITION_W
 #: window may have landed with it: the backlog and resolutions of their days are recomputed
 #: whenever Freshdesk changed a status in them. (Hours, not days: an interval of days on a
 #: timestamptz counts calendar days in the session's time zone.)
-FRESHDESK_ACTIVITIES_LOOKED_BACK = LateDays("freshdesk", f"""
+FRESHDESK_ACTIVITIES_LOOKED_BACK = SourceQuery("freshdesk", f"""
 SELECT min(CAST(c.changed_at AT TIME ZONE :reporting_timezone AS date))
 FROM staging.status_changes AS c
 INNER JOIN {PARTITION_WINDOW}
@@ -331,7 +352,7 @@ WHERE c.source = 'freshdesk'
 #: starts on (hours, as the connector counts them: a week across a DST change starts an hour
 #: into the day before), not before 1970. (Zendesk's CONTACTS_UPDATED_IN_WINDOW reads every
 #: source's records: Freshdesk's start within those days.)
-FRESHDESK_TIME_ENTRIES_LOOKED_BACK = LateDays("freshdesk", f"""
+FRESHDESK_TIME_ENTRIES_LOOKED_BACK = SourceQuery("freshdesk", f"""
 SELECT greatest(CAST((w.starts - INTERVAL '168 hours') AT TIME ZONE :reporting_timezone
                      AS date), DATE '1970-01-01')
 FROM {PARTITION_WINDOW}
@@ -347,12 +368,15 @@ STAGING_MODELS: tuple[Model, ...] = (
     Model("users", "staging", ("source", "user_id")),
     Model("organizations", "staging", ("source", "organization_id")),
     Model("groups", "staging", ("source", "group_id")),
-    Model("tickets", "staging", ("source", "ticket_id"), per_ticket=True),
+    Model("tickets", "staging", ("source", "ticket_id"), per_ticket=True,
+          references=(FRESHDESK_STATUSES_REFERENCE,)),
     Model("messages", "staging", ("source", "message_id"), per_ticket=True,
-          reference_sql=AGENTS_REFERENCE),
-    Model("status_changes", "staging", ("source", "status_change_id"), per_ticket=True),
+          references=(AGENTS_REFERENCE,)),
+    Model("status_changes", "staging", ("source", "status_change_id"), per_ticket=True,
+          references=(FRESHDESK_STATUSES_REFERENCE,)),
     Model("handle_time_records", "staging", ("source", "record_id")),
-    Model("satisfaction_ratings", "staging", ("source", "rating_id"), per_ticket=True),
+    Model("satisfaction_ratings", "staging", ("source", "rating_id"), per_ticket=True,
+          references=(FRESHDESK_SURVEY_SCALES_REFERENCE,)),
     Model("schedules", "staging", ("source", "schedule_id")),
     Model("schedule_intervals", "staging", ("source", "schedule_id", "start_minute")),
     Model("holidays", "staging", ("source", "holiday_id")),
@@ -371,7 +395,7 @@ INTERMEDIATE_MODELS: tuple[Model, ...] = (
     Model("ticket_milestones", "intermediate", ("source", "ticket_id"), per_ticket=True),
     Model("schedule_open_intervals", "intermediate", ("source", "schedule_id", "opens_at")),
     Model("ticket_business_minutes", "intermediate", ("source", "ticket_id"), per_ticket=True,
-          reference_sql=SCHEDULES_REFERENCE),
+          references=(SCHEDULES_REFERENCE,)),
     Model("ticket_status_transitions", "intermediate", ("source", "status_change_id"),
           materialized="view"),
     Model("reporting_days", "intermediate", ("date",)),
@@ -383,7 +407,7 @@ INTERMEDIATE_MODELS: tuple[Model, ...] = (
 
 MART_MODELS: tuple[Model, ...] = (
     Model("ticket_metrics", "marts", ("source", "ticket_id"), per_ticket=True,
-          reference_sql=ACCOUNT_MAPPING_REFERENCE, as_of_scope_sql=UNSOLVED_TICKETS),
+          references=(ACCOUNT_MAPPING_REFERENCE,), as_of_scope_sql=UNSOLVED_TICKETS),
     Model("backlog_daily", "marts", ("date", "source", "channel", "status"), date_column="date",
           changed_before=(FRESHDESK_ACTIVITIES_LOOKED_BACK,)),
     Model("handle_time_daily", "marts", ("date", "source", "channel", "agent_id"),

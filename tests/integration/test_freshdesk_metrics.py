@@ -469,6 +469,53 @@ def test_a_group_moved_to_the_default_calendar_recomputes_its_tickets(
     assert second == once
 
 
+def test_a_relabelled_status_and_a_new_survey_scale_recompute_unchanged_tickets(
+        monkeypatch, tmp_path, warehouse_url):
+    """On 03-12 an admin shows "Waiting on Third Party" to customers as "Awaiting your Reply"
+    (so it is `pending`, no longer `hold`) and the survey moves from five answers to seven.
+    No ticket changes that night, yet its run recomputes them as a single run over the final
+    lists would: the status list and the scales are reference data of the per-ticket tables
+    (transforms/models.py)."""
+    import sandbox.freshdesk_api as freshdesk_api
+
+    seven_points = {103: "Extremely Happy", 102: "Very Happy", 101: "Happy", 100: "Neutral",
+                    -101: "Unhappy", -102: "Very Unhappy", -103: "Extremely Unhappy"}
+
+    def world_at(cutoff: datetime) -> World:
+        if cutoff > FIRST_NIGHT:  # the nights run in order, then the single run
+            monkeypatch.setitem(freshdesk_api.STATUS_CUSTOMER_LABELS, WAITING_ON_THIRD_PARTY,
+                                "Awaiting your Reply")
+            monkeypatch.setattr(freshdesk_api, "SURVEY_SCALE", seven_points)
+
+        def change(world: World) -> None:
+            world.freshdesk_ratings[0].rating = 102  # "Happy" on five answers, 4th of 5
+
+        return as_of(cutoff, change)
+
+    queries = [
+        "SELECT to_status FROM staging.status_changes WHERE source = 'freshdesk' "
+        f"AND ticket_id = '{STORY}' ORDER BY changed_at, status_change_id",
+        "SELECT on_hold_minutes, requester_wait_minutes, agent_wait_minutes, csat_score "
+        "FROM marts.ticket_metrics "
+        f"WHERE source = 'freshdesk' AND ticket_id = '{STORY}'",
+    ]
+    result = two_nights(monkeypatch, tmp_path, warehouse_url, world_at, queries, START,
+                        NIGHTS, sandbox_clock=True, freshdesk=True)
+    (statuses_first, (first,)), (statuses_second, (second,)) = result.first, result.second
+    third_party = 3  # open at creation, pending (Waiting on Customer), open, Third Party
+    assert statuses_first[third_party]["to_status"] == "hold"
+    assert statuses_second[third_party]["to_status"] == "pending"
+    assert first["on_hold_minutes"] == pytest.approx(30)  # minutes 60 -> 90
+    assert second["on_hold_minutes"] == pytest.approx(0)
+    # On hold, the requester waits (Zendesk's definition); pending, the agent does.
+    assert second["requester_wait_minutes"] == pytest.approx(first["requester_wait_minutes"]
+                                                             - 30)
+    assert second["agent_wait_minutes"] == pytest.approx(first["agent_wait_minutes"] + 30)
+    assert first["csat_score"] == pytest.approx(0.75)
+    assert second["csat_score"] == pytest.approx(5 / 6)  # 6th of 7
+    assert result.second == result.once
+
+
 def test_time_moved_to_another_day_leaves_its_old_day(monkeypatch, tmp_path, warehouse_url):
     """Ben's 10 minutes on the story ticket, logged for 03-09, are moved to 03-10 on 03-12:
     nothing in the warehouse shows the old day any more, so the night recomputes the seven

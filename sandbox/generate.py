@@ -33,7 +33,7 @@ from sandbox.freshdesk_generate import (
     freshdesk_time_entries,
     generate_freshdesk,
 )
-from sandbox.intercom_generate import generate_intercom
+from sandbox.intercom_generate import generate_intercom, intercom_companies
 from sandbox.world import (
     SYSTEM_AUTHOR_ID,
     Call,
@@ -568,6 +568,7 @@ def generate_world(seed: int = 42, tickets: int = 5000, days: int = 90,
     n_intercom = tickets // 3 if intercom_conversations is None else intercom_conversations
     world.intercom_admins, world.intercom_teams, world.intercom_conversations = \
         generate_intercom(world, seed, start_ts, end_ts, n_intercom)
+    world.intercom_companies = intercom_companies(world)
     n_freshdesk = tickets // 4 if freshdesk_tickets is None else freshdesk_tickets
     (world.freshdesk_groups, world.freshdesk_agents, world.freshdesk_contacts,
      world.freshdesk_tickets, world.freshdesk_ratings) = \

@@ -22,7 +22,9 @@ they are without it. What it produces:
   ``open`` part with the message); conversations still open, waiting or snoozed at the end;
 * ratings (1-5, mostly 4-5, some with a remark) on ~40 % of conversations that end closed
   with a teammate, requested at the final close and answered 5 minutes to a day later,
-  never after the last day.
+  never after the last day;
+* the world's customer organisations as companies (:func:`intercom_companies`, no random
+  draw), each end user's contact belonging to its organisation's company.
 """
 
 from __future__ import annotations
@@ -35,11 +37,13 @@ from sandbox import texts
 from sandbox.business_time import next_staffed
 from sandbox.world import (
     IntercomAdmin,
+    IntercomCompany,
     IntercomContact,
     IntercomConversation,
     IntercomPart,
     IntercomRating,
     IntercomTeam,
+    Organization,
     User,
     World,
 )
@@ -78,14 +82,35 @@ def _utc(ts: int) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
+def company_id_for(organization_id: int) -> str:
+    """The Intercom id (24 hex) of the company of a Zendesk organisation."""
+    return f"6651{organization_id:020x}"
+
+
+def intercom_companies(world: World) -> list[IntercomCompany]:
+    """The world's customer organisations as Intercom companies: the customer's own id
+    (``company_id``) is the organisation's external id, the website its first domain. No
+    random draw: the rest of the world is unchanged."""
+    def company(o: Organization) -> IntercomCompany:
+        website = f"https://www.{o.domain_names[0]}" if o.domain_names else None
+        return IntercomCompany(company_id_for(o.id), o.external_id or f"org-{o.id}", o.name,
+                               website, o.created_at, o.updated_at)
+
+    return [company(o) for o in sorted(world.organizations, key=lambda o: o.id)]
+
+
 def contact_for(user: User) -> IntercomContact:
     """The Intercom contact of a Zendesk end user: a stable 24-hex id; ~15 % are leads
-    (no ``external_id``, no name), the rest users with the Zendesk id as ``external_id``."""
+    (no ``external_id``, no name), the rest users with the Zendesk id as ``external_id``.
+    Either belongs to the company of the user's organisation, if any."""
     lead = (user.id * 2_654_435_761) % 100 < 15
     contact_id = f"6650{user.id:020x}"
+    companies = [company_id_for(user.organization_id)] if user.organization_id else []
+    times = {"company_ids": companies, "created_at": user.created_at,
+             "updated_at": user.updated_at}
     if lead:
-        return IntercomContact(contact_id, "lead", None, user.email, None)
-    return IntercomContact(contact_id, "user", user.name, user.email, str(user.id))
+        return IntercomContact(contact_id, "lead", None, user.email, None, **times)
+    return IntercomContact(contact_id, "user", user.name, user.email, str(user.id), **times)
 
 
 def generate_admins(rng: random.Random) -> tuple[list[IntercomAdmin], list[IntercomTeam]]:

@@ -333,15 +333,39 @@ class IntercomAdmin:
 
 
 @dataclass(slots=True)
+class IntercomCompany:
+    """An Intercom company (a customer organisation). ``id`` is Intercom's 24-hex id,
+    ``company_id`` the customer's own id for it (set when the company was created, never
+    changed: generated worlds use the organisation's external id), ``website`` its site (its
+    host is the organisation's e-mail domain)."""
+
+    id: str
+    company_id: str
+    name: str
+    website: str | None = None
+    created_at: datetime = DEFAULT_CREATED_AT
+    updated_at: datetime | None = None
+    monthly_spend: float = 0.0
+    size: int | None = None
+    industry: str | None = None
+    plan: str | None = None
+
+
+@dataclass(slots=True)
 class IntercomContact:
     """The contact (``role`` ``user`` or ``lead``) a conversation is with; ``id`` is Intercom's
-    24-hex id, ``external_id`` the customer's own id (generated worlds: the Zendesk user id)."""
+    24-hex id, ``external_id`` the customer's own id (generated worlds: the Zendesk user id).
+    ``company_ids``: the ids of the companies the contact belongs to (``IntercomCompany.id``),
+    as Intercom lists them; ``created_at`` / ``updated_at``: the contact record's own."""
 
     id: str
     role: str = "user"
     name: str | None = None
     email: str | None = None
     external_id: str | None = None
+    company_ids: list[str] = field(default_factory=list)
+    created_at: datetime = DEFAULT_CREATED_AT
+    updated_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -607,6 +631,7 @@ class World:
     intercom_admins: list[IntercomAdmin] = field(default_factory=list)
     intercom_teams: list[IntercomTeam] = field(default_factory=list)
     intercom_conversations: list[IntercomConversation] = field(default_factory=list)
+    intercom_companies: list[IntercomCompany] = field(default_factory=list)
     freshdesk_groups: list[FreshdeskGroup] = field(default_factory=list)
     freshdesk_agents: list[FreshdeskAgent] = field(default_factory=list)
     freshdesk_companies: list[FreshdeskCompany] = field(default_factory=list)

@@ -1,10 +1,11 @@
-"""The simulated Intercom REST API (version 2.11): admins, teams and conversations.
+"""The simulated Intercom REST API (version 2.11): admins, teams, conversations, contacts and
+companies.
 
 Transport-free like :mod:`sandbox.hubspot_api`; :mod:`sandbox.server` routes the paths
-``/conversations``, ``/admins``, ``/teams`` and ``/me`` here (Intercom's own paths, the
-sandbox URL standing in for ``https://api.intercom.io``). What is served, per Intercom's
-2.11 reference (see docs/sandbox.md, "Intercom", for the sources and the choices made where
-it is silent):
+``/conversations``, ``/admins``, ``/teams``, ``/me``, ``/contacts`` and ``/companies`` here
+(Intercom's own paths, the sandbox URL standing in for ``https://api.intercom.io``). What is
+served, per Intercom's 2.11 reference (see docs/sandbox.md, "Intercom", for the sources and
+the choices made where it is silent):
 
 * ``GET /me`` (the app's admin with its ``app``), ``GET /admins`` → ``{"type":
   "admin.list", "admins"}``, ``GET /admins/{id}``, ``GET /teams`` → ``{"type":
@@ -19,6 +20,10 @@ it is silent):
   ``updated_at`` first. Listed and searched conversations carry no ``conversation_parts``.
 * ``GET /conversations/{id}`` (``display_as=plaintext``): the conversation with its parts,
   the 500 most recent when there are more (``total_count`` stays the real count).
+* ``GET /contacts/{id}`` (the contact object; its ``companies`` addressable list shows at most
+  10), ``GET /contacts/{id}/companies`` (its companies in full, page-numbered),
+  ``GET /companies/{id}`` and ``GET /companies/scroll`` (``scroll_param``; one scroll per
+  app, expiring after a minute unused and at its end).
 * Auth ``Authorization: Bearer <access token>``; otherwise 401 ``error.list``
   ``unauthorized`` "Access Token Invalid". Rate limit: requests per 10-second window,
   ``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset`` (Unix seconds) on authenticated
@@ -39,6 +44,7 @@ import json
 import math
 import re
 import statistics
+import threading
 import time
 import uuid
 import zlib
@@ -50,6 +56,8 @@ from sandbox.crm_common import CrmRequest, VendorResponse, bearer_token, utc
 from sandbox.limits import SlidingWindowLimiter
 from sandbox.world import (
     IntercomAdmin,
+    IntercomCompany,
+    IntercomContact,
     IntercomConversation,
     IntercomPart,
     IntercomTeam,
@@ -79,6 +87,27 @@ UNSNOOZING_PARTS = frozenset({"unsnoozed", "timer_unsnooze", "assign_and_unsnooz
 #: Part types through which a contact writes (a contact's ``open`` carries its message).
 CONTACT_TEXT_PARTS = frozenset({"comment", "open"})
 AVATAR = "https://static.intercomassets.com/assets/default-avatars/admins/128.png"
+#: Companies a contact's ``companies`` list shows ("Up to 10 will be displayed here").
+CONTACT_COMPANIES_SHOWN = 10
+#: ``GET /contacts/{id}/companies``: default and largest ``per_page`` (the 2.11 example
+#: answer shows 50; the parameter's text says 15, see docs/sandbox.md).
+ATTACHED_DEFAULT_PER_PAGE = 50
+ATTACHED_MAX_PER_PAGE = 150
+#: Companies per ``GET /companies/scroll`` page (Intercom documents no page size).
+SCROLL_PAGE_SIZE = 50
+#: A scroll unused this long (seconds) expires ("If the scroll isn't used for 1 minute").
+SCROLL_EXPIRY_SECONDS = 60.0
+#: The contact fields Intercom 2.11 serves as ``null`` when unknown (its example order).
+CONTACT_NULL_FIELDS = (
+    "last_seen_at", "last_replied_at", "last_contacted_at", "last_email_opened_at",
+    "last_email_clicked_at", "language_override", "browser", "browser_version",
+    "browser_language", "os")
+CONTACT_DEVICE_FIELDS = (
+    "android_app_name", "android_app_version", "android_device", "android_os_version",
+    "android_sdk_version", "android_last_seen_at", "ios_app_name", "ios_app_version",
+    "ios_device", "ios_os_version", "ios_sdk_version", "ios_last_seen_at")
+CONTACT_UTM_FIELDS = ("utm_campaign", "utm_content", "utm_medium", "utm_source", "utm_term",
+                      "referrer")
 
 #: Searchable fields and their types (Intercom's "Accepted Fields" for conversations).
 SEARCH_FIELDS: dict[str, str] = {
@@ -340,10 +369,23 @@ def decode_cursor(token: str) -> tuple[int, int, int]:
     return millis // 1000, conversation_id, page
 
 
-class IntercomApi:
-    """The Intercom endpoints the sandbox serves, with Intercom's auth, limits and errors."""
+@dataclass(slots=True)
+class CompanyScroll:
+    """The app's open companies scroll: its param, the next company's index, last use."""
 
-    prefixes = ("/conversations", "/admins", "/teams", "/me")
+    param: str
+    position: int
+    last_used: float
+
+
+class IntercomApi:
+    """The Intercom endpoints the sandbox serves, with Intercom's auth, limits and errors.
+
+    ``clock`` (monotonic seconds) times the rate-limit windows and the scroll expiry; it is
+    read at each use, so a test may replace ``api.clock``.
+    """
+
+    prefixes = ("/conversations", "/admins", "/teams", "/me", "/contacts", "/companies")
 
     def __init__(self, world: World, token: str = DEFAULT_INTERCOM_TOKEN,
                  rate_limit_per_10s: int | None = 1000,
@@ -351,6 +393,7 @@ class IntercomApi:
                  wall_clock: Callable[[], float] = time.time) -> None:
         self.world = world
         self.token = token
+        self.clock = clock
         self.limiter = SlidingWindowLimiter(rate_limit_per_10s, window=10.0, clock=clock)
         self.wall_clock = wall_clock
         #: The ``Intercom-Version`` header of every authenticated request (None: absent).
@@ -370,6 +413,19 @@ class IntercomApi:
                     conversation.rating.replied_at)
         self._order = sorted(self.conversations,
                              key=lambda cid: (self.states[cid].updated_at, cid))
+        # contacts (each conversation's, once) and companies, served in id order
+        self.contacts: dict[str, IntercomContact] = {}
+        for conversation in world.intercom_conversations:
+            self.contacts.setdefault(conversation.contact.id, conversation.contact)
+        self.companies = {c.id: c for c in sorted(world.intercom_companies, key=lambda c: c.id)}
+        self.user_counts = dict.fromkeys(self.companies, 0)
+        for contact in self.contacts.values():
+            for company_id in dict.fromkeys(contact.company_ids):
+                if company_id in self.user_counts:
+                    self.user_counts[company_id] += 1
+        self._company_order = list(self.companies)
+        self._scroll: CompanyScroll | None = None
+        self._scroll_lock = threading.Lock()
         self.fault_bodies = {
             401: self.unauthorized().body,
             403: error_list("api_plan_restricted", "Active subscription needed."),
@@ -417,6 +473,8 @@ class IntercomApi:
     # -- routing ------------------------------------------------------------------------------
 
     _ONE = re.compile(r"/(conversations|admins|teams)/([^/]+)")
+    _COMPANY = re.compile(r"/companies/([^/]+)")
+    _CONTACT = re.compile(r"/contacts/([^/]+)(/companies)?")
 
     def handle(self, request: CrmRequest) -> VendorResponse:
         """Answer one request under the Intercom paths."""
@@ -440,6 +498,18 @@ class IntercomApi:
             if (match := self._ONE.fullmatch(path)) is not None:
                 self._method(request, "GET")
                 return self._one(match.group(1), match.group(2), request)
+            if path == "/companies/scroll":
+                self._method(request, "GET")
+                return self.scroll_companies(request)
+            if (match := self._COMPANY.fullmatch(path)) is not None:
+                self._method(request, "GET")
+                return VendorResponse(200, self._company(self._find_company(match.group(1))))
+            if (match := self._CONTACT.fullmatch(path)) is not None:
+                self._method(request, "GET")
+                contact = self._find_contact(match.group(1))
+                if match.group(2):
+                    return self.attached_companies(contact, request)
+                return VendorResponse(200, self._contact(contact))
         except IntercomError as exc:
             return VendorResponse(exc.status, exc.body)
         return VendorResponse(404, error_list("not_found", "Resource Not Found"))
@@ -590,6 +660,143 @@ class IntercomApi:
                 "notified_at": at, "assigned_to": assigned,
                 "author": self._author(conversation, part.author, part.admin_id),
                 "attachments": [], "external_id": None, "redacted": part.redacted}
+
+    # -- contacts and companies ---------------------------------------------------------------
+
+    def _find_contact(self, contact_id: str) -> IntercomContact:
+        contact = self.contacts.get(contact_id)
+        if contact is None:
+            raise IntercomError(404, "not_found", "User Not Found")
+        return contact
+
+    def _find_company(self, company_id: str) -> IntercomCompany:
+        company = self.companies.get(company_id)
+        if company is None:
+            raise IntercomError(404, "company_not_found", "Company Not Found")
+        return company
+
+    def _company_ids(self, contact: IntercomContact) -> list[str]:
+        """The contact's companies that exist in the world, once each, in its order."""
+        return [c for c in dict.fromkeys(contact.company_ids) if c in self.companies]
+
+    def _company(self, company: IntercomCompany) -> dict[str, Any]:
+        """A company as Intercom 2.11 serves it."""
+        created = epoch(company.created_at)
+        plan: dict[str, Any] = {} if not company.plan else {
+            "type": "plan", "id": tag_id(f"plan:{company.plan}"), "name": company.plan}
+        return {
+            "type": "company", "company_id": company.company_id, "id": company.id,
+            "app_id": APP_ID, "name": company.name, "remote_created_at": created,
+            "created_at": created,
+            "updated_at": epoch(company.updated_at) if company.updated_at else created,
+            "last_request_at": None,
+            # the 2.11 company model types it integer: whole units, truncated
+            "monthly_spend": int(company.monthly_spend), "session_count": 0,
+            "user_count": self.user_counts.get(company.id, 0), "size": company.size,
+            "website": company.website, "industry": company.industry,
+            "tags": {"type": "tag.list", "tags": []},
+            "segments": {"type": "segment.list", "segments": []},
+            "plan": plan, "custom_attributes": {},
+        }
+
+    @staticmethod
+    def _addressable(contact: IntercomContact, what: str,
+                     data: list[dict[str, Any]] | None = None, total: int = 0,
+                     path: str | None = None) -> dict[str, Any]:
+        return {"type": "list", "data": data or [],
+                "url": f"/contacts/{contact.id}/{path or what}", "total_count": total,
+                "has_more": total > len(data or [])}
+
+    def _contact(self, contact: IntercomContact) -> dict[str, Any]:
+        """A contact as Intercom 2.11 serves it (its example's key order)."""
+        created = epoch(contact.created_at)
+        company_ids = self._company_ids(contact)
+        shown = [{"type": "company", "id": cid, "url": f"/companies/{cid}"}
+                 for cid in company_ids[:CONTACT_COMPANIES_SHOWN]]
+        body: dict[str, Any] = {
+            "type": "contact", "id": contact.id, "workspace_id": APP_ID,
+            "external_id": contact.external_id, "role": contact.role, "email": contact.email,
+            "phone": None, "name": contact.name, "avatar": None, "owner_id": None,
+            "social_profiles": {"type": "list", "data": []},
+            "has_hard_bounced": False, "marked_email_as_spam": False,
+            "unsubscribed_from_emails": False, "created_at": created,
+            "updated_at": epoch(contact.updated_at) if contact.updated_at else created,
+            # users sign up; leads (anonymous visitors) have no sign-up time
+            "signed_up_at": created if contact.role == "user" else None,
+        }
+        body.update(dict.fromkeys(CONTACT_NULL_FIELDS))
+        body["location"] = {"type": "location", "country": None, "region": None,
+                            "city": None, "country_code": None, "continent_code": None}
+        body.update(dict.fromkeys(CONTACT_DEVICE_FIELDS))
+        body.update({
+            "custom_attributes": {},
+            "tags": self._addressable(contact, "tags"),
+            "notes": self._addressable(contact, "notes"),
+            "companies": self._addressable(contact, "companies", shown, len(company_ids)),
+            "opted_out_subscription_types": self._addressable(
+                contact, "opted_out_subscription_types", path="subscriptions"),
+            "opted_in_subscription_types": self._addressable(
+                contact, "opted_in_subscription_types", path="subscriptions"),
+        })
+        body.update(dict.fromkeys(CONTACT_UTM_FIELDS))
+        return body
+
+    @staticmethod
+    def _int_param(request: CrmRequest, name: str, default: int, top: int) -> int:
+        raw = (request.query.get(name) or [""])[-1]
+        if raw == "":
+            return default
+        if not re.fullmatch(r"\d+", raw) or not 1 <= int(raw) <= top:
+            raise invalid(f"{name} must be an integer between 1 and {top}, got {raw!r}")
+        return int(raw)
+
+    def attached_companies(self, contact: IntercomContact,
+                           request: CrmRequest) -> VendorResponse:
+        """``GET /contacts/{id}/companies``: the contact's companies in full, by page number
+        (``page``, ``per_page``), as 2.11's recorded example answers: ``data`` and a
+        ``pages`` object whose ``next`` is a link (``null`` on the last page)."""
+        per_page = self._int_param(request, "per_page", ATTACHED_DEFAULT_PER_PAGE,
+                                   ATTACHED_MAX_PER_PAGE)
+        page = self._int_param(request, "page", 1, 1_000_000)
+        ids = self._company_ids(contact)
+        total_pages = -(-len(ids) // per_page)
+        chunk = ids[(page - 1) * per_page: page * per_page]
+        next_link = None if page >= total_pages else \
+            f"{request.base_url}/contacts/{contact.id}/companies?page={page + 1}" \
+            f"&per_page={per_page}"
+        return VendorResponse(200, {
+            "type": "list", "data": [self._company(self.companies[cid]) for cid in chunk],
+            "pages": {"type": "pages", "next": next_link, "page": page, "per_page": per_page,
+                      "total_pages": total_pages},
+            "total_count": len(ids)})
+
+    def scroll_companies(self, request: CrmRequest) -> VendorResponse:
+        """``GET /companies/scroll``: every company once, ``SCROLL_PAGE_SIZE`` a page in id
+        order, the end an empty page. One scroll per app: opening one while another is open
+        → 400 ``scroll_exists``; a param unused for a minute, finished, or never issued →
+        404 ``not_found`` "scroll parameter not found"."""
+        param = (request.query.get("scroll_param") or [""])[-1]
+        with self._scroll_lock:
+            now = self.clock()
+            scroll = self._scroll
+            if scroll is not None and now - scroll.last_used >= SCROLL_EXPIRY_SECONDS:
+                scroll = self._scroll = None
+            if not param:
+                if scroll is not None:
+                    raise IntercomError(400, "scroll_exists",
+                                        "scroll already exists for this workspace")
+                scroll = self._scroll = CompanyScroll(str(uuid.uuid4()), 0, now)
+            elif scroll is None or scroll.param != param:
+                raise IntercomError(404, "not_found", "scroll parameter not found")
+            chunk = self._company_order[scroll.position: scroll.position + SCROLL_PAGE_SIZE]
+            scroll.position += len(chunk)
+            scroll.last_used = now
+            if not chunk:  # the end: the param expires with it
+                self._scroll = None
+            served = scroll.param
+        return VendorResponse(200, {
+            "type": "list", "data": [self._company(self.companies[cid]) for cid in chunk],
+            "pages": None, "total_count": None, "scroll_param": served})
 
     # -- list and search ----------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ LOAD_WINDOWS_TABLE = "_load_windows"
 #: Tables a resource lands besides its own (dlt's `__` nested tables are folded generically).
 EXTRA_TABLES = {
     "zendesk": {"ticket_child_events": "ticket_events", "ticket_metric_sets": "tickets"},
-    "intercom": {"conversation_parts": "conversations"},
+    "intercom": {"conversation_parts": "conversations", "contacts": "conversations"},
     "freshdesk": {"conversations": "tickets"},
 }
 
@@ -263,8 +263,8 @@ def build_zendesk_assets(
 def build_intercom_assets(
     settings: Settings, partitions_def: dg.PartitionsDefinition, warehouse_kind: str
 ) -> dg.AssetsDefinition:
-    """The Intercom raw tables (conversations and their parts, admins, teams), daily-
-    partitioned like Zendesk's."""
+    """The Intercom raw tables (conversations with their parts and contacts, admins, teams,
+    companies), daily-partitioned like Zendesk's."""
     from connectors.intercom import intercom_source
 
     template = intercom_source("x", start=BEGINNING_OF_HISTORY)

@@ -1,36 +1,46 @@
-"""Intercom as a dlt source: conversations with their parts, admins and teams.
+"""Intercom as a dlt source: conversations with their parts and contacts, admins, teams and
+companies.
 
 Tables (see docs/intercom-landed-tables.md for every column):
 - `conversations` + `conversation_parts`: the conversations whose `updated_at` falls in the
   window [start, end), found with `POST /conversations/search`, each read whole with
   `GET /conversations/{id}` (search results carry no parts); merged on `id`. Each
   conversation's opening message lands as a part too (`part_type = 'source'`, position 0).
-- `admins`, `teams`: reference data, loaded whole on every run, merged on `id`.
+- `contacts`: the contacts of those conversations (`contact_ids`), each read once per run
+  with `GET /contacts/{id}` after the conversations; merged on `id`. Lands through the
+  `conversations` resource, as the parts do (one Dagster asset).
+- `admins`, `teams`, `companies`: reference data, loaded whole on every run, merged on `id`
+  (`companies` through the scroll `GET /companies/scroll`).
 
 Windows are stateless: a re-run of a window emits only the conversations updated inside it
 (as the detail answer has them), so it never overwrites rows that a newer window landed.
 """
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 import dlt
+import orjson
 from dlt.sources import DltResource, DltSource
 
 from connectors.http import DEFAULT_READ_TIMEOUT_SECONDS, ApiClient, RetryPolicy, prefetch
 from connectors.intercom import settings
 from connectors.intercom.helpers import (
     DetailFetcher,
+    SearchSelection,
     WindowSelector,
     build_client,
     landed_table,
     list_records,
     new_fields,
     new_quarantine,
+    scroll_pages,
     search_pages,
     shape_admin,
+    shape_company,
+    shape_contact,
     shape_conversation,
     shape_parts,
     shape_team,
@@ -38,6 +48,7 @@ from connectors.intercom.helpers import (
 from connectors.typed_rows import (
     SHAPE_ERRORS,
     Landing,
+    Quarantine,
     Rejected,
     Rejection,
     coalesce_pages,
@@ -75,8 +86,9 @@ def intercom_source(
     `https://api.intercom.io` (EU and Australian workspaces: `https://api.eu.intercom.io`,
     `https://api.au.intercom.io`); it must be https:// unless it points at a loopback host.
     `start` must be timezone-aware; `end` None means up to now. Every request asks for API
-    version 2.11. Conversation titles, message bodies, rating remarks and admins' e-mail
-    and job titles land only with `land_free_text` (their columns are NULL otherwise).
+    version 2.11. Conversation titles, message bodies, rating remarks, admins' e-mail and
+    job titles and contacts' e-mail and name land only with `land_free_text` (their columns
+    are NULL otherwise).
     `page_size` is the search's page (at most 150 conversations). The default `retry` waits
     out a 429 until Intercom's `X-RateLimit-Reset` (any policy does: it is read from the
     API); `timeout_seconds` bounds each read (a timeout is retried). A record that cannot
@@ -102,18 +114,20 @@ def _intercom(
 ) -> Sequence[DltResource]:
     """The resources of one Intercom workspace for one window."""
     conversation_resource = conversations(client, land_free_text, page_size, start, end)
-    # conversations lands the parts too. A table variant starts as a copy of the resource's
-    # hints: drop the conversation columns before giving the parts their own.
-    for columns in ({}, column_hints(settings.PART_COLUMNS)):
-        conversation_resource.apply_hints(
-            table_name=settings.PARTS_TABLE,
-            primary_key="id",
-            write_disposition="merge",
-            columns=columns,
-            create_table_variant=True,
-        )
+    # conversations lands the parts and the contacts too. A table variant starts as a copy of
+    # the resource's hints: drop the conversation columns before giving each its own.
+    for table_name, table_columns in ((settings.PARTS_TABLE, settings.PART_COLUMNS),
+                                      (settings.CONTACTS_TABLE, settings.CONTACT_COLUMNS)):
+        for columns in ({}, column_hints(table_columns)):
+            conversation_resource.apply_hints(
+                table_name=table_name,
+                primary_key="id",
+                write_disposition="merge",
+                columns=columns,
+                create_table_variant=True,
+            )
     resources = (conversation_resource, admins(client, land_free_text),
-                 teams(client, land_free_text))
+                 teams(client, land_free_text), companies(client, land_free_text))
     with_quarantine(resources)
     return resources
 
@@ -132,10 +146,12 @@ def conversations(
     start: datetime,
     end: datetime | None,
 ) -> Iterator[Any]:
-    """Conversations updated in the window, and their parts in `conversation_parts`: one
-    search for the window, then one detail request per conversation (a few at a time).
-    Each conversation is fetched once per extraction, however often the search lists it
-    (one updated while the search is paged moves to a later page)."""
+    """Conversations updated in the window, their parts in `conversation_parts` and their
+    contacts in `contacts`: one search for the window, then one detail request per
+    conversation (a few at a time), then one request per distinct contact of the landed
+    conversations (a few at a time). Each conversation and each contact is fetched once per
+    extraction, however often the search lists it (one updated while the search is paged
+    moves to a later page) or however many conversations it is in."""
     yield from coalesce_pages(_conversation_items(client, land_free_text, page_size, start, end))
 
 
@@ -164,6 +180,8 @@ def _conversation_items(
     selector = WindowSelector(start, end)
     fetcher = DetailFetcher(client)
     capped = moved = 0
+    #: The contacts of the landed conversations, in order of first appearance.
+    contact_ids: dict[str, None] = {}
     pages = fetcher.details(
         selector.select(page) for page in search_pages(client, start, end, page_size)
     )
@@ -204,6 +222,8 @@ def _conversation_items(
             conversation_kept, conversation_rows, rejections
         )
         part_page, _ = part_landing.build(part_kept, part_rows, rejections)
+        for listed in conversation_page.column("contact_ids").to_pylist():
+            contact_ids.update(dict.fromkeys(c for c in orjson.loads(listed or "[]") if c))
         if conversation_page.num_rows:
             yield dlt.mark.with_table_name(conversation_page, settings.CONVERSATIONS_TABLE)
         if part_page.num_rows:
@@ -211,9 +231,38 @@ def _conversation_items(
         if rejections:
             yield quarantine.item(rejections)
     _report(fetcher.missing, capped, moved)
-    # An empty window still leaves both tables in place.
+    yield from _contact_items(client, list(contact_ids), land_free_text, quarantine)
+    # An empty window still leaves the three tables in place.
     yield empty_page(conversation_table, settings.CONVERSATIONS_TABLE)
     yield empty_page(part_table, settings.PARTS_TABLE)
+
+
+def _contact_items(
+    client: ApiClient, contact_ids: list[str], land_free_text: bool, quarantine: Quarantine
+) -> Iterator[Any]:
+    """The dlt items of `contacts`: `GET /contacts/{id}` for each id (once each, the
+    conversation details' number at a time), `CONTACT_BATCH_SIZE` contacts a page. A contact
+    deleted since (404) lands nothing; one INFO line counts them. Ends with an empty page,
+    so the table exists after a window without contacts."""
+    table = landed_table(settings.CONTACT_COLUMNS)
+    landing = Landing(
+        quarantine, settings.CONTACT_PATH, settings.CONTACTS_TABLE, table,
+        shape=lambda record: shape_contact(record, land_free_text),
+        new_fields=new_fields(settings.CONTACTS_TABLE, land_free_text),
+    )
+    fetcher = DetailFetcher(client, path=settings.CONTACT_PATH)
+    size = settings.CONTACT_BATCH_SIZE
+    batches = (SearchSelection(ids=contact_ids[i:i + size])
+               for i in range(0, len(contact_ids), size))
+    for _, records in fetcher.details(batches):
+        yield from landing.items(records)
+    if fetcher.missing:
+        logger.info(
+            "%s: %d contact(s) of the window's conversations are gone (GET %s answered "
+            "404); skipped",
+            settings.SOURCE_NAME, fetcher.missing, settings.CONTACT_PATH,
+        )
+    yield empty_page(table, settings.CONTACTS_TABLE)
 
 
 def _report(missing: int, capped: int, moved: int) -> None:
@@ -250,7 +299,8 @@ def _report(missing: int, capped: int, moved: int) -> None:
 )
 def admins(client: ApiClient, land_free_text: bool) -> Iterator[Any]:
     """Every admin (teammate) of the workspace, loaded whole each run (`GET /admins`)."""
-    yield from _reference_pages(client, settings.ADMINS_PATH, "admins", settings.ADMIN_COLUMNS,
+    yield from _reference_pages([list_records(client, settings.ADMINS_PATH, "admins")],
+                                settings.ADMINS_PATH, "admins", settings.ADMIN_COLUMNS,
                                 shape_admin, land_free_text)
 
 
@@ -263,22 +313,39 @@ def admins(client: ApiClient, land_free_text: bool) -> Iterator[Any]:
 )
 def teams(client: ApiClient, land_free_text: bool) -> Iterator[Any]:
     """Every team of the workspace with its admins, loaded whole each run (`GET /teams`)."""
-    yield from _reference_pages(client, settings.TEAMS_PATH, "teams", settings.TEAM_COLUMNS,
+    yield from _reference_pages([list_records(client, settings.TEAMS_PATH, "teams")],
+                                settings.TEAMS_PATH, "teams", settings.TEAM_COLUMNS,
                                 shape_team, land_free_text)
 
 
+@dlt.resource(
+    name=settings.COMPANIES_TABLE,
+    primary_key="id",
+    write_disposition="merge",
+    columns=column_hints(settings.COMPANY_COLUMNS),
+    max_table_nesting=0,
+)
+def companies(client: ApiClient, land_free_text: bool) -> Iterator[Any]:
+    """Every company of the workspace, loaded whole each run through the scroll
+    (`GET /companies/scroll`); a scroll that expires part-way is restarted once."""
+    yield from _reference_pages(scroll_pages(client), settings.COMPANIES_SCROLL_PATH,
+                                settings.COMPANIES_TABLE, settings.COMPANY_COLUMNS,
+                                shape_company, land_free_text)
+
+
 def _reference_pages(
-    client: ApiClient,
+    pages: Iterable[list[Any]],
     path: str,
     table_name: str,
     columns: dict[str, str],
     shape: Callable[[Any, bool], dict[str, Any]],
     land_free_text: bool,
 ) -> Iterator[Any]:
-    """The dlt items of a reference table answered in one page (`/admins`, `/teams`)."""
+    """The dlt items of a reference table from its API pages (`/admins` and `/teams` answer
+    in one page, `/companies/scroll` in several)."""
     landing = Landing(
         new_quarantine(land_free_text), path, table_name, landed_table(columns),
         shape=lambda record: shape(record, land_free_text),
         new_fields=new_fields(table_name, land_free_text),
     )
-    yield from landing.pages([list_records(client, path, table_name)])
+    yield from landing.pages(pages)

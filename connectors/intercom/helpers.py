@@ -1,5 +1,5 @@
 """Intercom API plumbing: client construction, conversation search paging, the detail
-requests, and row shaping."""
+requests, the companies scroll, and row shaping."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from typing import Any
 from connectors.http import (
     CONNECT_TIMEOUT_SECONDS,
     DEFAULT_READ_TIMEOUT_SECONDS,
+    ApiAuthError,
     ApiClient,
     ApiError,
     ApiResponseError,
+    ApiRetriesExhaustedError,
     BearerAuth,
     RetryPolicy,
     validate_base_url,
@@ -207,13 +209,16 @@ def _search_key(record: Any) -> tuple[str, datetime]:
 
 
 class DetailFetcher:
-    """`GET /conversations/{id}` for the conversations of a search page, `workers` at a
-    time, answers in the order asked. A conversation deleted since the search (404) is
+    """`GET <path>` (`path`: a template with `{id}`, by default `/conversations/{id}`) for the
+    ids of each selection (a search page's conversations, a batch of contacts), `workers` at
+    a time, answers in the order asked. A record deleted since it was listed (404) is
     counted in `missing` and skipped: its absence is not the run's failure."""
 
-    def __init__(self, client: ApiClient, workers: int = settings.DETAIL_WORKERS) -> None:
+    def __init__(self, client: ApiClient, workers: int = settings.DETAIL_WORKERS,
+                 path: str = settings.CONVERSATION_PATH) -> None:
         self.client = client
         self.workers = workers
+        self.path = path
         self.missing = 0
 
     def details(self, pages: Iterable[SearchSelection]) -> Iterator[tuple[SearchSelection, list]]:
@@ -226,14 +231,14 @@ class DetailFetcher:
                 self.missing += len(answers) - len(found)
                 yield selection, found
 
-    def _fetch(self, conversation_id: str) -> Any:
-        path = settings.CONVERSATION_PATH.format(id=conversation_id)
+    def _fetch(self, record_id: str) -> Any:
+        path = self.path.format(id=record_id)
         try:
             return self.client.get_json(path)
         except ApiError as error:  # a refused token (401, 403) is raised like any other
             if error.status != 404:
                 raise
-            logger.debug("%s: GET %s answered 404 (deleted since the search); skipped",
+            logger.debug("%s: GET %s answered 404 (deleted since it was listed); skipped",
                          settings.SOURCE_NAME, path)
             return _DELETED
 
@@ -304,6 +309,22 @@ def integer(value: Any) -> int | None:
         raise ValueError("not a number")
     if not _INT64[0] <= number <= _INT64[1]:
         raise ValueError("out of the bigint range")
+    return number
+
+
+def double(value: Any) -> float | None:
+    """A finite number (`12`, `12.5`, `"12.5"`) as a double."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number")
+    if isinstance(value, str):
+        value = float(value.strip())
+    if not isinstance(value, int | float):
+        raise ValueError("not a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
     return number
 
 
@@ -598,6 +619,165 @@ def shape_team(record: Any, land_free_text: bool) -> Record:
         "name": _parse("name", record.get("name"), text, "text", "name"),
         "admin_ids": _parse("admin_ids", record.get("admin_ids"), id_list, "json", "admin_ids"),
     }
+
+
+# --- contacts and companies -----------------------------------------------------------------
+
+
+def shape_contact(record: Any, land_free_text: bool) -> Record:
+    """The `contacts` row of one contact (`GET /contacts/{id}`); e-mail and name only as
+    free text. `company_ids` are the ids of `companies.data` (at most 10 of
+    `companies.total_count`: `has_more_companies` says when there are more)."""
+    if not isinstance(record, dict):
+        raise Rejected("the record is not a JSON object")
+    row: Record = {
+        "id": _parse("id", record.get("id"), id_text, "text", "id"),
+        "role": _parse("role", record.get("role"), text, "text", "role"),
+        "external_id": _parse("external_id", record.get("external_id"), id_text, "text",
+                              "external_id"),
+    }
+    for name in ("created_at", "updated_at"):
+        row[name] = _parse(name, record.get(name), epoch_time, "timestamp", name)
+    for name in ("email", "name"):
+        row[name] = (_parse(name, record.get(name), text, "text", name)
+                     if land_free_text else None)
+    companies = _object(record, "companies")
+    listed = _listed(companies.get("data"), "data", "companies.data")
+    row["company_ids"] = json_text([
+        _parse("companies.data[].id", c.get("id") if isinstance(c, dict) else c, id_text,
+               "text", "company_ids")
+        for c in listed
+    ])
+    row["company_count"] = _parse("companies.total_count", companies.get("total_count"),
+                                  integer, "bigint", "company_count")
+    row["has_more_companies"] = _parse("companies.has_more", companies.get("has_more"),
+                                       boolean, "bool", "has_more_companies")
+    return row
+
+
+def shape_company(record: Any, land_free_text: bool) -> Record:
+    """The `companies` row of one company (a scroll page's record). The company's name and
+    website are the organisation's, not a person's: they always land."""
+    if not isinstance(record, dict):
+        raise Rejected("the record is not a JSON object")
+    row: Record = {
+        "id": _parse("id", record.get("id"), id_text, "text", "id"),
+        "company_id": _parse("company_id", record.get("company_id"), id_text, "text",
+                             "company_id"),
+    }
+    for name in ("name", "website", "industry"):
+        row[name] = _parse(name, record.get(name), text, "text", name)
+    for name in ("size", "user_count"):
+        row[name] = _parse(name, record.get(name), integer, "bigint", name)
+    row["monthly_spend"] = _parse("monthly_spend", record.get("monthly_spend"), double,
+                                  "double", "monthly_spend")
+    plan = _object(record, "plan")
+    row["plan_name"] = _parse("plan.name", plan.get("name"), text, "text", "plan_name")
+    for name in ("created_at", "updated_at", "remote_created_at"):
+        row[name] = _parse(name, record.get(name), epoch_time, "timestamp", name)
+    return row
+
+
+def scroll_pages(client: ApiClient, path: str = settings.COMPANIES_SCROLL_PATH,
+                 ) -> Iterator[list[Any]]:
+    """The pages of a scroll (`GET /companies/scroll`, then `?scroll_param=<p>` of the answer
+    before) until a page with an empty `data`.
+
+    A request with a `scroll_param` that fails with an error saying the scroll is gone
+    (`_scroll_gone`: expired, not found, "restart the scroll"), or that fails every retry
+    (Intercom's 500 "Please restart the scroll operation" is retried with the same
+    parameter first), restarts the scroll from its first page, at most
+    `settings.MAX_SCROLL_RESTARTS` times; records already yielded are not yielded again (by
+    `id`). Any other error is raised, and so is a restart that fails or a second failure."""
+    yielded: set[Any] = set()
+    restarts = 0
+    failure: ApiError | None = None  # what made the last restart
+    scroll_param: str | None = None
+    while True:
+        try:
+            body = client.get_json(path, {"scroll_param": scroll_param})
+        except ApiError as error:
+            restartable = scroll_param is not None and _scroll_gone(error)
+            if failure is None and not restartable:
+                raise
+            if failure is not None or restarts >= settings.MAX_SCROLL_RESTARTS:
+                what = (f"restarting it from its first page failed ({_first_line(error)})"
+                        if failure is not None else
+                        f"it failed part-way again ({_first_line(error)})")
+                raise ApiResponseError(
+                    f"{settings.SOURCE_NAME}: GET {path}: the scroll was restarted {restarts} "
+                    f"time(s) and {what}; giving up. Re-run later: "
+                    "only one scroll may be open per app (another client scrolling the "
+                    "companies, or a scroll left open, blocks a new one for a minute).",
+                    source=settings.SOURCE_NAME,
+                    endpoint=path,
+                    status=error.status,
+                ) from error
+            restarts += 1
+            failure = error
+            logger.warning(
+                "%s: GET %s failed part-way (%s); restarting the scroll from its first page "
+                "(restart %d of at most %d)",
+                settings.SOURCE_NAME, path, _first_line(error), restarts,
+                settings.MAX_SCROLL_RESTARTS,
+            )
+            scroll_param = None
+            continue
+        failure = None
+        records = _scroll_records(body, path)
+        if not records:
+            return
+        fresh = [r for r in records if _scroll_key(r) not in yielded]
+        yielded.update(key for key in map(_scroll_key, fresh) if key is not None)
+        if fresh:
+            yield fresh
+        following = body.get("scroll_param")
+        if not isinstance(following, str) or not following:
+            raise ApiResponseError(
+                f"{settings.SOURCE_NAME}: GET {path} returned a page of {len(records)} "
+                f"record(s) without a 'scroll_param' (got {describe(following)}): the rest "
+                "of the scroll cannot be read",
+                source=settings.SOURCE_NAME,
+                endpoint=path,
+            )
+        scroll_param = following
+
+
+def _scroll_gone(error: ApiError) -> bool:
+    """Whether a failed request with a `scroll_param` means the scroll must start again: its
+    answer's body speaks of the scroll with one of `SCROLL_RESTART_WORDS`, or every retry
+    failed."""
+    if isinstance(error, ApiRetriesExhaustedError):
+        return True
+    if isinstance(error, ApiAuthError):
+        return False
+    answer = str(error).partition("Response:")[2].lower()
+    return "scroll" in answer and any(word in answer for word in settings.SCROLL_RESTART_WORDS)
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def _scroll_key(record: Any) -> Any:
+    """A scroll record's id for de-duplication across a restart (None: none usable; such a
+    record is never dropped, it is quarantined)."""
+    if not isinstance(record, dict):
+        return None
+    key = record.get("id")
+    return key if isinstance(key, str | int) and not isinstance(key, bool) else None
+
+
+def _scroll_records(body: Any, path: str) -> list[Any]:
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        keys = sorted(body) if isinstance(body, dict) else type(body).__name__
+        raise ApiResponseError(
+            f"{settings.SOURCE_NAME}: GET {path} returned no 'data' list (got {keys}); "
+            f"does the workspace answer with API version {settings.API_VERSION}?",
+            source=settings.SOURCE_NAME,
+            endpoint=path,
+        )
+    return body["data"]
 
 
 def list_records(client: ApiClient, path: str, data_key: str) -> list[Any]:

@@ -10,7 +10,8 @@ SOURCE_NAME = "intercom"
 DEFAULT_BASE_URL = "https://api.intercom.io"
 CREDENTIALS_HINT = (
     "INTERCOM_ACCESS_TOKEN (an Intercom access token with read access to conversations, "
-    "admins and teams) and, for an EU or Australian workspace, INTERCOM_BASE_URL"
+    "admins, teams, contacts and companies) and, for an EU or Australian workspace, "
+    "INTERCOM_BASE_URL"
 )
 #: The REST API version every request asks for (`Intercom-Version` header): the landed
 #: shapes below are version 2.11's.
@@ -24,6 +25,12 @@ SEARCH_CONVERSATIONS_PATH = "/conversations/search"
 CONVERSATION_PATH = "/conversations/{id}"
 ADMINS_PATH = "/admins"
 TEAMS_PATH = "/teams"
+#: Every company, a page at a time: the first request without a parameter, the next ones
+#: with the `scroll_param` of the answer before; a page with an empty `data` ends the scroll.
+#: Only one scroll may be open per app, and a parameter unused for a minute expires.
+COMPANIES_SCROLL_PATH = "/companies/scroll"
+#: One contact (user or lead) with its companies; `{id}` is filled in per request.
+CONTACT_PATH = "/contacts/{id}"
 
 #: Search pages hold at most 150 conversations (`pagination.per_page`; default 20).
 MAX_PAGE_SIZE = 150
@@ -43,8 +50,22 @@ RATE_LIMIT_WINDOW_SECONDS = 10.0
 RATE_LIMIT_HEADERS = RateLimitHeaders("X-RateLimit-Remaining", "X-RateLimit-Reset",
                                       reserve=DETAIL_WORKERS)
 
+#: A scroll that fails part-way with an error saying it expired or must be restarted is
+#: restarted from its first page this many times (Intercom: "It is not possible to continue
+#: from a specific point when using scroll"); the companies already landed are not repeated.
+MAX_SCROLL_RESTARTS = 1
+#: Words that, with "scroll", in an error answer's body mean "the scroll is gone, start it
+#: again" (lower case): a `scroll_param` unused for a minute (404 `not_found` "scroll
+#: parameter not found", or a message saying it expired), or the 500 "Request failed due to
+#: an internal network error. Please restart the scroll operation.".
+SCROLL_RESTART_WORDS = ("expired", "restart", "not found")
+#: Contacts fetched (`CONTACT_PATH`, `DETAIL_WORKERS` at a time) per landed page.
+CONTACT_BATCH_SIZE = 150
+
 CONVERSATIONS_TABLE = "conversations"
 PARTS_TABLE = "conversation_parts"
+CONTACTS_TABLE = "contacts"
+COMPANIES_TABLE = "companies"
 #: The part type of the row each conversation's opening message (`source`) lands as, and
 #: the prefix of its id (`source-<conversation id>`): a source message's id and a part's id
 #: are counted separately by Intercom, so the source's own id could equal a part's.
@@ -163,12 +184,42 @@ TEAM_COLUMNS = {
     "admin_ids": "json",
 }
 
+CONTACT_COLUMNS = {
+    "id": "text",
+    "role": "text",
+    "external_id": "text",
+    "created_at": "timestamp",
+    "updated_at": "timestamp",
+    "email": "text",
+    "name": "text",
+    "company_ids": "json",
+    "company_count": "bigint",
+    "has_more_companies": "bool",
+}
+
+COMPANY_COLUMNS = {
+    "id": "text",
+    "company_id": "text",
+    "name": "text",
+    "website": "text",
+    "industry": "text",
+    "size": "bigint",
+    "monthly_spend": "double",
+    "user_count": "bigint",
+    "plan_name": "text",
+    "created_at": "timestamp",
+    "updated_at": "timestamp",
+    "remote_created_at": "timestamp",
+}
+
 #: Per table: the free-text columns (NULL unless land_free_text).
 FREE_TEXT_COLUMNS = {
     CONVERSATIONS_TABLE: frozenset({"title", "rating_remark"}),
     PARTS_TABLE: frozenset({"body"}),
     "admins": frozenset({"email", "job_title"}),
     "teams": frozenset(),
+    CONTACTS_TABLE: frozenset({"email", "name"}),
+    COMPANIES_TABLE: frozenset(),
 }
 
 # --- new fields and the quarantine ----------------------------------------------------------
@@ -200,6 +251,28 @@ KNOWN_FIELDS = {
         {*ADMIN_COLUMNS, "avatar", "team_priority_level", "email_verified", "app"}
     ),
     "teams": frozenset({*TEAM_COLUMNS, "type", "admin_priority_level"}),
+    CONTACTS_TABLE: frozenset(
+        {
+            *CONTACT_COLUMNS, "type", "workspace_id", "email_domain", "phone",
+            "formatted_phone", "owner_id", "has_hard_bounced", "marked_email_as_spam",
+            "unsubscribed_from_emails", "signed_up_at", "last_seen_at", "last_replied_at",
+            "last_contacted_at", "last_email_opened_at", "last_email_clicked_at",
+            "language_override", "browser", "browser_version", "browser_language", "os",
+            "android_app_name", "android_app_version", "android_device", "android_os_version",
+            "android_sdk_version", "android_last_seen_at", "ios_app_name", "ios_app_version",
+            "ios_device", "ios_os_version", "ios_sdk_version", "ios_last_seen_at",
+            "custom_attributes", "avatar", "tags", "notes", "companies", "location",
+            "social_profiles", "opted_out_subscription_types", "opted_in_subscription_types",
+            "utm_campaign", "utm_content", "utm_medium", "utm_source", "utm_term", "referrer",
+            "sms_consent", "unsubscribed_from_sms", "enabled_push_messaging",
+        }
+    ),
+    COMPANIES_TABLE: frozenset(
+        {
+            *COMPANY_COLUMNS, "type", "app_id", "plan", "last_request_at", "session_count",
+            "custom_attributes", "tags", "segments",
+        }
+    ),
 }
 #: Per table: free-text fields, never landed as a new column.
 PRIVATE_FIELDS = {
@@ -207,13 +280,20 @@ PRIVATE_FIELDS = {
     PARTS_TABLE: frozenset({"body", "subject"}),
     "admins": frozenset({"email", "job_title"}),
     "teams": frozenset(),
+    CONTACTS_TABLE: frozenset(
+        {"email", "name", "phone", "formatted_phone", "custom_attributes", "avatar",
+         "location", "social_profiles", "notes"}
+    ),
+    COMPANIES_TABLE: frozenset({"custom_attributes"}),
 }
 #: Keys removed (at any depth) from a record stored in `_quarantine` unless land_free_text:
-#: message bodies and subjects, titles, rating remarks, custom attributes, and the names and
-#: e-mail addresses of contacts and admins (authors, contacts and ratings carry them).
+#: message bodies and subjects, titles, rating remarks, custom attributes, and the names,
+#: e-mail addresses, phone numbers and locations of contacts and admins (authors, contacts
+#: and ratings carry them).
 QUARANTINE_PRIVATE_KEYS = frozenset(
     {
         "title", "body", "subject", "remark", "rating_remark", "custom_attributes", "email",
-        "name", "job_title", "attachments", "url",
+        "name", "job_title", "attachments", "url", "phone", "formatted_phone", "location",
+        "avatar", "social_profiles", "notes",
     }
 )

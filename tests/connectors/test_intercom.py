@@ -29,7 +29,7 @@ FIRST_DAY = datetime(2024, 3, 5, tzinfo=UTC)
 LAST_DAY = date(2024, 3, 10)
 #: Short waits, so retry tests stay fast (a rate-limit reset header still wins).
 QUICK_RETRY = RetryPolicy(max_attempts=4, backoff_seconds=0.01, max_backoff_seconds=0.05)
-TABLES = ("conversations", "conversation_parts", "admins", "teams")
+TABLES = ("conversations", "conversation_parts", "contacts", "admins", "teams", "companies")
 
 
 @pytest.fixture(scope="module")
@@ -507,7 +507,7 @@ def test_admins_and_teams_land_whole(sandbox, world, tmp_path):
                                  "http://127.0.0.1:8080", "http://localhost:9000"])
 def test_https_or_loopback_base_urls_are_accepted(url):
     source = intercom_source("tok-123456", url, start=BEGINNING)
-    assert set(source.resources) == set(TABLES) - {"conversation_parts"}
+    assert set(source.resources) == set(TABLES) - {"conversation_parts", "contacts"}
 
 
 @pytest.mark.parametrize("url", ["http://api.intercom.io", "ftp://api.intercom.io",

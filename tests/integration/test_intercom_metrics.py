@@ -270,3 +270,94 @@ def test_the_bot_writing_as_an_admin_and_a_remark_on_an_assignment_are_no_replie
     agents = {r["user_id"] for r in loaded.query(
         "SELECT user_id FROM staging.users WHERE source = 'intercom'")}
     assert agents == {str(ANN), str(BEN)}  # the bot has no inbox seat
+
+
+def test_intercom_companies_map_to_crm_accounts(monkeypatch, tmp_path, warehouse_url):
+    """An Intercom company maps to a CRM account by the customer's own id for it
+    (`company_id`) or else by its website's domain, as a Zendesk organisation does; a
+    conversation belongs to its contact's company when Intercom lists exactly one."""
+    from sandbox.intercom_generate import company_id_for, intercom_companies
+    from tests.integration.test_revenue_marts import crm_world
+    from tests.integration.test_ticket_metrics import END as CRM_END
+    from tests.integration.test_ticket_metrics import START as CRM_START
+
+    world = crm_world()
+    world.intercom_companies = intercom_companies(world)
+    acme, globex = (company_id_for(next(o.id for o in world.organizations if o.name == name))
+                    for name in ("Acme", "Globex"))
+    by_id = {c.id: c for c in world.intercom_companies}
+    by_id[globex].company_id, by_id[globex].website = "2", None  # the CRM's own account id
+    contacts = [
+        IntercomContact("6650000000000000000000c3", "user", "Carol", "carol@acme.example",
+                        company_ids=[acme]),
+        IntercomContact("6650000000000000000000d4", "user", "Dave", "dave@globex.example",
+                        company_ids=[globex]),
+        IntercomContact("6650000000000000000000e5", "user", "Erin", "erin@acme.example",
+                        company_ids=[acme, globex]),  # two companies: no single account
+        LEAD,  # no company
+    ]
+    world.intercom_admins = [IntercomAdmin(ANN, "Ann Agent", "ann@sandbox.example")]
+    opened = datetime(2025, 6, 3, 10, tzinfo=UTC)
+    world.intercom_conversations = [
+        IntercomConversation(400 + k, opened + timedelta(minutes=k), contact,
+                             body="<p>Invoice</p>", parts=[
+                                 IntercomPart(opened + timedelta(minutes=k + 20), "comment",
+                                              "admin", ANN, "<p>Sent</p>")])
+        for k, contact in enumerate(contacts)]
+    loaded = run_world(monkeypatch, tmp_path, world, warehouse_url, CRM_START, CRM_END,
+                       crm=True, intercom=True)
+    mapped = {r["organization_id"]: (r["account_id"], r["matched_by"]) for r in loaded.query(
+        "SELECT * FROM staging.organization_accounts WHERE helpdesk_source = 'intercom'")}
+    assert mapped[acme] == ("1", "domain")  # https://www.acme.example
+    assert mapped[globex] == ("2", "external_id")
+    tickets = {r["ticket_id"]: (r["organization_id"], r["account_id"]) for r in loaded.query(
+        "SELECT ticket_id, organization_id, account_id FROM marts.ticket_metrics "
+        "WHERE source = 'intercom'")}
+    assert tickets == {"400": (acme, "1"), "401": (globex, "2"), "402": (None, None),
+                       "403": (None, None)}
+
+
+def test_a_contact_moved_to_another_company_moves_its_other_conversations(
+        monkeypatch, tmp_path, warehouse_url):
+    """Alice moves from Acme to Globex; Intercom shows it when her second conversation is
+    answered again on 03-06. The night reads her contact with that conversation, and her
+    first conversation, untouched since 03-05, moves to Globex with it, as in a single run.
+    (Twenty-four more conversations nobody touches keep the night incremental: more than a
+    quarter of the tickets changed would rebuild the table whole.)"""
+    from sandbox.intercom_generate import company_id_for, intercom_companies
+
+    first_night = NIGHTS[0]
+
+    def world_at(cutoff: datetime) -> World:
+        w = intercom_world()
+        w.intercom_companies = intercom_companies(w)
+        acme, globex = (company_id_for(next(o.id for o in w.organizations if o.name == name))
+                        for name in ("Acme", "Globex"))
+        moved = cutoff > first_night
+        alice = IntercomContact(ALICE.id, "user", "Alice", ALICE.email,
+                                company_ids=[globex if moved else acme])
+        for c in w.intercom_conversations:
+            if c.contact.id == ALICE.id:
+                c.contact = alice
+            if c.id == ANSWERED:
+                c.parts.append(IntercomPart(at(1500), "comment", "contact", body="<p>More</p>"))
+            c.parts = [p for p in c.parts if p.at < cutoff]
+            if c.rating is not None and c.rating.replied_at >= cutoff:
+                c.rating = None
+        w.intercom_conversations += [
+            IntercomConversation(500 + k, at(30 + k), LEAD, body="<p>Hello</p>", parts=[
+                IntercomPart(at(60 + k), "comment", "admin", ANN, "<p>Hi</p>")])
+            for k in range(24)]
+        return w
+
+    query = ("SELECT ticket_id, organization_id FROM staging.tickets "
+             "WHERE source = 'intercom' AND ticket_id < '500' ORDER BY ticket_id")
+    result = two_nights(monkeypatch, tmp_path, warehouse_url, world_at, [query], START, NIGHTS,
+                        intercom=True)
+    (first,), (second,), (once,) = result.first, result.second, result.once
+    acme, globex = company_id_for(100), company_id_for(101)
+    assert [(r["ticket_id"], r["organization_id"]) for r in first] == [
+        (str(STORY), acme), (str(OPEN_EMAIL), None), (str(OUTBOUND), None),
+        (str(ANSWERED), acme)]
+    assert [r["organization_id"] for r in second] == [globex, None, None, globex]
+    assert second == once

@@ -4,31 +4,38 @@
 -- `closed` is solved (a customer reply reopens it; Intercom has no separate closed).
 -- Priority: `priority` is high, `not_priority` normal. The group is the assigned team, the
 -- requester the conversation's first contact, the submitter the opening message's author.
+-- The organisation is the requester's company when Intercom lists exactly one for the
+-- contact (raw_intercom.contacts, read with its conversations); a contact in several
+-- companies, in none, or not landed leaves it NULL (Intercom has no primary company).
 -- Grain: (source, ticket_id).
 SELECT
     'intercom' AS source,
-    CAST(id AS text) AS ticket_id,
-    created_at,
-    updated_at,
+    CAST(c.id AS text) AS ticket_id,
+    c.created_at,
+    c.updated_at,
     CASE
-        WHEN source_type = 'email' THEN 'email'
-        WHEN source_type = 'conversation' THEN 'chat'
-        WHEN source_type IN ('phone_call', 'phone_switch', 'sms') THEN 'phone'
-        WHEN source_type IN ('facebook', 'instagram', 'twitter', 'whatsapp') THEN 'messaging'
+        WHEN c.source_type = 'email' THEN 'email'
+        WHEN c.source_type = 'conversation' THEN 'chat'
+        WHEN c.source_type IN ('phone_call', 'phone_switch', 'sms') THEN 'phone'
+        WHEN c.source_type IN ('facebook', 'instagram', 'twitter', 'whatsapp') THEN 'messaging'
         ELSE 'other'
     END AS channel,
-    source_type AS source_channel,
-    CASE priority WHEN 'priority' THEN 'high' WHEN 'not_priority' THEN 'normal' END AS priority,
-    CASE state
+    c.source_type AS source_channel,
+    CASE c.priority WHEN 'priority' THEN 'high' WHEN 'not_priority' THEN 'normal' END AS priority,
+    CASE c.state
         WHEN 'open' THEN 'open'
         WHEN 'snoozed' THEN 'pending'
         WHEN 'closed' THEN 'solved'
     END AS status,
     CAST(NULL AS text) AS ticket_type,
-    CAST(team_assignee_id AS text) AS group_id,
-    CAST(admin_assignee_id AS text) AS assignee_id,
-    CAST(contact_id AS text) AS requester_id,
-    CAST(source_author_id AS text) AS submitter_id,
-    CAST(NULL AS text) AS organization_id
-FROM raw_intercom.conversations
-WHERE {{ raw_ticket_scope('intercom', 'id', 'text') }}
+    CAST(c.team_assignee_id AS text) AS group_id,
+    CAST(c.admin_assignee_id AS text) AS assignee_id,
+    CAST(c.contact_id AS text) AS requester_id,
+    CAST(c.source_author_id AS text) AS submitter_id,
+    CASE
+        WHEN p.company_count = 1 THEN trim(BOTH '[]"' FROM p.company_ids)
+    END AS organization_id
+FROM raw_intercom.conversations AS c
+LEFT JOIN raw_intercom.contacts AS p
+    ON p.id = c.contact_id
+WHERE {{ raw_ticket_scope('intercom', 'c.id', 'text') }}

@@ -6,7 +6,8 @@ Tables (see docs/intercom-landed-tables.md for every column):
   window [start, end), found with `POST /conversations/search`, each read whole with
   `GET /conversations/{id}` (search results carry no parts); merged on `id`. Each
   conversation's opening message lands as a part too (`part_type = 'source'`, position 0).
-- `contacts`: the contacts of those conversations (`contact_ids`), each read once per run
+- `contacts`: the contacts of those conversations (`contact_id`, the first listed: the one
+  staging reads), each read once per run
   with `GET /contacts/{id}` after the conversations; merged on `id`. Lands through the
   `conversations` resource, as the parts do (one Dagster asset).
 - `admins`, `teams`, `companies`: reference data, loaded whole on every run, merged on `id`
@@ -22,16 +23,23 @@ from datetime import datetime
 from typing import Any
 
 import dlt
-import orjson
 from dlt.sources import DltResource, DltSource
 
-from connectors.http import DEFAULT_READ_TIMEOUT_SECONDS, ApiClient, RetryPolicy, prefetch
+from connectors.http import (
+    DEFAULT_READ_TIMEOUT_SECONDS,
+    ApiAuthError,
+    ApiClient,
+    ApiError,
+    RetryPolicy,
+    prefetch,
+)
 from connectors.intercom import settings
 from connectors.intercom.helpers import (
     DetailFetcher,
     SearchSelection,
     WindowSelector,
     build_client,
+    first_line,
     landed_table,
     list_records,
     new_fields,
@@ -148,7 +156,7 @@ def conversations(
 ) -> Iterator[Any]:
     """Conversations updated in the window, their parts in `conversation_parts` and their
     contacts in `contacts`: one search for the window, then one detail request per
-    conversation (a few at a time), then one request per distinct contact of the landed
+    conversation (a few at a time), then one request per distinct (first) contact of the landed
     conversations (a few at a time). Each conversation and each contact is fetched once per
     extraction, however often the search lists it (one updated while the search is paged
     moves to a later page) or however many conversations it is in."""
@@ -222,8 +230,10 @@ def _conversation_items(
             conversation_kept, conversation_rows, rejections
         )
         part_page, _ = part_landing.build(part_kept, part_rows, rejections)
-        for listed in conversation_page.column("contact_ids").to_pylist():
-            contact_ids.update(dict.fromkeys(c for c in orjson.loads(listed or "[]") if c))
+        # The first contact only: the one a conversation's organisation comes from (a night
+        # recomputes the conversations of every contact it read: transforms/changes).
+        contact_ids.update(dict.fromkeys(
+            c for c in conversation_page.column("contact_id").to_pylist() if c))
         if conversation_page.num_rows:
             yield dlt.mark.with_table_name(conversation_page, settings.CONVERSATIONS_TABLE)
         if part_page.num_rows:
@@ -254,8 +264,14 @@ def _contact_items(
     size = settings.CONTACT_BATCH_SIZE
     batches = (SearchSelection(ids=contact_ids[i:i + size])
                for i in range(0, len(contact_ids), size))
-    for _, records in fetcher.details(batches):
-        yield from landing.items(records)
+    try:
+        for _, records in fetcher.details(batches):
+            yield from landing.items(records)
+    except ApiAuthError as error:
+        if error.status != 403:
+            raise
+        _refused(settings.CONTACT_PATH, error, "the conversations land without their "
+                 "contacts (their organisation stays unknown)", "contacts")
     if fetcher.missing:
         logger.info(
             "%s: %d contact(s) of the window's conversations are gone (GET %s answered "
@@ -327,10 +343,28 @@ def teams(client: ApiClient, land_free_text: bool) -> Iterator[Any]:
 )
 def companies(client: ApiClient, land_free_text: bool) -> Iterator[Any]:
     """Every company of the workspace, loaded whole each run through the scroll
-    (`GET /companies/scroll`); a scroll that expires part-way is restarted once."""
-    yield from _reference_pages(scroll_pages(client), settings.COMPANIES_SCROLL_PATH,
-                                settings.COMPANIES_TABLE, settings.COMPANY_COLUMNS,
-                                shape_company, land_free_text)
+    (`GET /companies/scroll`); a scroll that expires part-way is restarted once. A token
+    not allowed to read companies (403) lands none, with a warning, and the run goes on."""
+    try:
+        yield from _reference_pages(scroll_pages(client), settings.COMPANIES_SCROLL_PATH,
+                                    settings.COMPANIES_TABLE, settings.COMPANY_COLUMNS,
+                                    shape_company, land_free_text)
+    except ApiAuthError as error:
+        if error.status != 403:
+            raise
+        _refused(settings.COMPANIES_SCROLL_PATH, error, "no company lands (conversations "
+                 "map to no organisation)", "companies")
+        yield empty_page(landed_table(settings.COMPANY_COLUMNS), settings.COMPANIES_TABLE)
+
+
+def _refused(path: str, error: ApiError, consequence: str, scope: str) -> None:
+    """One warning for a read the access token is not allowed (403): what is left out, and
+    what to grant. Contacts and companies only map conversations to CRM accounts: without
+    them the rest of the run is whole."""
+    logger.warning(
+        "%s: GET %s was refused (%s): %s. Give the access token read access to %s.",
+        settings.SOURCE_NAME, path, first_line(error), consequence, scope,
+    )
 
 
 def _reference_pages(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -688,11 +689,16 @@ def scroll_pages(client: ApiClient, path: str = settings.COMPANIES_SCROLL_PATH,
     (Intercom's 500 "Please restart the scroll operation" is retried with the same
     parameter first), restarts the scroll from its first page, at most
     `settings.MAX_SCROLL_RESTARTS` times; records already yielded are not yielded again (by
-    `id`). Any other error is raised, and so is a restart that fails or a second failure."""
+    `id`). Unless the answer said the parameter expired, the broken scroll may still be open
+    (one per app): the restart waits until `settings.SCROLL_EXPIRY_SECONDS` after the last
+    page answered. Any other error is raised, and so is a restart that fails, a second
+    failure, or a scroll that keeps answering records already read (more such pages in a row
+    than pages with new ones, plus one: a restart re-reads the pages before it)."""
     yielded: set[Any] = set()
-    restarts = 0
+    restarts = fresh_pages = stale_pages = 0
     failure: ApiError | None = None  # what made the last restart
     scroll_param: str | None = None
+    last_answer = time.monotonic()
     while True:
         try:
             body = client.get_json(path, {"scroll_param": scroll_param})
@@ -701,9 +707,9 @@ def scroll_pages(client: ApiClient, path: str = settings.COMPANIES_SCROLL_PATH,
             if failure is None and not restartable:
                 raise
             if failure is not None or restarts >= settings.MAX_SCROLL_RESTARTS:
-                what = (f"restarting it from its first page failed ({_first_line(error)})"
+                what = (f"restarting it from its first page failed ({first_line(error)})"
                         if failure is not None else
-                        f"it failed part-way again ({_first_line(error)})")
+                        f"it failed part-way again ({first_line(error)})")
                 raise ApiResponseError(
                     f"{settings.SOURCE_NAME}: GET {path}: the scroll was restarted {restarts} "
                     f"time(s) and {what}; giving up. Re-run later: "
@@ -715,22 +721,37 @@ def scroll_pages(client: ApiClient, path: str = settings.COMPANIES_SCROLL_PATH,
                 ) from error
             restarts += 1
             failure = error
+            wait = 0.0 if _scroll_expired(error) else max(
+                0.0, settings.SCROLL_EXPIRY_SECONDS - (time.monotonic() - last_answer))
             logger.warning(
                 "%s: GET %s failed part-way (%s); restarting the scroll from its first page "
-                "(restart %d of at most %d)",
-                settings.SOURCE_NAME, path, _first_line(error), restarts,
+                "%s(restart %d of at most %d)",
+                settings.SOURCE_NAME, path, first_line(error),
+                f"in {wait:.0f} s, once the broken one has expired " if wait else "", restarts,
                 settings.MAX_SCROLL_RESTARTS,
             )
+            time.sleep(wait)
             scroll_param = None
             continue
         failure = None
+        last_answer = time.monotonic()
         records = _scroll_records(body, path)
         if not records:
             return
         fresh = [r for r in records if _scroll_key(r) not in yielded]
         yielded.update(key for key in map(_scroll_key, fresh) if key is not None)
         if fresh:
+            fresh_pages, stale_pages = fresh_pages + 1, 0
             yield fresh
+        else:
+            stale_pages += 1
+            if stale_pages > fresh_pages + 1:
+                raise ApiResponseError(
+                    f"{settings.SOURCE_NAME}: GET {path} answered {stale_pages} pages in a row "
+                    "holding only records it had already sent: the scroll is not advancing",
+                    source=settings.SOURCE_NAME,
+                    endpoint=path,
+                )
         following = body.get("scroll_param")
         if not isinstance(following, str) or not following:
             raise ApiResponseError(
@@ -743,6 +764,11 @@ def scroll_pages(client: ApiClient, path: str = settings.COMPANIES_SCROLL_PATH,
         scroll_param = following
 
 
+def _answer(error: ApiError) -> str:
+    """The body of a failed request's answer, lower-cased (`ApiError` appends it)."""
+    return str(error).partition("Response:")[2].lower()
+
+
 def _scroll_gone(error: ApiError) -> bool:
     """Whether a failed request with a `scroll_param` means the scroll must start again: its
     answer's body speaks of the scroll with one of `SCROLL_RESTART_WORDS`, or every retry
@@ -751,11 +777,20 @@ def _scroll_gone(error: ApiError) -> bool:
         return True
     if isinstance(error, ApiAuthError):
         return False
-    answer = str(error).partition("Response:")[2].lower()
+    answer = _answer(error)
     return "scroll" in answer and any(word in answer for word in settings.SCROLL_RESTART_WORDS)
 
 
-def _first_line(error: BaseException) -> str:
+def _scroll_expired(error: ApiError) -> bool:
+    """Whether the failed request's answer says its scroll is closed already (expired, or
+    its parameter not found), so a new one can open at once."""
+    answer = _answer(error)
+    return not isinstance(error, ApiRetriesExhaustedError) and "scroll" in answer and (
+        "expired" in answer or "not found" in answer)
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its type's name when it has none)."""
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 

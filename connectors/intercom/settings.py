@@ -59,6 +59,9 @@ MAX_SCROLL_RESTARTS = 1
 #: parameter not found", or a message saying it expired), or the 500 "Request failed due to
 #: an internal network error. Please restart the scroll operation.".
 SCROLL_RESTART_WORDS = ("expired", "restart", "not found")
+#: A scroll parameter unused this long (seconds) expires ("If the scroll isn't used for 1
+#: minute, it expires"): a restart not told that its scroll expired waits for it.
+SCROLL_EXPIRY_SECONDS = 61.0
 #: Contacts fetched (`CONTACT_PATH`, `DETAIL_WORKERS` at a time) per landed page.
 CONTACT_BATCH_SIZE = 150
 

@@ -18,7 +18,17 @@ import requests
 from connectors.intercom import settings
 from sandbox import Sandbox, World, generate_world
 from tests.connectors.landing import api_error_in, columns, counts, new_pipeline, quarantined, query
-from tests.connectors.test_intercom import DATASET, FIRST_DAY, LAST_DAY, source_for, updated_in
+from tests.connectors.test_intercom import (
+    DATASET,
+    FIRST_DAY,
+    LAST_DAY,
+    QUICK_RETRY,
+    source_for,
+    updated_in,
+)
+
+#: Requests a retried answer takes before the client gives up.
+QUICK_ATTEMPTS = QUICK_RETRY.max_attempts
 
 
 @pytest.fixture(scope="module", name="world")
@@ -34,6 +44,14 @@ def _sandbox(world: World):
     """The sandbox serving `world`."""
     with Sandbox(world, port=0) as sb:
         yield sb
+
+
+def scroll_pages_of(sb: Sandbox) -> Any:
+    """The connector's companies scroll against `sb` (quick retries)."""
+    from connectors.intercom.helpers import build_client, scroll_pages
+
+    return scroll_pages(build_client(sb.credentials["intercom_access_token"], sb.url,
+                                     QUICK_RETRY))
 
 
 def scroll_requests(sb: Sandbox) -> list[Any]:
@@ -170,6 +188,75 @@ def test_another_open_scroll_is_not_restarted(world, tmp_path):
     error = api_error_in(failure.value)
     assert error.status == 400 and "scroll_exists" in str(error)
     assert len(scrolls) == 2  # the other client's and ours, not retried
+
+
+def test_a_scroll_broken_by_server_errors_restarts_once_the_broken_one_expired(
+        world, tmp_path, monkeypatch, caplog):
+    """Intercom's answer to a network error mid-scroll is a 500 "Please restart the scroll
+    operation"; the broken scroll stays open (one per app) until a minute after its last
+    use, so the restart waits for that instead of being refused with `scroll_exists`."""
+    import sandbox.intercom_api as intercom_api
+
+    monkeypatch.setattr(intercom_api, "SCROLL_EXPIRY_SECONDS", 1.0)
+    monkeypatch.setattr(settings, "SCROLL_EXPIRY_SECONDS", 1.5)
+    grown = many_companies(world)
+    restart = ('{"type": "error.list", "errors": [{"code": "server_error", "message": '
+               '"Request failed due to an internal network error. Please restart the scroll '
+               'operation."}]}')
+    with Sandbox(grown, port=0) as sb:
+        pages = iter(scroll_pages_of(sb))
+        first = next(pages)
+        sb.inject_fault(settings.COMPANIES_SCROLL_PATH, 500, times=QUICK_ATTEMPTS, body=restart)
+        with caplog.at_level(logging.WARNING, logger="connectors.intercom"):
+            rest = [record for page in pages for record in page]
+        scrolls = scroll_requests(sb)
+    assert sorted(r["id"] for r in first + rest) == sorted(c.id for c in grown.intercom_companies)
+    assert sum("scroll_param" not in r.query for r in scrolls) == 2  # opened, then reopened
+    [warning] = [r.getMessage() for r in caplog.records if "restarting" in r.getMessage()]
+    assert "once the broken one has expired" in warning
+
+
+def test_a_scroll_that_does_not_advance_stops_the_run(world, tmp_path, monkeypatch):
+    """A server answering the same page again and again would keep a run scrolling forever:
+    more pages in a row with nothing new than pages with new records (plus one) stop it."""
+    import sandbox.intercom_api as intercom_api
+
+    grown = many_companies(world)
+    serve = intercom_api.IntercomApi.scroll_companies
+
+    def stuck(self, request):
+        answer = serve(self, request)
+        if self._scroll is not None:
+            self._scroll.position = min(self._scroll.position, 2 * intercom_api.SCROLL_PAGE_SIZE)
+        return answer
+
+    monkeypatch.setattr(intercom_api.IntercomApi, "scroll_companies", stuck)
+    with Sandbox(grown, port=0) as sb:
+        with pytest.raises(Exception) as failure:
+            new_pipeline(tmp_path, DATASET).run(source_for(sb).with_resources("companies"))
+        scrolls = scroll_requests(sb)
+    assert "the scroll is not advancing" in str(api_error_in(failure.value))
+    assert len(scrolls) < 10
+
+
+def test_a_token_without_companies_or_contacts_lands_the_conversations(
+        sandbox, world, tmp_path, caplog):
+    """A token allowed to read conversations but not contacts or companies (403) lands
+    every conversation; the two tables stay empty and a warning says what to grant."""
+    sandbox.inject_fault(settings.COMPANIES_SCROLL_PATH, 403, times=100)
+    sandbox.inject_fault("/contacts/", 403, times=1000)
+    pipeline = new_pipeline(tmp_path, DATASET)
+    with caplog.at_level(logging.WARNING, logger="connectors.intercom"):
+        pipeline.run(source_for(sandbox))
+    found = counts(pipeline)
+    assert found["conversations"] == len(world.intercom_conversations)
+    assert found["contacts"] == 0 and found["companies"] == 0
+    warnings = sorted(r.getMessage() for r in caplog.records if "was refused" in r.getMessage())
+    assert len(warnings) == 2
+    assert "read access to companies" in warnings[0] and "403" in warnings[0]
+    assert "read access to contacts" in warnings[1]
+    token = sandbox.credentials["intercom_access_token"]
+    assert all(token not in w for w in warnings)
 
 
 def test_a_malformed_company_is_quarantined_and_the_rest_lands(world, tmp_path):

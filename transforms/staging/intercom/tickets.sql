@@ -5,8 +5,9 @@
 -- Priority: `priority` is high, `not_priority` normal. The group is the assigned team, the
 -- requester the conversation's first contact, the submitter the opening message's author.
 -- The organisation is the requester's company when Intercom lists exactly one for the
--- contact (raw_intercom.contacts, read with its conversations); a contact in several
--- companies, in none, or not landed leaves it NULL (Intercom has no primary company).
+-- contact (raw_intercom.contacts, read with its conversations; its ids are Intercom's hex
+-- ids, landed as compact JSON); a contact in several companies, in none, or never landed
+-- leaves it NULL (Intercom has no primary company).
 -- Grain: (source, ticket_id).
 SELECT
     'intercom' AS source,
@@ -33,7 +34,7 @@ SELECT
     CAST(c.contact_id AS text) AS requester_id,
     CAST(c.source_author_id AS text) AS submitter_id,
     CASE
-        WHEN p.company_count = 1 THEN trim(BOTH '[]"' FROM p.company_ids)
+        WHEN p.company_count = 1 THEN nullif(trim(BOTH '[]"' FROM p.company_ids), '')
     END AS organization_id
 FROM raw_intercom.conversations AS c
 LEFT JOIN raw_intercom.contacts AS p

@@ -735,7 +735,7 @@ def scroll_pages(client: ApiClient, path: str = settings.COMPANIES_SCROLL_PATH,
             continue
         failure = None
         last_answer = time.monotonic()
-        records = _scroll_records(body, path)
+        records = _records_of(body, path, "data")
         if not records:
             return
         fresh = [r for r in records if _scroll_key(r) not in yielded]
@@ -803,21 +803,13 @@ def _scroll_key(record: Any) -> Any:
     return key if isinstance(key, str | int) and not isinstance(key, bool) else None
 
 
-def _scroll_records(body: Any, path: str) -> list[Any]:
-    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        keys = sorted(body) if isinstance(body, dict) else type(body).__name__
-        raise ApiResponseError(
-            f"{settings.SOURCE_NAME}: GET {path} returned no 'data' list (got {keys}); "
-            f"does the workspace answer with API version {settings.API_VERSION}?",
-            source=settings.SOURCE_NAME,
-            endpoint=path,
-        )
-    return body["data"]
-
-
 def list_records(client: ApiClient, path: str, data_key: str) -> list[Any]:
     """The records of a list endpoint that answers in one page (`/admins`, `/teams`)."""
-    body = client.get_json(path)
+    return _records_of(client.get_json(path), path, data_key)
+
+
+def _records_of(body: Any, path: str, data_key: str) -> list[Any]:
+    """The `data_key` list of an answer of `path`; a clear error when it has none."""
     if not isinstance(body, dict) or not isinstance(body.get(data_key), list):
         keys = sorted(body) if isinstance(body, dict) else type(body).__name__
         raise ApiResponseError(

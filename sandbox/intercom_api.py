@@ -741,23 +741,14 @@ class IntercomApi:
         body.update(dict.fromkeys(CONTACT_UTM_FIELDS))
         return body
 
-    @staticmethod
-    def _int_param(request: CrmRequest, name: str, default: int, top: int) -> int:
-        raw = (request.query.get(name) or [""])[-1]
-        if raw == "":
-            return default
-        if not re.fullmatch(r"\d+", raw) or not 1 <= int(raw) <= top:
-            raise invalid(f"{name} must be an integer between 1 and {top}, got {raw!r}")
-        return int(raw)
-
     def attached_companies(self, contact: IntercomContact,
                            request: CrmRequest) -> VendorResponse:
         """``GET /contacts/{id}/companies``: the contact's companies in full, by page number
         (``page``, ``per_page``), as 2.11's recorded example answers: ``data`` and a
         ``pages`` object whose ``next`` is a link (``null`` on the last page)."""
-        per_page = self._int_param(request, "per_page", ATTACHED_DEFAULT_PER_PAGE,
-                                   ATTACHED_MAX_PER_PAGE)
-        page = self._int_param(request, "page", 1, 1_000_000)
+        per_page = self._bounded(self._query(request, "per_page"), "per_page",
+                                 ATTACHED_DEFAULT_PER_PAGE, ATTACHED_MAX_PER_PAGE)
+        page = self._bounded(self._query(request, "page"), "page", 1, 1_000_000)
         ids = self._company_ids(contact)
         total_pages = -(-len(ids) // per_page)
         chunk = ids[(page - 1) * per_page: page * per_page]
@@ -801,18 +792,26 @@ class IntercomApi:
     # -- list and search ----------------------------------------------------------------------
 
     @staticmethod
-    def _per_page(raw: Any) -> int:
+    def _bounded(raw: Any, name: str = "per_page", default: int = DEFAULT_PER_PAGE,
+                 top: int = MAX_PER_PAGE) -> int:
+        """A whole-number parameter `name` in [1, `top`] (`default` when absent): a page
+        size or number, from the query string or a search body."""
         if raw is None or raw == "":
-            return DEFAULT_PER_PAGE
+            return default
         try:
             value = int(raw)
             if isinstance(raw, bool) or (isinstance(raw, float) and raw != value):
                 raise ValueError(raw)
         except (TypeError, ValueError):
-            raise invalid(f"per_page must be an integer, got {raw!r}") from None
-        if not 1 <= value <= MAX_PER_PAGE:
-            raise invalid(f"per_page must be between 1 and {MAX_PER_PAGE}, got {value}")
+            raise invalid(f"{name} must be an integer, got {raw!r}") from None
+        if not 1 <= value <= top:
+            raise invalid(f"{name} must be between 1 and {top}, got {value}")
         return value
+
+    @staticmethod
+    def _query(request: CrmRequest, name: str) -> str:
+        """The last value of query parameter `name` ("" when absent)."""
+        return (request.query.get(name) or [""])[-1]
 
     def _page(self, ordered: list[int], per_page: int, cursor: str | None,
               total: int, descending: bool = False) -> dict[str, Any]:
@@ -836,7 +835,7 @@ class IntercomApi:
 
     def list_conversations(self, request: CrmRequest) -> VendorResponse:
         """``GET /conversations``: every conversation, most recently updated first."""
-        per_page = self._per_page((request.query.get("per_page") or [""])[-1])
+        per_page = self._bounded(self._query(request, "per_page"))
         cursor = (request.query.get("starting_after") or [""])[-1] or None
         ordered = list(reversed(self._order))
         return VendorResponse(200, self._page(ordered, per_page, cursor, len(ordered),
@@ -857,7 +856,7 @@ class IntercomApi:
         pagination = spec.get("pagination") or {}
         if not isinstance(pagination, dict):
             raise invalid("pagination must be an object")
-        per_page = self._per_page(pagination.get("per_page"))
+        per_page = self._bounded(pagination.get("per_page"))
         cursor = pagination.get("starting_after")
         if cursor is not None and not isinstance(cursor, str):
             raise invalid("starting_after must be a string")

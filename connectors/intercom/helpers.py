@@ -764,29 +764,28 @@ def scroll_pages(client: ApiClient, path: str = settings.COMPANIES_SCROLL_PATH,
         scroll_param = following
 
 
-def _answer(error: ApiError) -> str:
-    """The body of a failed request's answer, lower-cased (`ApiError` appends it)."""
-    return str(error).partition("Response:")[2].lower()
-
-
 def _scroll_gone(error: ApiError) -> bool:
     """Whether a failed request with a `scroll_param` means the scroll must start again: its
     answer's body speaks of the scroll with one of `SCROLL_RESTART_WORDS`, or every retry
     failed."""
     if isinstance(error, ApiRetriesExhaustedError):
         return True
-    if isinstance(error, ApiAuthError):
-        return False
-    answer = _answer(error)
-    return "scroll" in answer and any(word in answer for word in settings.SCROLL_RESTART_WORDS)
+    return not isinstance(error, ApiAuthError) and _says_scroll(error,
+                                                                settings.SCROLL_RESTART_WORDS)
 
 
 def _scroll_expired(error: ApiError) -> bool:
     """Whether the failed request's answer says its scroll is closed already (expired, or
     its parameter not found), so a new one can open at once."""
-    answer = _answer(error)
-    return not isinstance(error, ApiRetriesExhaustedError) and "scroll" in answer and (
-        "expired" in answer or "not found" in answer)
+    return not isinstance(error, ApiRetriesExhaustedError) and _says_scroll(
+        error, settings.SCROLL_EXPIRED_WORDS)
+
+
+def _says_scroll(error: ApiError, words: tuple[str, ...]) -> bool:
+    """Whether the body of a failed request's answer (`ApiError` appends it) speaks of the
+    scroll with one of `words`."""
+    answer = str(error).partition("Response:")[2].lower()
+    return "scroll" in answer and any(word in answer for word in words)
 
 
 def first_line(error: BaseException) -> str:

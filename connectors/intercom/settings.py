@@ -54,11 +54,13 @@ RATE_LIMIT_HEADERS = RateLimitHeaders("X-RateLimit-Remaining", "X-RateLimit-Rese
 #: restarted from its first page this many times (Intercom: "It is not possible to continue
 #: from a specific point when using scroll"); the companies already landed are not repeated.
 MAX_SCROLL_RESTARTS = 1
-#: Words that, with "scroll", in an error answer's body mean "the scroll is gone, start it
-#: again" (lower case): a `scroll_param` unused for a minute (404 `not_found` "scroll
-#: parameter not found", or a message saying it expired), or the 500 "Request failed due to
-#: an internal network error. Please restart the scroll operation.".
-SCROLL_RESTART_WORDS = ("expired", "restart", "not found")
+#: Words that, with "scroll", in an error answer's body (lower case) mean the scroll is
+#: closed already: a `scroll_param` unused for a minute (404 `not_found` "scroll parameter
+#: not found", or a message saying it expired).
+SCROLL_EXPIRED_WORDS = ("expired", "not found")
+#: ... or that it must be started again: those, or the 500 "Request failed due to an
+#: internal network error. Please restart the scroll operation." (the scroll may be open).
+SCROLL_RESTART_WORDS = (*SCROLL_EXPIRED_WORDS, "restart")
 #: A scroll parameter unused this long (seconds) expires ("If the scroll isn't used for 1
 #: minute, it expires"): a restart not told that its scroll expired waits for it.
 SCROLL_EXPIRY_SECONDS = 61.0

@@ -16,12 +16,12 @@ import pytest
 import requests
 
 from connectors.intercom import settings
-from sandbox import Sandbox, World, generate_world
+from sandbox import Sandbox, World
+from tests.connectors import test_intercom
 from tests.connectors.landing import api_error_in, columns, counts, new_pipeline, quarantined, query
 from tests.connectors.test_intercom import (
     DATASET,
     FIRST_DAY,
-    LAST_DAY,
     QUICK_RETRY,
     source_for,
     updated_in,
@@ -31,19 +31,9 @@ from tests.connectors.test_intercom import (
 QUICK_ATTEMPTS = QUICK_RETRY.max_attempts
 
 
-@pytest.fixture(scope="module", name="world")
-def _world() -> World:
-    """The workspace of tests/connectors/test_intercom.py: 40 conversations over six days,
-    20 contacts (most in several conversations), 5 companies."""
-    return generate_world(seed=7, tickets=60, days=6, end_date=LAST_DAY,
-                          intercom_conversations=40)
-
-
-@pytest.fixture(name="sandbox")
-def _sandbox(world: World):
-    """The sandbox serving `world`."""
-    with Sandbox(world, port=0) as sb:
-        yield sb
+# The workspace of tests/connectors/test_intercom.py (40 conversations over six days, 20
+# contacts, most in several conversations, 5 companies) and its sandbox: the same fixtures.
+world, sandbox = test_intercom.world, test_intercom.sandbox
 
 
 def scroll_pages_of(sb: Sandbox) -> Any:

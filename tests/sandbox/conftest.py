@@ -25,6 +25,25 @@ def sb(small_world: World) -> Iterator[Sandbox]:
 
 
 @pytest.fixture
+def isb(intercom_world: World) -> Iterator[Sandbox]:
+    """A running sandbox over the module's `intercom_world` (each Intercom test module
+    defines its own), without rate limits."""
+    with Sandbox(intercom_world, rate_limit_per_minute=None,
+                 incremental_rate_limit_per_minute=None,
+                 intercom_rate_limit_per_10s=None) as server:
+        yield server
+
+
+@pytest.fixture
+def intercom(isb: Sandbox) -> requests.Session:
+    """A session on `isb` with its Intercom access token, asking for API version 2.11."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {isb.credentials['intercom_access_token']}"
+    session.headers["Intercom-Version"] = "2.11"
+    return session
+
+
+@pytest.fixture
 def api(sb: Sandbox) -> requests.Session:
     """A session authenticated with the sandbox's API token."""
     session = requests.Session()

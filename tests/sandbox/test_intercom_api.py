@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -104,22 +103,6 @@ def build_intercom_world() -> World:
 @pytest.fixture(scope="module")
 def intercom_world() -> World:
     return build_intercom_world()
-
-
-@pytest.fixture
-def isb(intercom_world: World) -> Iterator[Sandbox]:
-    with Sandbox(intercom_world, rate_limit_per_minute=None,
-                 incremental_rate_limit_per_minute=None,
-                 intercom_rate_limit_per_10s=None) as server:
-        yield server
-
-
-@pytest.fixture
-def intercom(isb: Sandbox) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {isb.credentials['intercom_access_token']}"
-    session.headers["Intercom-Version"] = "2.11"
-    return session
 
 
 def search(session: requests.Session, sb: Sandbox, query: Any,

@@ -4,7 +4,6 @@ and the ``GET /companies/scroll`` rules (one scroll per app, expiry, the end pag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,23 +48,8 @@ def build_world() -> World:
 
 
 @pytest.fixture(scope="module")
-def world() -> World:
+def intercom_world() -> World:
     return build_world()
-
-
-@pytest.fixture
-def isb(world: World) -> Iterator[Sandbox]:
-    with Sandbox(world, rate_limit_per_minute=None, incremental_rate_limit_per_minute=None,
-                 intercom_rate_limit_per_10s=None) as server:
-        yield server
-
-
-@pytest.fixture
-def intercom(isb: Sandbox) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {isb.credentials['intercom_access_token']}"
-    session.headers["Intercom-Version"] = "2.11"
-    return session
 
 
 def get(session: requests.Session, sb: Sandbox, path: str, **params: Any) -> Any:
@@ -212,8 +196,8 @@ def test_unauthenticated_is_401(isb: Sandbox) -> None:
     assert requests.get(isb.url + "/companies/scroll", headers=token).status_code == 200
 
 
-def test_new_endpoints_are_rate_limited(world: World) -> None:
-    with Sandbox(world, intercom_rate_limit_per_10s=3) as sb:
+def test_new_endpoints_are_rate_limited(intercom_world: World) -> None:
+    with Sandbox(intercom_world, intercom_rate_limit_per_10s=3) as sb:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {sb.credentials['intercom_access_token']}"
         answers = [session.get(sb.url + path) for path in (
